@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+
+import {AttestationVerifier} from "./abstracts/AttestationVerifier.sol";
+import {EscrowGovernance} from "./abstracts/EscrowGovernance.sol";
+import {OfferBook} from "./abstracts/OfferBook.sol";
+import {Payouts} from "./abstracts/Payouts.sol";
+import {ProviderRegistry} from "./abstracts/ProviderRegistry.sol";
+import {IGpuEscrow} from "./interfaces/IGpuEscrow.sol";
+import {IRentals} from "./interfaces/IRentals.sol";
+import {Billing} from "./libraries/Billing.sol";
+import {Errors} from "./libraries/Errors.sol";
+import {TokenTransfer} from "./libraries/TokenTransfer.sol";
+import {
+    Config, Offer, OpenParams, Quote, RentalState, RentalStatus, RentalTerms, Usage
+} from "./types/DataTypes.sol";
+
+/// @title GpuEscrow
+/// @notice Trustless GPU rental: the renter's deposit is escrowed here and paid out per attested second.
+/// The rules live in {IRentals} and the other interfaces; this contract reads as the list of rental actions.
+contract GpuEscrow is EscrowGovernance, ProviderRegistry, OfferBook, Payouts, AttestationVerifier, IGpuEscrow {
+    uint256 public constant override STOP_ATTESTATION_MAX_AGE = 10 minutes;
+
+    mapping(bytes32 rentalId => RentalState) internal _rentals;
+
+    constructor(address owner_, address treasury_) EscrowGovernance(owner_, treasury_) {}
+
+    /*//////////////////////////////////////////////////////////////
+                                 OPEN
+    //////////////////////////////////////////////////////////////*/
+
+    function open(OpenParams calldata params) external payable override nonReentrant returns (bytes32 id) {
+        address token;
+        (id, token) = _open(params);
+        TokenTransfer.pullExact(token, msg.sender, params.deposit);
+    }
+
+    function openWithPermit(OpenParams calldata params, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        override
+        nonReentrant
+        returns (bytes32 id)
+    {
+        address token;
+        (id, token) = _open(params);
+        // A front-run permit makes this call fail; the allowance it set is then used all the same.
+        try IERC20Permit(token).permit(msg.sender, address(this), params.deposit, deadline, v, r, s) {} catch {}
+        TokenTransfer.pullExact(token, msg.sender, params.deposit);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            DURING THE RENTAL
+    //////////////////////////////////////////////////////////////*/
+
+    function extend(RentalTerms calldata terms, uint96 amount) external payable override nonReentrant {
+        bytes32 id = _rentalId(terms);
+        RentalState memory s = _activeRental(id);
+        if (msg.sender != terms.renter) revert Errors.GpuEscrow_NotRenter(id, msg.sender);
+        _requireRunning(id, terms, s);
+        uint256 deposit = uint256(s.deposit) + amount;
+        if (deposit > type(uint96).max) revert Errors.GpuEscrow_DepositTooLarge(deposit);
+        Offer storage o = _offers[terms.offerId];
+        uint256 covered = Billing.coveredSeconds(terms.pricePerHour, deposit);
+        if (covered > o.maxDuration) {
+            revert Errors.GpuEscrow_DurationOutOfBounds(terms.offerId, covered, o.minDuration, o.maxDuration);
+        }
+        _rentals[id].deposit = uint96(deposit);
+        emit RentalExtended(id, amount, deposit);
+        TokenTransfer.pullExact(terms.token, msg.sender, amount);
+    }
+
+    function stop(RentalTerms calldata terms) external override {
+        bytes32 id = _rentalId(terms);
+        if (msg.sender != terms.renter) revert Errors.GpuEscrow_NotRenter(id, msg.sender);
+        _stopNow(id, terms);
+    }
+
+    function terminate(RentalTerms calldata terms) external override {
+        bytes32 id = _rentalId(terms);
+        if (msg.sender != _offers[terms.offerId].provider) revert Errors.GpuEscrow_NotProvider(id, msg.sender);
+        _stopNow(id, terms);
+    }
+
+    function checkpoint(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature)
+        external
+        override
+        nonReentrant
+    {
+        bytes32 id = _rentalId(terms);
+        RentalState memory s = _activeRental(id);
+        uint256 usableAt = uint256(usage.periodEnd) + terms.challengeWindow;
+        if (block.timestamp < usableAt) revert Errors.GpuEscrow_AttestationInChallengeWindow(id, usableAt);
+        uint256 end = _endOf(terms, s);
+        uint256 deadline = end + terms.gracePeriod;
+        if (block.timestamp > deadline) revert Errors.GpuEscrow_SettlementDeadlinePassed(id, deadline);
+        address provider_ = _offers[terms.offerId].provider;
+        _verifyUsage(id, terms, s, usage, signature, _providers[provider_].attester);
+
+        uint256 billed = _billedSeconds(terms, usage, end);
+        (uint256 net, uint256 fee) = _newlyOwed(terms, s.paidSeconds, billed);
+        _rentals[id].paidSeconds = uint32(billed);
+        _rentals[id].lastSeq = usage.seq;
+        _accrue(provider_, terms.token, net, fee);
+        emit Checkpointed(id, usage.seq, uint32(billed), net, fee);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               SETTLEMENT
+    //////////////////////////////////////////////////////////////*/
+
+    function stopAndSettle(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature)
+        external
+        override
+        nonReentrant
+    {
+        bytes32 id = _rentalId(terms);
+        if (msg.sender != terms.renter) revert Errors.GpuEscrow_NotRenter(id, msg.sender);
+        RentalState memory s = _activeRental(id);
+        uint256 end = _endOf(terms, s);
+        if (block.timestamp < end) {
+            // Still running: the renter stops at the attested moment. periodEnd ≤ now is checked in `_verifyUsage`.
+            if (uint256(usage.periodEnd) + STOP_ATTESTATION_MAX_AGE < block.timestamp) {
+                revert Errors.GpuEscrow_AttestationTooOld(id, usage.periodEnd, STOP_ATTESTATION_MAX_AGE);
+            }
+            if (usage.periodEnd < end) end = usage.periodEnd;
+        } else {
+            _requireBeforeDeadline(id, terms, end);
+        }
+        _settle(id, terms, s, end, usage, signature);
+    }
+
+    function settle(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature)
+        external
+        override
+        nonReentrant
+    {
+        bytes32 id = _rentalId(terms);
+        RentalState memory s = _activeRental(id);
+        uint256 end = _requireSettleable(id, terms, s);
+        _settle(id, terms, s, end, usage, signature);
+    }
+
+    function settleBatch(RentalTerms[] calldata terms, Usage[] calldata usages, bytes[] calldata signatures)
+        external
+        override
+        nonReentrant
+        returns (uint256 settled)
+    {
+        uint256 n = terms.length;
+        if (n == 0) revert Errors.GpuEscrow_EmptyBatch();
+        if (usages.length != n || signatures.length != n) {
+            revert Errors.GpuEscrow_BatchLengthMismatch(n, usages.length, signatures.length);
+        }
+        for (uint256 i; i < n; ++i) {
+            bytes32 id = _rentalId(terms[i]);
+            RentalState memory s = _rentals[id];
+            // Closed by someone else since the batch was built: done, not an error.
+            if (s.status == RentalStatus.None) continue;
+            if (s.status != RentalStatus.Active) revert Errors.GpuEscrow_RentalNotActive(id, s.status);
+            uint256 end = _requireSettleable(id, terms[i], s);
+            _settle(id, terms[i], s, end, usages[i], signatures[i]);
+            // settled ≤ n, a calldata array length.
+            unchecked {
+                ++settled;
+            }
+        }
+    }
+
+    function refund(RentalTerms calldata terms) external override nonReentrant {
+        bytes32 id = _rentalId(terms);
+        RentalState memory s = _activeRental(id);
+        uint256 refundableAt = _endOf(terms, s) + terms.gracePeriod + 1;
+        if (block.timestamp < refundableAt) revert Errors.GpuEscrow_RefundNotDue(id, refundableAt);
+
+        uint256 paid = Billing.cost(terms.pricePerHour, s.paidSeconds);
+        uint256 amount = s.deposit - paid;
+        delete _rentals[id];
+        _releaseCapacity(terms.offerId);
+        emit RentalRefunded(id, amount);
+        _payOrCredit(terms.token, terms.renter, amount);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    function rentalState(bytes32 id) external view override returns (RentalState memory) {
+        return _rentals[id];
+    }
+
+    function quote(RentalTerms calldata terms) external view override returns (Quote memory q) {
+        bytes32 id = _rentalId(terms);
+        RentalState memory s = _activeRental(id);
+        uint256 end = _endOf(terms, s);
+        uint256 until = block.timestamp < end ? block.timestamp : end;
+        uint256 elapsed = until > terms.startedAt ? until - terms.startedAt : 0;
+        q.elapsed = uint64(elapsed);
+        q.accruedMax = Billing.cost(terms.pricePerHour, elapsed);
+        q.paid = Billing.cost(terms.pricePerHour, s.paidSeconds);
+        q.remaining = s.deposit - q.accruedMax;
+        q.endsAt = uint64(end);
+        q.ended = block.timestamp >= end;
+    }
+
+    function rentalId(RentalTerms calldata terms) external pure override returns (bytes32) {
+        return _rentalId(terms);
+    }
+
+    function attestationDigest(RentalTerms calldata terms, Usage calldata usage)
+        external
+        view
+        override
+        returns (bytes32)
+    {
+        return _usageDigest(_rentalId(terms), terms, usage);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Checks the offer, takes a capacity slot and records the rental. Returns the id and the token to pull.
+    function _open(OpenParams calldata p) private returns (bytes32 id, address token) {
+        Config memory c = _config;
+        if (c.paused) revert Errors.GpuEscrow_Paused();
+        Offer storage o = _offers[p.offerId];
+        address provider_ = o.provider;
+        if (provider_ == address(0)) revert Errors.GpuEscrow_OfferNotFound(p.offerId);
+        uint16 active = o.activeRentals;
+        if (active >= o.capacity) {
+            if (o.retired) revert Errors.GpuEscrow_OfferRetired(p.offerId);
+            revert Errors.GpuEscrow_OfferAtCapacity(p.offerId, o.capacity);
+        }
+        token = o.token;
+        if (!_tokenAllowed[token]) revert Errors.GpuEscrow_TokenNotAllowed(token);
+        uint96 price = o.pricePerHour;
+        uint256 covered = Billing.coveredSeconds(price, p.deposit);
+        if (covered < o.minDuration || covered > o.maxDuration) {
+            revert Errors.GpuEscrow_DurationOutOfBounds(p.offerId, covered, o.minDuration, o.maxDuration);
+        }
+        // active < capacity ≤ type(uint16).max, checked above.
+        unchecked {
+            o.activeRentals = active + 1;
+        }
+
+        RentalTerms memory terms = RentalTerms({
+            renter: msg.sender,
+            offerId: p.offerId,
+            token: token,
+            pricePerHour: price,
+            gpuModelHash: o.gpuModelHash,
+            startedAt: uint40(block.timestamp),
+            feeBps: c.feeBps,
+            challengeWindow: c.challengeWindow,
+            gracePeriod: c.gracePeriod,
+            salt: p.salt
+        });
+        id = keccak256(abi.encode(terms));
+        if (_rentals[id].status != RentalStatus.None) revert Errors.GpuEscrow_RentalExists(id);
+        _rentals[id] = RentalState({
+            deposit: p.deposit, paidSeconds: 0, lastSeq: 0, stoppedAt: 0, status: RentalStatus.Active
+        });
+        emit RentalOpened(id, msg.sender, p.offerId, terms, p.deposit);
+    }
+
+    /// @dev Pays the provider and treasury for the billed seconds not yet paid, refunds the rest, closes the rental.
+    function _settle(
+        bytes32 id,
+        RentalTerms calldata terms,
+        RentalState memory s,
+        uint256 end,
+        Usage calldata usage,
+        bytes calldata signature
+    ) private {
+        address provider_ = _offers[terms.offerId].provider;
+        _verifyUsage(id, terms, s, usage, signature, _providers[provider_].attester);
+        if (usage.periodEnd < end) revert Errors.GpuEscrow_AttestationNotFinal(id, usage.periodEnd, end);
+
+        uint256 billed = _billedSeconds(terms, usage, end);
+        uint256 cost = Billing.cost(terms.pricePerHour, billed);
+        (uint256 net, uint256 fee) = _newlyOwed(terms, s.paidSeconds, billed);
+        // cost ≤ deposit: billed ≤ end − start ≤ coveredSeconds(deposit), and cost(coveredSeconds(d)) ≤ d.
+        uint256 amount;
+        unchecked {
+            amount = s.deposit - cost;
+        }
+
+        delete _rentals[id];
+        _releaseCapacity(terms.offerId);
+        _accrue(provider_, terms.token, net, fee);
+        emit RentalSettled(id, uint64(billed), cost, amount);
+        _payOrCredit(terms.token, terms.renter, amount);
+    }
+
+    /// @dev Who may settle when: the renter once ended, anyone else after the challenge window; nobody past the
+    /// grace period. Returns the rental's end.
+    function _requireSettleable(bytes32 id, RentalTerms calldata terms, RentalState memory s)
+        private
+        view
+        returns (uint256 end)
+    {
+        end = _endOf(terms, s);
+        if (block.timestamp < end) revert Errors.GpuEscrow_RentalNotEnded(id, end);
+        if (msg.sender != terms.renter) {
+            uint256 settleableAt = end + terms.challengeWindow;
+            if (block.timestamp < settleableAt) revert Errors.GpuEscrow_ChallengeWindowOpen(id, settleableAt);
+        }
+        _requireBeforeDeadline(id, terms, end);
+    }
+
+    function _requireBeforeDeadline(bytes32 id, RentalTerms calldata terms, uint256 end) private view {
+        uint256 deadline = end + terms.gracePeriod;
+        if (block.timestamp > deadline) revert Errors.GpuEscrow_SettlementDeadlinePassed(id, deadline);
+    }
+
+    function _stopNow(bytes32 id, RentalTerms calldata terms) private {
+        RentalState memory s = _activeRental(id);
+        _requireRunning(id, terms, s);
+        _rentals[id].stoppedAt = uint40(block.timestamp);
+        emit RentalStopped(id, msg.sender, uint40(block.timestamp));
+    }
+
+    function _releaseCapacity(uint64 offerId) private {
+        // Every active rental holds one unit of its offer's activeRentals, released exactly once on close.
+        unchecked {
+            --_offers[offerId].activeRentals;
+        }
+    }
+
+    function _activeRental(bytes32 id) private view returns (RentalState memory s) {
+        s = _rentals[id];
+        if (s.status != RentalStatus.Active) revert Errors.GpuEscrow_RentalNotActive(id, s.status);
+    }
+
+    function _requireRunning(bytes32 id, RentalTerms calldata terms, RentalState memory s) private view {
+        uint256 end = _endOf(terms, s);
+        if (block.timestamp >= end) revert Errors.GpuEscrow_RentalEnded(id, end);
+    }
+
+    /// @dev The earliest of the stop/termination time and the moment the deposit is used up.
+    function _endOf(RentalTerms calldata terms, RentalState memory s) private pure returns (uint256 end) {
+        end = terms.startedAt + Billing.coveredSeconds(terms.pricePerHour, s.deposit);
+        if (s.stoppedAt != 0 && s.stoppedAt < end) end = s.stoppedAt;
+    }
+
+    /// @dev min(attested uptime, wall-clock seconds from start to end).
+    function _billedSeconds(RentalTerms calldata terms, Usage calldata usage, uint256 end)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 wall = end - terms.startedAt;
+        return usage.uptimeSeconds < wall ? usage.uptimeSeconds : wall;
+    }
+
+    /// @dev Provider's net and the fee for seconds (paidSeconds, billed], both on cumulative totals.
+    function _newlyOwed(RentalTerms calldata terms, uint256 paidSeconds, uint256 billed)
+        private
+        pure
+        returns (uint256 net, uint256 fee)
+    {
+        uint256 cost = Billing.cost(terms.pricePerHour, billed);
+        uint256 paidCost = Billing.cost(terms.pricePerHour, paidSeconds);
+        uint256 totalFee = Billing.fee(cost, terms.feeBps);
+        uint256 paidFee = Billing.fee(paidCost, terms.feeBps);
+        fee = totalFee - paidFee;
+        net = (cost - totalFee) - (paidCost - paidFee);
+    }
+
+    function _rentalId(RentalTerms calldata terms) private pure returns (bytes32) {
+        return keccak256(abi.encode(terms));
+    }
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+
+import {Errors} from "../libraries/Errors.sol";
+import {UsageAttestationHash} from "../libraries/UsageAttestationHash.sol";
+import {RentalState, RentalTerms, Usage} from "../types/DataTypes.sol";
+
+/// @title AttestationVerifier
+/// @notice Checks a provider's EIP-712 `UsageAttestation` against the rental it claims to describe.
+abstract contract AttestationVerifier is EIP712 {
+    constructor() EIP712("GpuEscrow", "1") {}
+
+    /// @dev The digest an attester signs for `usage` of rental `id`.
+    function _usageDigest(bytes32 id, RentalTerms calldata terms, Usage calldata usage)
+        internal
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(UsageAttestationHash.structHash(id, terms.gpuModelHash, usage));
+    }
+
+    /// @dev Reverts unless `usage` is a well-formed next attestation of rental `id`, signed by `attester`.
+    /// Signature last: the cheap checks fail first. ECDSA (65 or 64-byte EIP-2098) is tried before ERC-1271.
+    function _verifyUsage(
+        bytes32 id,
+        RentalTerms calldata terms,
+        RentalState memory s,
+        Usage calldata usage,
+        bytes calldata signature,
+        address attester
+    ) internal view {
+        if (usage.seq <= s.lastSeq) revert Errors.GpuEscrow_StaleSeq(id, usage.seq, s.lastSeq);
+        if (usage.periodEnd > block.timestamp) {
+            revert Errors.GpuEscrow_AttestationFromFuture(id, usage.periodEnd, block.timestamp);
+        }
+        if (usage.periodEnd < terms.startedAt) {
+            revert Errors.GpuEscrow_AttestationBeforeStart(id, usage.periodEnd, terms.startedAt);
+        }
+        // periodEnd ≥ startedAt was checked just above.
+        unchecked {
+            uint256 elapsed = usage.periodEnd - terms.startedAt;
+            if (usage.uptimeSeconds > elapsed) {
+                revert Errors.GpuEscrow_UptimeExceedsElapsed(id, usage.uptimeSeconds, elapsed);
+            }
+        }
+        if (usage.uptimeSeconds < s.paidSeconds) {
+            revert Errors.GpuEscrow_UptimeDecreased(id, usage.uptimeSeconds, s.paidSeconds);
+        }
+        if (!_isValidSignature(attester, _usageDigest(id, terms, usage), signature)) {
+            revert Errors.GpuEscrow_InvalidAttestationSignature(id, attester);
+        }
+    }
+
+    /// @dev ECDSA recovery straight from calldata (65-byte r‖s‖v or 64-byte EIP-2098 r‖vs); only when that does not
+    /// yield `signer` is ERC-1271 asked, so EOA attesters never pay for a cold code lookup.
+    function _isValidSignature(address signer, bytes32 digest, bytes calldata signature)
+        private
+        view
+        returns (bool)
+    {
+        address recovered;
+        if (signature.length == 64) {
+            (recovered,,) = ECDSA.tryRecover(digest, bytes32(signature[0:32]), bytes32(signature[32:64]));
+        } else if (signature.length == 65) {
+            (recovered,,) = ECDSA.tryRecover(
+                digest, uint8(signature[64]), bytes32(signature[0:32]), bytes32(signature[32:64])
+            );
+        }
+        if (recovered == signer && recovered != address(0)) return true;
+        return SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature);
+    }
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Config} from "../types/DataTypes.sol";
+
+/// @title IEscrowGovernance
+/// @notice What the owner (a multisig in production, two-step ownership transfer) may change, and the hard bounds
+/// it can never leave. Nothing here can move, freeze or redirect escrowed money: the fee and both time windows are
+/// snapshotted into each rental's terms at open, and pausing stops only *new* rentals.
+interface IEscrowGovernance {
+    event FeeUpdated(uint16 oldFeeBps, uint16 newFeeBps);
+    event TreasuryUpdated(address oldTreasury, address newTreasury);
+    event WindowsUpdated(uint32 challengeWindow, uint32 gracePeriod);
+    event TokenAllowed(address indexed token, bool allowed);
+    event PausedSet(bool paused);
+
+    /// @notice Hard cap on the protocol fee: 15 %.
+    function MAX_FEE_BPS() external view returns (uint16);
+
+    /// @notice The current settlement parameters (treasury, fee, challenge window, grace period, paused).
+    function config() external view returns (Config memory);
+
+    /// @notice Whether offers and rentals may use `token` (address(0) is the native coin).
+    function tokenAllowed(address token) external view returns (bool);
+
+    /// @notice Sets the fee for rentals opened from now on.
+    /// @dev Requirements: owner; `feeBps` ≤ MAX_FEE_BPS (`GpuEscrow_FeeTooHigh`).
+    function setFee(uint16 feeBps) external;
+
+    /// @notice Sets where fees accrue from now on. Fees already credited stay with the old treasury.
+    /// @dev Requirements: owner; non-zero address (`GpuEscrow_ZeroTreasury`).
+    function setTreasury(address treasury) external;
+
+    /// @notice Sets the challenge window and the attestation grace period for rentals opened from now on.
+    /// @dev Requirements: owner; 5 min ≤ challengeWindow ≤ 7 days; challengeWindow < gracePeriod ≤ 30 days.
+    function setWindows(uint32 challengeWindow, uint32 gracePeriod) external;
+
+    /// @notice Allows or refuses a token for new offers and new rentals. Running rentals are unaffected.
+    /// @dev Requirements: owner.
+    function setTokenAllowed(address token, bool allowed) external;
+
+    /// @notice Pauses or resumes the opening of new rentals. Everything else keeps working while paused.
+    /// @dev Requirements: owner.
+    function setPaused(bool paused) external;
+}

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Offer, OfferParams} from "../types/DataTypes.sol";
+
+/// @title IOfferBook
+/// @notice Offers published by providers. What identifies the hardware (GPU model, VRAM, count, token, duration
+/// bounds, spot flag, SLA, region) is fixed at creation; only the price (for rentals opened afterwards) and the
+/// capacity may change. A retired offer accepts no new rentals, for good; running rentals are unaffected.
+interface IOfferBook {
+    event OfferCreated(uint64 indexed offerId, address indexed provider, OfferParams params, bytes32 gpuModelHash);
+    event OfferPriceUpdated(uint64 indexed offerId, uint96 pricePerHour);
+    event OfferCapacityUpdated(uint64 indexed offerId, uint16 capacity);
+    event OfferRetired(uint64 indexed offerId);
+
+    /// @notice Publishes an offer. `gpuModelHash` = keccak256(bytes(gpuModel)) must equal what the provider's oracle
+    /// signs (the NVML device name, e.g. "NVIDIA H100 80GB HBM3").
+    /// @dev Requirements: caller registered (`GpuEscrow_ProviderNotRegistered`); token allowed
+    /// (`GpuEscrow_TokenNotAllowed`); price > 0 (`GpuEscrow_ZeroPrice`); 0 < minDuration ≤ maxDuration
+    /// (`GpuEscrow_InvalidDurationBounds`); slaBps ≤ 10 000 (`GpuEscrow_InvalidSla`); non-empty model, gpuCount > 0
+    /// (`GpuEscrow_InvalidGpuSpec`); model and region at most 64 bytes (`GpuEscrow_StringTooLong`).
+    /// @return offerId Sequential, starting at 1.
+    function createOffer(OfferParams calldata params) external returns (uint64 offerId);
+
+    /// @notice Sets the hourly price for rentals opened from now on. Running rentals keep the price they opened at.
+    /// @dev Requirements: caller is the offer's provider; offer not retired; price > 0.
+    function updatePrice(uint64 offerId, uint96 pricePerHour) external;
+
+    /// @notice Sets how many rentals may run on the offer at once. Zero closes the offer to new rentals without
+    /// retiring it. Lowering below the running count stops only new rentals.
+    /// @dev Requirements: caller is the offer's provider; offer not retired.
+    function setCapacity(uint64 offerId, uint16 capacity) external;
+
+    /// @notice Retires the offer: capacity drops to zero and can never be raised again.
+    /// @dev Requirements: caller is the offer's provider; offer not already retired.
+    function retireOffer(uint64 offerId) external;
+
+    /// @notice The stored offer.
+    /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`).
+    function offer(uint64 offerId) external view returns (Offer memory);
+
+    /// @notice Number of offers ever created (ids run from 1 to this).
+    function offerCount() external view returns (uint64);
+
+    /// @notice The deposit that pays for exactly `seconds_` at the offer's current price: a fixed-duration rental.
+    function quoteDeposit(uint64 offerId, uint32 seconds_) external view returns (uint256);
+}

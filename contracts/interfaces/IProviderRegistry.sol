@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Provider} from "../types/DataTypes.sol";
+
+/// @title IProviderRegistry
+/// @notice GPU providers. The calling account is the provider's identity; it names where earnings are paid, which
+/// key signs its usage attestations, and where its oracle answers.
+interface IProviderRegistry {
+    event ProviderRegistered(address indexed provider, address payout, address attester, string endpoint);
+    event PayoutUpdated(address indexed provider, address payout);
+    event AttesterUpdated(address indexed provider, address attester);
+    event EndpointUpdated(address indexed provider, string endpoint);
+
+    /// @notice Registers the caller as a provider.
+    /// @dev Requirements: not yet registered (`GpuEscrow_ProviderAlreadyRegistered`); non-zero payout and attester
+    /// (`GpuEscrow_ZeroAddress`); endpoint at most 256 bytes (`GpuEscrow_EndpointTooLong`).
+    /// @param payout Receives the provider's withdrawn earnings.
+    /// @param attester Signs usage attestations: an EOA, or a contract wallet answering ERC-1271.
+    /// @param endpoint Base URL of the provider's oracle (keepers and renters fetch attestations there).
+    function registerProvider(address payout, address attester, string calldata endpoint) external;
+
+    /// @notice Changes the payout address. Applies to withdrawals made from now on.
+    function setPayout(address payout) external;
+
+    /// @notice Changes the attester. Notes: attestations of running rentals must then be signed by the new key;
+    /// signatures by the old key stop being accepted at once.
+    function setAttester(address attester) external;
+
+    /// @notice Changes the oracle endpoint URL.
+    function setEndpoint(string calldata endpoint) external;
+
+    /// @notice A provider's registration (attester, registered, payout, endpoint).
+    function provider(address account) external view returns (Provider memory);
+}
