@@ -5,22 +5,28 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 
 import {AttestationVerifier} from "./abstracts/AttestationVerifier.sol";
 import {EscrowGovernance} from "./abstracts/EscrowGovernance.sol";
-import {OfferBook} from "./abstracts/OfferBook.sol";
 import {Payouts} from "./abstracts/Payouts.sol";
-import {ProviderRegistry} from "./abstracts/ProviderRegistry.sol";
 import {IGpuEscrow} from "./interfaces/IGpuEscrow.sol";
 import {IRentals} from "./interfaces/IRentals.sol";
 import {Billing} from "./libraries/Billing.sol";
 import {Errors} from "./libraries/Errors.sol";
 import {TokenTransfer} from "./libraries/TokenTransfer.sol";
 import {
-    Config, Offer, OpenParams, Quote, RentalState, RentalStatus, RentalTerms, Usage
+    Config,
+    Offer,
+    OfferAccount,
+    OpenParams,
+    Quote,
+    RentalState,
+    RentalStatus,
+    RentalTerms,
+    Usage
 } from "./types/DataTypes.sol";
 
 /// @title GpuEscrow
 /// @notice Trustless GPU rental: the renter's deposit is escrowed here and paid out per attested second.
 /// The rules live in {IRentals} and the other interfaces; this contract reads as the list of rental actions.
-contract GpuEscrow is EscrowGovernance, ProviderRegistry, OfferBook, Payouts, AttestationVerifier, IGpuEscrow {
+contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
     uint256 public constant override STOP_ATTESTATION_MAX_AGE = 10 minutes;
 
     mapping(bytes32 rentalId => RentalState) internal _rentals;
@@ -31,7 +37,9 @@ contract GpuEscrow is EscrowGovernance, ProviderRegistry, OfferBook, Payouts, At
                                  OPEN
     //////////////////////////////////////////////////////////////*/
 
-    function open(OpenParams calldata params) external payable override nonReentrant returns (bytes32 id) {
+    /// @dev No reentrancy guard needed on the open paths: every state write happens before the token pull, the only
+    /// external call, and nothing is read after it.
+    function open(OpenParams calldata params) external payable override returns (bytes32 id) {
         address token;
         (id, token) = _open(params);
         TokenTransfer.pullExact(token, msg.sender, params.deposit);
@@ -40,7 +48,6 @@ contract GpuEscrow is EscrowGovernance, ProviderRegistry, OfferBook, Payouts, At
     function openWithPermit(OpenParams calldata params, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
         override
-        nonReentrant
         returns (bytes32 id)
     {
         address token;
@@ -95,14 +102,14 @@ contract GpuEscrow is EscrowGovernance, ProviderRegistry, OfferBook, Payouts, At
         uint256 end = _endOf(terms, s);
         uint256 deadline = end + terms.gracePeriod;
         if (block.timestamp > deadline) revert Errors.GpuEscrow_SettlementDeadlinePassed(id, deadline);
-        address provider_ = _offers[terms.offerId].provider;
-        _verifyUsage(id, terms, s, usage, signature, _providers[provider_].attester);
+        _verifyUsage(id, terms, s, usage, signature);
 
         uint256 billed = _billedSeconds(terms, usage, end);
         (uint256 net, uint256 fee) = _newlyOwed(terms, s.paidSeconds, billed);
         _rentals[id].paidSeconds = uint32(billed);
         _rentals[id].lastSeq = usage.seq;
-        _accrue(provider_, terms.token, net, fee);
+        OfferAccount storage a = _accounts[terms.offerId];
+        (a.net, a.fees) = (a.net + uint104(net), a.fees + uint104(fee));
         emit Checkpointed(id, usage.seq, uint32(billed), net, fee);
     }
 
@@ -177,7 +184,7 @@ contract GpuEscrow is EscrowGovernance, ProviderRegistry, OfferBook, Payouts, At
         uint256 paid = Billing.cost(terms.pricePerHour, s.paidSeconds);
         uint256 amount = s.deposit - paid;
         delete _rentals[id];
-        _releaseCapacity(terms.offerId);
+        _close(terms.offerId, 0, 0);
         emit RentalRefunded(id, amount);
         _payOrCredit(terms.token, terms.renter, amount);
     }
@@ -226,23 +233,24 @@ contract GpuEscrow is EscrowGovernance, ProviderRegistry, OfferBook, Payouts, At
         Config memory c = _config;
         if (c.paused) revert Errors.GpuEscrow_Paused();
         Offer storage o = _offers[p.offerId];
-        address provider_ = o.provider;
-        if (provider_ == address(0)) revert Errors.GpuEscrow_OfferNotFound(p.offerId);
-        uint16 active = o.activeRentals;
-        if (active >= o.capacity) {
-            if (o.retired) revert Errors.GpuEscrow_OfferRetired(p.offerId);
-            revert Errors.GpuEscrow_OfferAtCapacity(p.offerId, o.capacity);
-        }
+        address attester = o.attester;
+        if (attester == address(0)) revert Errors.GpuEscrow_OfferNotFound(p.offerId);
         token = o.token;
-        if (!_tokenAllowed[token]) revert Errors.GpuEscrow_TokenNotAllowed(token);
+        if (!_isAllowed(c, o.tokenId)) revert Errors.GpuEscrow_TokenNotAllowed(token);
         uint96 price = o.pricePerHour;
         uint256 covered = Billing.coveredSeconds(price, p.deposit);
         if (covered < o.minDuration || covered > o.maxDuration) {
             revert Errors.GpuEscrow_DurationOutOfBounds(p.offerId, covered, o.minDuration, o.maxDuration);
         }
+        OfferAccount storage a = _accounts[p.offerId];
+        uint16 active = a.activeRentals;
+        if (active >= a.capacity) {
+            if (o.retired) revert Errors.GpuEscrow_OfferRetired(p.offerId);
+            revert Errors.GpuEscrow_OfferAtCapacity(p.offerId, a.capacity);
+        }
         // active < capacity ≤ type(uint16).max, checked above.
         unchecked {
-            o.activeRentals = active + 1;
+            a.activeRentals = active + 1;
         }
 
         RentalTerms memory terms = RentalTerms({
@@ -251,6 +259,7 @@ contract GpuEscrow is EscrowGovernance, ProviderRegistry, OfferBook, Payouts, At
             token: token,
             pricePerHour: price,
             gpuModelHash: o.gpuModelHash,
+            attester: attester,
             startedAt: uint40(block.timestamp),
             feeBps: c.feeBps,
             challengeWindow: c.challengeWindow,
@@ -259,9 +268,8 @@ contract GpuEscrow is EscrowGovernance, ProviderRegistry, OfferBook, Payouts, At
         });
         id = keccak256(abi.encode(terms));
         if (_rentals[id].status != RentalStatus.None) revert Errors.GpuEscrow_RentalExists(id);
-        _rentals[id] = RentalState({
-            deposit: p.deposit, paidSeconds: 0, lastSeq: 0, stoppedAt: 0, status: RentalStatus.Active
-        });
+        _rentals[id] =
+            RentalState({deposit: p.deposit, paidSeconds: 0, lastSeq: 0, stoppedAt: 0, status: RentalStatus.Active});
         emit RentalOpened(id, msg.sender, p.offerId, terms, p.deposit);
     }
 
@@ -274,8 +282,7 @@ contract GpuEscrow is EscrowGovernance, ProviderRegistry, OfferBook, Payouts, At
         Usage calldata usage,
         bytes calldata signature
     ) private {
-        address provider_ = _offers[terms.offerId].provider;
-        _verifyUsage(id, terms, s, usage, signature, _providers[provider_].attester);
+        _verifyUsage(id, terms, s, usage, signature);
         if (usage.periodEnd < end) revert Errors.GpuEscrow_AttestationNotFinal(id, usage.periodEnd, end);
 
         uint256 billed = _billedSeconds(terms, usage, end);
@@ -288,8 +295,7 @@ contract GpuEscrow is EscrowGovernance, ProviderRegistry, OfferBook, Payouts, At
         }
 
         delete _rentals[id];
-        _releaseCapacity(terms.offerId);
-        _accrue(provider_, terms.token, net, fee);
+        _close(terms.offerId, net, fee);
         emit RentalSettled(id, uint64(billed), cost, amount);
         _payOrCredit(terms.token, terms.renter, amount);
     }
@@ -322,11 +328,17 @@ contract GpuEscrow is EscrowGovernance, ProviderRegistry, OfferBook, Payouts, At
         emit RentalStopped(id, msg.sender, uint40(block.timestamp));
     }
 
-    function _releaseCapacity(uint64 offerId) private {
-        // Every active rental holds one unit of its offer's activeRentals, released exactly once on close.
+    /// @dev Accrues the last payment of a closing rental and gives back its unit of capacity: one slot write.
+    function _close(uint64 offerId, uint256 net, uint256 fee) private {
+        OfferAccount storage a = _accounts[offerId];
+        OfferAccount memory m = a;
+        // Every active rental holds one unit of activeRentals, released exactly once, here.
         unchecked {
-            --_offers[offerId].activeRentals;
+            m.activeRentals -= 1;
         }
+        m.net += uint104(net);
+        m.fees += uint104(fee);
+        _accounts[offerId] = m;
     }
 
     function _activeRental(bytes32 id) private view returns (RentalState memory s) {

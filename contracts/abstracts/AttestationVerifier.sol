@@ -23,15 +23,14 @@ abstract contract AttestationVerifier is EIP712 {
         return _hashTypedDataV4(UsageAttestationHash.structHash(id, terms.gpuModelHash, usage));
     }
 
-    /// @dev Reverts unless `usage` is a well-formed next attestation of rental `id`, signed by `attester`.
+    /// @dev Reverts unless `usage` is a well-formed next attestation of rental `id`, signed by the rental's attester.
     /// Signature last: the cheap checks fail first. ECDSA (65 or 64-byte EIP-2098) is tried before ERC-1271.
     function _verifyUsage(
         bytes32 id,
         RentalTerms calldata terms,
         RentalState memory s,
         Usage calldata usage,
-        bytes calldata signature,
-        address attester
+        bytes calldata signature
     ) internal view {
         if (usage.seq <= s.lastSeq) revert Errors.GpuEscrow_StaleSeq(id, usage.seq, s.lastSeq);
         if (usage.periodEnd > block.timestamp) {
@@ -50,25 +49,20 @@ abstract contract AttestationVerifier is EIP712 {
         if (usage.uptimeSeconds < s.paidSeconds) {
             revert Errors.GpuEscrow_UptimeDecreased(id, usage.uptimeSeconds, s.paidSeconds);
         }
-        if (!_isValidSignature(attester, _usageDigest(id, terms, usage), signature)) {
-            revert Errors.GpuEscrow_InvalidAttestationSignature(id, attester);
+        if (!_isValidSignature(terms.attester, _usageDigest(id, terms, usage), signature)) {
+            revert Errors.GpuEscrow_InvalidAttestationSignature(id, terms.attester);
         }
     }
 
     /// @dev ECDSA recovery straight from calldata (65-byte r‖s‖v or 64-byte EIP-2098 r‖vs); only when that does not
     /// yield `signer` is ERC-1271 asked, so EOA attesters never pay for a cold code lookup.
-    function _isValidSignature(address signer, bytes32 digest, bytes calldata signature)
-        private
-        view
-        returns (bool)
-    {
+    function _isValidSignature(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
         address recovered;
         if (signature.length == 64) {
             (recovered,,) = ECDSA.tryRecover(digest, bytes32(signature[0:32]), bytes32(signature[32:64]));
         } else if (signature.length == 65) {
-            (recovered,,) = ECDSA.tryRecover(
-                digest, uint8(signature[64]), bytes32(signature[0:32]), bytes32(signature[32:64])
-            );
+            (recovered,,) =
+                ECDSA.tryRecover(digest, uint8(signature[64]), bytes32(signature[0:32]), bytes32(signature[32:64]));
         }
         if (recovered == signer && recovered != address(0)) return true;
         return SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature);

@@ -18,18 +18,25 @@ abstract contract EscrowGovernance is IEscrowGovernance, Ownable2Step {
     uint32 internal constant MAX_GRACE_PERIOD = 30 days;
     uint32 internal constant DEFAULT_CHALLENGE_WINDOW = 1 hours;
     uint32 internal constant DEFAULT_GRACE_PERIOD = 24 hours;
+    /// @dev Token ids run from 0 to 167: one bit each in `Config.allowedTokens`.
+    uint256 internal constant MAX_TOKENS = 168;
 
     Config internal _config;
-    mapping(address token => bool) internal _tokenAllowed;
+    address internal _treasury;
+    /// @dev Every token ever allowed, in the order first allowed; a token's id is its index here.
+    address[] internal _tokens;
+    /// @dev id + 1 of each token in `_tokens` (0: never allowed).
+    mapping(address token => uint256) internal _tokenIdPlusOne;
 
     constructor(address owner_, address treasury_) Ownable(owner_) {
         if (treasury_ == address(0)) revert Errors.GpuEscrow_ZeroTreasury();
+        _treasury = treasury_;
         _config = Config({
-            treasury: treasury_,
             feeBps: DEFAULT_FEE_BPS,
             challengeWindow: DEFAULT_CHALLENGE_WINDOW,
             gracePeriod: DEFAULT_GRACE_PERIOD,
-            paused: false
+            paused: false,
+            allowedTokens: 0
         });
     }
 
@@ -37,8 +44,13 @@ abstract contract EscrowGovernance is IEscrowGovernance, Ownable2Step {
         return _config;
     }
 
+    function treasury() external view override returns (address) {
+        return _treasury;
+    }
+
     function tokenAllowed(address token) external view override returns (bool) {
-        return _tokenAllowed[token];
+        uint256 idPlusOne = _tokenIdPlusOne[token];
+        return idPlusOne != 0 && _isAllowed(_config, uint8(idPlusOne - 1));
     }
 
     function setFee(uint16 feeBps) external override onlyOwner {
@@ -47,10 +59,10 @@ abstract contract EscrowGovernance is IEscrowGovernance, Ownable2Step {
         _config.feeBps = feeBps;
     }
 
-    function setTreasury(address treasury) external override onlyOwner {
-        if (treasury == address(0)) revert Errors.GpuEscrow_ZeroTreasury();
-        emit TreasuryUpdated(_config.treasury, treasury);
-        _config.treasury = treasury;
+    function setTreasury(address treasury_) external override onlyOwner {
+        if (treasury_ == address(0)) revert Errors.GpuEscrow_ZeroTreasury();
+        emit TreasuryUpdated(_treasury, treasury_);
+        _treasury = treasury_;
     }
 
     function setWindows(uint32 challengeWindow, uint32 gracePeriod) external override onlyOwner {
@@ -68,12 +80,35 @@ abstract contract EscrowGovernance is IEscrowGovernance, Ownable2Step {
     }
 
     function setTokenAllowed(address token, bool allowed) external override onlyOwner {
-        _tokenAllowed[token] = allowed;
+        uint256 idPlusOne = _tokenIdPlusOne[token];
+        if (idPlusOne == 0) {
+            if (!allowed) return;
+            if (_tokens.length == MAX_TOKENS) revert Errors.GpuEscrow_TooManyTokens(MAX_TOKENS);
+            _tokens.push(token);
+            idPlusOne = _tokens.length;
+            _tokenIdPlusOne[token] = idPlusOne;
+        }
+        uint168 bit = uint168(1) << (idPlusOne - 1);
+        Config storage c = _config;
+        c.allowedTokens = allowed ? c.allowedTokens | bit : c.allowedTokens & ~bit;
         emit TokenAllowed(token, allowed);
     }
 
     function setPaused(bool paused) external override onlyOwner {
         _config.paused = paused;
         emit PausedSet(paused);
+    }
+
+    /// @dev The id of an allowed token; reverts for a token that is not allowed now.
+    function _allowedTokenId(address token) internal view returns (uint8 id) {
+        uint256 idPlusOne = _tokenIdPlusOne[token];
+        if (idPlusOne == 0 || !_isAllowed(_config, uint8(idPlusOne - 1))) {
+            revert Errors.GpuEscrow_TokenNotAllowed(token);
+        }
+        return uint8(idPlusOne - 1);
+    }
+
+    function _isAllowed(Config memory c, uint8 tokenId) internal pure returns (bool) {
+        return (c.allowedTokens >> tokenId) & 1 == 1;
     }
 }

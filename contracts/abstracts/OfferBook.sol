@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {IOfferBook} from "../interfaces/IOfferBook.sol";
 import {Billing} from "../libraries/Billing.sol";
 import {Errors} from "../libraries/Errors.sol";
-import {Offer, OfferParams} from "../types/DataTypes.sol";
+import {Offer, OfferAccount, OfferParams} from "../types/DataTypes.sol";
 import {EscrowGovernance} from "./EscrowGovernance.sol";
 import {ProviderRegistry} from "./ProviderRegistry.sol";
 
@@ -15,11 +15,12 @@ abstract contract OfferBook is EscrowGovernance, ProviderRegistry, IOfferBook {
     uint16 internal constant MAX_SLA_BPS = 10_000;
 
     mapping(uint64 offerId => Offer) internal _offers;
+    mapping(uint64 offerId => OfferAccount) internal _accounts;
     uint64 internal _offerCount;
 
     function createOffer(OfferParams calldata p) external override returns (uint64 offerId) {
         _requireRegistered(msg.sender);
-        if (!_tokenAllowed[p.token]) revert Errors.GpuEscrow_TokenNotAllowed(p.token);
+        uint8 tokenId = _allowedTokenId(p.token);
         if (p.pricePerHour == 0) revert Errors.GpuEscrow_ZeroPrice();
         if (p.minDuration == 0 || p.minDuration > p.maxDuration) {
             revert Errors.GpuEscrow_InvalidDurationBounds(p.minDuration, p.maxDuration);
@@ -31,24 +32,27 @@ abstract contract OfferBook is EscrowGovernance, ProviderRegistry, IOfferBook {
 
         offerId = ++_offerCount;
         bytes32 gpuModelHash = keccak256(bytes(p.gpuModel));
+        address attester = _providers[msg.sender].attester;
         _offers[offerId] = Offer({
-            provider: msg.sender,
+            attester: attester,
             minDuration: p.minDuration,
             maxDuration: p.maxDuration,
-            capacity: p.capacity,
-            activeRentals: 0,
+            tokenId: tokenId,
             token: p.token,
             pricePerHour: p.pricePerHour,
             gpuModelHash: gpuModelHash,
+            provider: msg.sender,
             slaBps: p.slaBps,
             vramGiB: p.vramGiB,
             gpuCount: p.gpuCount,
             spot: p.spot,
             retired: false,
-            gpuModel: p.gpuModel,
-            region: p.region
+            regionHash: keccak256(bytes(p.region))
         });
-        emit OfferCreated(offerId, msg.sender, p, gpuModelHash);
+        // Capacity shares the slot with earnings and the rentals in use, so the slot is non-zero while the offer
+        // is open or busy and settlements never pay for a fresh storage write.
+        _accounts[offerId] = OfferAccount({net: 0, fees: 0, activeRentals: 0, capacity: p.capacity});
+        emit OfferCreated(offerId, msg.sender, p, gpuModelHash, attester);
     }
 
     function updatePrice(uint64 offerId, uint96 pricePerHour) external override {
@@ -59,19 +63,30 @@ abstract contract OfferBook is EscrowGovernance, ProviderRegistry, IOfferBook {
     }
 
     function setCapacity(uint64 offerId, uint16 capacity) external override {
-        _ownedLiveOffer(offerId).capacity = capacity;
+        _ownedLiveOffer(offerId);
+        _accounts[offerId].capacity = capacity;
         emit OfferCapacityUpdated(offerId, capacity);
     }
 
+    function setOfferAttester(uint64 offerId, address attester) external override {
+        if (attester == address(0)) revert Errors.GpuEscrow_ZeroAddress();
+        _ownedLiveOffer(offerId).attester = attester;
+        emit OfferAttesterUpdated(offerId, attester);
+    }
+
     function retireOffer(uint64 offerId) external override {
-        Offer storage o = _ownedLiveOffer(offerId);
-        o.retired = true;
-        o.capacity = 0;
+        _ownedLiveOffer(offerId).retired = true;
+        _accounts[offerId].capacity = 0;
         emit OfferRetired(offerId);
     }
 
     function offer(uint64 offerId) external view override returns (Offer memory) {
         return _existingOffer(offerId);
+    }
+
+    function offerAccount(uint64 offerId) external view override returns (OfferAccount memory) {
+        _existingOffer(offerId);
+        return _accounts[offerId];
     }
 
     function offerCount() external view override returns (uint64) {
@@ -84,10 +99,10 @@ abstract contract OfferBook is EscrowGovernance, ProviderRegistry, IOfferBook {
 
     function _existingOffer(uint64 offerId) internal view returns (Offer storage o) {
         o = _offers[offerId];
-        if (o.provider == address(0)) revert Errors.GpuEscrow_OfferNotFound(offerId);
+        if (o.attester == address(0)) revert Errors.GpuEscrow_OfferNotFound(offerId);
     }
 
-    function _ownedLiveOffer(uint64 offerId) private view returns (Offer storage o) {
+    function _ownedLiveOffer(uint64 offerId) internal view returns (Offer storage o) {
         o = _existingOffer(offerId);
         if (o.provider != msg.sender) revert Errors.GpuEscrow_NotOfferProvider(offerId, msg.sender);
         if (o.retired) revert Errors.GpuEscrow_OfferRetired(offerId);

@@ -17,8 +17,12 @@ interface IEscrowGovernance {
     /// @notice Hard cap on the protocol fee: 15 %.
     function MAX_FEE_BPS() external view returns (uint16);
 
-    /// @notice The current settlement parameters (treasury, fee, challenge window, grace period, paused).
+    /// @notice The parameters new rentals snapshot (fee, challenge window, grace period), the pause flag and the
+    /// token allowlist bitmap.
     function config() external view returns (Config memory);
+
+    /// @notice Where fees are credited when collected.
+    function treasury() external view returns (address);
 
     /// @notice Whether offers and rentals may use `token` (address(0) is the native coin).
     function tokenAllowed(address token) external view returns (bool);
@@ -27,7 +31,7 @@ interface IEscrowGovernance {
     /// @dev Requirements: owner; `feeBps` ≤ MAX_FEE_BPS (`GpuEscrow_FeeTooHigh`).
     function setFee(uint16 feeBps) external;
 
-    /// @notice Sets where fees accrue from now on. Fees already credited stay with the old treasury.
+    /// @notice Sets where fees are credited from now on. Fees already credited stay with the old treasury.
     /// @dev Requirements: owner; non-zero address (`GpuEscrow_ZeroTreasury`).
     function setTreasury(address treasury) external;
 
@@ -36,7 +40,7 @@ interface IEscrowGovernance {
     function setWindows(uint32 challengeWindow, uint32 gracePeriod) external;
 
     /// @notice Allows or refuses a token for new offers and new rentals. Running rentals are unaffected.
-    /// @dev Requirements: owner.
+    /// @dev Requirements: owner; at most 168 distinct tokens are ever allowed (`GpuEscrow_TooManyTokens`).
     function setTokenAllowed(address token, bool allowed) external;
 
     /// @notice Pauses or resumes the opening of new rentals. Everything else keeps working while paused.

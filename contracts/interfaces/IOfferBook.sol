@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Offer, OfferParams} from "../types/DataTypes.sol";
+import {Offer, OfferAccount, OfferParams} from "../types/DataTypes.sol";
 
 /// @title IOfferBook
 /// @notice Offers published by providers. What identifies the hardware (GPU model, VRAM, count, token, duration
-/// bounds, spot flag, SLA, region) is fixed at creation; only the price (for rentals opened afterwards) and the
-/// capacity may change. A retired offer accepts no new rentals, for good; running rentals are unaffected.
+/// bounds, spot flag, SLA, region) is fixed at creation; only the price (for rentals opened afterwards), the
+/// capacity and the attester may change. A retired offer accepts no new rentals, for good; running rentals are
+/// unaffected. Each offer has its own attester key (by default the provider's), typically one per host.
 interface IOfferBook {
-    event OfferCreated(uint64 indexed offerId, address indexed provider, OfferParams params, bytes32 gpuModelHash);
+    event OfferCreated(
+        uint64 indexed offerId, address indexed provider, OfferParams params, bytes32 gpuModelHash, address attester
+    );
+    event OfferAttesterUpdated(uint64 indexed offerId, address attester);
     event OfferPriceUpdated(uint64 indexed offerId, uint96 pricePerHour);
     event OfferCapacityUpdated(uint64 indexed offerId, uint16 capacity);
     event OfferRetired(uint64 indexed offerId);
@@ -31,6 +35,11 @@ interface IOfferBook {
     /// @dev Requirements: caller is the offer's provider; offer not retired.
     function setCapacity(uint64 offerId, uint16 capacity) external;
 
+    /// @notice Sets the key that signs usage attestations for rentals opened from now on. Running rentals keep the
+    /// attester they opened with (it is part of their terms).
+    /// @dev Requirements: caller is the offer's provider; offer not retired; non-zero attester.
+    function setOfferAttester(uint64 offerId, address attester) external;
+
     /// @notice Retires the offer: capacity drops to zero and can never be raised again.
     /// @dev Requirements: caller is the offer's provider; offer not already retired.
     function retireOffer(uint64 offerId) external;
@@ -38,6 +47,9 @@ interface IOfferBook {
     /// @notice The stored offer.
     /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`).
     function offer(uint64 offerId) external view returns (Offer memory);
+
+    /// @notice The offer's counters: accrued earnings and fees, capacity in use and capacity.
+    function offerAccount(uint64 offerId) external view returns (OfferAccount memory);
 
     /// @notice Number of offers ever created (ids run from 1 to this).
     function offerCount() external view returns (uint64);

@@ -16,15 +16,15 @@ interface IProviderRegistry {
     /// @dev Requirements: not yet registered (`GpuEscrow_ProviderAlreadyRegistered`); non-zero payout and attester
     /// (`GpuEscrow_ZeroAddress`); endpoint at most 256 bytes (`GpuEscrow_EndpointTooLong`).
     /// @param payout Receives the provider's withdrawn earnings.
-    /// @param attester Signs usage attestations: an EOA, or a contract wallet answering ERC-1271.
+    /// @param attester Default attester of the offers it creates: an EOA, or a contract wallet answering ERC-1271.
     /// @param endpoint Base URL of the provider's oracle (keepers and renters fetch attestations there).
     function registerProvider(address payout, address attester, string calldata endpoint) external;
 
     /// @notice Changes the payout address. Applies to withdrawals made from now on.
     function setPayout(address payout) external;
 
-    /// @notice Changes the attester. Notes: attestations of running rentals must then be signed by the new key;
-    /// signatures by the old key stop being accepted at once.
+    /// @notice Changes the default attester for offers created from now on. Existing offers keep theirs (see
+    /// `IOfferBook.setOfferAttester`); running rentals keep the attester they opened with.
     function setAttester(address attester) external;
 
     /// @notice Changes the oracle endpoint URL.

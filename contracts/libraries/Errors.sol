@@ -15,6 +15,7 @@ library Errors {
     error GpuEscrow_ChallengeWindowOutOfBounds(uint256 challengeWindow, uint256 min, uint256 max);
     error GpuEscrow_GracePeriodOutOfBounds(uint256 gracePeriod, uint256 min, uint256 max);
     error GpuEscrow_Paused();
+    error GpuEscrow_TooManyTokens(uint256 max);
 
     /*//////////////////////////////////////////////////////////////
                                PROVIDERS
@@ -31,6 +32,7 @@ library Errors {
 
     error GpuEscrow_OfferNotFound(uint64 offerId);
     error GpuEscrow_NotOfferProvider(uint64 offerId, address caller);
+    error GpuEscrow_NothingToClaim(uint64 offerId);
     error GpuEscrow_OfferRetired(uint64 offerId);
     error GpuEscrow_OfferAtCapacity(uint64 offerId, uint16 capacity);
     error GpuEscrow_TokenNotAllowed(address token);

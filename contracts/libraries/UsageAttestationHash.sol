@@ -12,11 +12,7 @@ library UsageAttestationHash {
         "bytes32 gpuUuidsHash,uint64 energyJoules,uint16 avgUtilBps)"
     );
 
-    function structHash(bytes32 rentalId, bytes32 gpuModelHash, Usage calldata usage)
-        internal
-        pure
-        returns (bytes32)
-    {
+    function structHash(bytes32 rentalId, bytes32 gpuModelHash, Usage calldata usage) internal pure returns (bytes32) {
         return keccak256(
             abi.encode(
                 TYPEHASH,

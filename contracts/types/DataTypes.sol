@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-/// @notice A registered provider. The provider account is the identity; earnings are paid to `payout` and usage
-/// attestations must be signed by `attester` (an EOA or an ERC-1271 contract wallet).
+/// @notice A registered provider. The provider account is the identity; earnings are paid to `payout`; `attester`
+/// is the default attester key for offers it creates (each offer may have its own, e.g. one per host).
 struct Provider {
     address attester;
     bool registered;
@@ -10,30 +10,38 @@ struct Provider {
     string endpoint;
 }
 
-/// @notice An offer as stored. Only `pricePerHour` and `capacity` may change after creation; everything that
-/// identifies the hardware is fixed, so a rental's terms never drift from what the renter saw.
-/// @dev Slot 0 is everything `open` and settlement read; slot 1 the token and price.
+/// @notice An offer as stored. Only the price (for rentals opened afterwards), the capacity and the attester may
+/// change after creation; everything that identifies the hardware is fixed.
+/// @dev Slots 0–2 are what `open` reads; settlement reads none of them (the terms carry what it needs). The GPU
+/// model and region strings are in `OfferCreated`; storage keeps their keccak256 hashes.
 struct Offer {
     // slot 0
-    address provider;
+    address attester;
     uint32 minDuration;
     uint32 maxDuration;
-    uint16 capacity;
-    uint16 activeRentals;
+    uint8 tokenId;
     // slot 1
     address token;
     uint96 pricePerHour;
     // slot 2
     bytes32 gpuModelHash;
     // slot 3
+    address provider;
     uint16 slaBps;
     uint16 vramGiB;
     uint16 gpuCount;
     bool spot;
     bool retired;
-    // slots 4+
-    string gpuModel;
-    string region;
+    bytes32 regionHash;
+}
+
+/// @notice Per-offer counters, one slot: the provider's accrued earnings (`net`), the fees it holds for the
+/// treasury, and the capacity in use. Opening and settling a rental each write this slot once.
+struct OfferAccount {
+    uint104 net;
+    uint104 fees;
+    uint16 activeRentals;
+    uint16 capacity;
 }
 
 /// @notice What a provider passes to create an offer.
@@ -53,13 +61,15 @@ struct OfferParams {
 
 /// @notice The immutable terms of a rental. They are never stored: `rentalId = keccak256(abi.encode(terms))`, and
 /// every call on a rental passes them back in calldata (emitted in full by `RentalOpened`).
-/// @dev Fee and time windows are snapshotted at open so governance can never change a running rental.
+/// @dev Fee, time windows and the offer's attester are snapshotted at open: neither governance nor the provider
+/// can change a running rental's rules.
 struct RentalTerms {
     address renter;
     uint64 offerId;
     address token;
     uint96 pricePerHour;
     bytes32 gpuModelHash;
+    address attester;
     uint40 startedAt;
     uint16 feeBps;
     uint32 challengeWindow;
@@ -119,18 +129,12 @@ struct Quote {
     bool ended;
 }
 
-/// @notice Settlement-wide parameters, one storage slot. Changes never reach rentals already open.
+/// @notice What `open` reads from governance, one storage slot. Changes never reach rentals already open.
+/// `allowedTokens` is a bitmap over token ids (bit i set: the token with id i is allowed).
 struct Config {
-    address treasury;
     uint16 feeBps;
     uint32 challengeWindow;
     uint32 gracePeriod;
     bool paused;
-}
-
-/// @notice A provider's accrued earnings in one token: `net` is the provider's, `fees` the treasury's share still
-/// held for it. One slot so a settlement writes once.
-struct Earnings {
-    uint128 net;
-    uint128 fees;
+    uint168 allowedTokens;
 }

@@ -1,0 +1,185 @@
+//! Configuration shared by the oracle and the keeper.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+use alloy::primitives::Address;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+
+/// Where the escrow of one chain is deployed, as the deploy script writes it to
+/// `deployments/<chainId>.json`:
+///
+/// ```json
+/// {"chainId":31337,"escrow":"0x…","deployBlock":1,"tokens":{"USDC":"0x…","DAI":"0x…"}}
+/// ```
+///
+/// Unknown fields are ignored, so the deploy script may record more than the services read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    /// EIP-155 chain id.
+    pub chain_id: u64,
+    /// The escrow contract.
+    pub escrow: Address,
+    /// Block of the escrow's deployment: where log scans start.
+    pub deploy_block: u64,
+    /// Allowed ERC-20 tokens by symbol (native coin rentals use the zero address and are not
+    /// listed here).
+    #[serde(default)]
+    pub tokens: BTreeMap<String, Address>,
+}
+
+impl Deployment {
+    /// Path of the deployment file of `chain_id` under `dir`: `<dir>/<chainId>.json`.
+    pub fn path_for(dir: impl AsRef<Path>, chain_id: u64) -> PathBuf {
+        dir.as_ref().join(format!("{chain_id}.json"))
+    }
+
+    /// Loads and validates `<dir>/<chainId>.json`, checking that it is for `chain_id`.
+    pub fn load(dir: impl AsRef<Path>, chain_id: u64) -> Result<Self, ConfigError> {
+        let path = Self::path_for(dir, chain_id);
+        let deployment = Self::from_file(&path)?;
+        if deployment.chain_id != chain_id {
+            return Err(ConfigError::ChainIdMismatch {
+                path,
+                expected: chain_id,
+                found: deployment.chain_id,
+            });
+        }
+        Ok(deployment)
+    }
+
+    /// Loads and validates a deployment file at any path.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_json(&text, path)
+    }
+
+    /// Parses and validates deployment JSON; `origin` names the source in errors.
+    pub fn from_json(json: &str, origin: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = origin.as_ref();
+        let deployment: Self = serde_json::from_str(json).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })?;
+        deployment.validate(path)?;
+        Ok(deployment)
+    }
+
+    /// The address of the token listed under `symbol`, if any.
+    pub fn token(&self, symbol: &str) -> Option<Address> {
+        self.tokens.get(symbol).copied()
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let zero = |field: String| ConfigError::ZeroAddress {
+            path: path.to_owned(),
+            field,
+        };
+        if self.escrow.is_zero() {
+            return Err(zero("escrow".to_owned()));
+        }
+        for (symbol, address) in &self.tokens {
+            if symbol.trim().is_empty() {
+                return Err(ConfigError::EmptyTokenSymbol { path: path.to_owned() });
+            }
+            if address.is_zero() {
+                return Err(zero(format!("tokens.{symbol}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::address;
+
+    use super::*;
+
+    const GOOD: &str = r#"{"chainId":31337,"escrow":"0x5FbDB2315678afecb367f032d93F642f64180aa3",
+        "deployBlock":1,"tokens":{"USDC":"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"},"extra":true}"#;
+
+    #[test]
+    fn parses_the_deploy_script_output() {
+        let d = Deployment::from_json(GOOD, "31337.json").unwrap();
+        assert_eq!(d.chain_id, 31_337);
+        assert_eq!(d.escrow, address!("5FbDB2315678afecb367f032d93F642f64180aa3"));
+        assert_eq!(d.deploy_block, 1);
+        assert_eq!(
+            d.token("USDC"),
+            Some(address!("e7f1725E7734CE288F8367e1Bb143E90bb3F0512"))
+        );
+        assert_eq!(d.token("DAI"), None);
+    }
+
+    #[test]
+    fn round_trips_in_camel_case() {
+        let d = Deployment::from_json(GOOD, "x").unwrap();
+        let json = serde_json::to_value(&d).unwrap();
+        assert!(json.get("deployBlock").is_some() && json.get("chainId").is_some());
+        assert_eq!(Deployment::from_json(&json.to_string(), "x").unwrap(), d);
+    }
+
+    #[test]
+    fn rejects_a_zero_escrow() {
+        let json = GOOD.replace(
+            "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            &format!("{:#x}", Address::ZERO),
+        );
+        let err = Deployment::from_json(&json, "x").unwrap_err();
+        assert!(
+            matches!(err, ConfigError::ZeroAddress { ref field, .. } if field == "escrow"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rejects_a_zero_token() {
+        let json = GOOD.replace(
+            "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+            &format!("{:#x}", Address::ZERO),
+        );
+        let err = Deployment::from_json(&json, "x").unwrap_err();
+        assert!(err.to_string().contains("tokens.USDC"), "{err}");
+    }
+
+    #[test]
+    fn rejects_a_missing_field_with_its_name() {
+        let err = Deployment::from_json(r#"{"chainId":1,"deployBlock":1}"#, "1.json").unwrap_err();
+        assert!(err.to_string().contains("escrow"), "{err}");
+        assert!(err.to_string().contains("1.json"), "{err}");
+    }
+
+    #[test]
+    fn load_checks_the_chain_id_against_the_file_name() {
+        let dir = std::env::temp_dir().join(format!("gpu-escrow-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(Deployment::path_for(&dir, 1), GOOD).unwrap();
+        let err = Deployment::load(&dir, 1).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::ChainIdMismatch {
+                    expected: 1,
+                    found: 31_337,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        std::fs::write(Deployment::path_for(&dir, 31_337), GOOD).unwrap();
+        assert_eq!(Deployment::load(&dir, 31_337).unwrap().chain_id, 31_337);
+        let missing = Deployment::load(&dir, 5).unwrap_err();
+        assert!(matches!(missing, ConfigError::Read { .. }), "{missing}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

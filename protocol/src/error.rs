@@ -1,0 +1,121 @@
+//! Error types of the protocol crate, one enum per concern.
+
+use std::path::PathBuf;
+
+use alloy::primitives::{Address, SignatureError, U256};
+
+/// Why a usage attestation could not be signed or did not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum AttestationError {
+    /// The signer failed to produce a signature (key store, hardware or remote signer error).
+    #[error("signing the attestation failed: {0}")]
+    Signing(#[from] alloy::signers::Error),
+
+    /// No public key could be recovered from the signature and digest.
+    #[error("cannot recover the signer from the signature: {0}")]
+    Recovery(#[from] SignatureError),
+
+    /// The signature's `s` lies in the upper half of the curve order. The escrow (OpenZeppelin
+    /// `ECDSA`) rejects such malleable signatures, so they are refused here too.
+    #[error("signature has a high `s` value (malleable); the escrow rejects it")]
+    MalleableSignature,
+
+    /// The key that signed is not the one the attestation claims as its signer.
+    #[error("signature was made by {recovered}, but the attestation names {claimed} as signer")]
+    SignerMismatch {
+        /// Signer named in the signed attestation.
+        claimed: Address,
+        /// Signer recovered from the signature.
+        recovered: Address,
+    },
+
+    /// The attestation was validly signed, but not by the attester the caller expects
+    /// (e.g. the provider's registered attester).
+    #[error("attestation signed by {actual}, expected the registered attester {expected}")]
+    UnexpectedSigner {
+        /// The attester the caller expects.
+        expected: Address,
+        /// The key that actually signed.
+        actual: Address,
+    },
+}
+
+/// Inputs to a settlement that the escrow would also refuse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BillingError {
+    /// Fewer seconds are billed than were already paid by checkpoints; billing is cumulative and
+    /// never goes backwards.
+    #[error("billed seconds {billed} are fewer than the {paid} seconds already paid")]
+    BilledBelowPaid {
+        /// Seconds already paid through checkpoints.
+        paid: u64,
+        /// Seconds billed at settlement.
+        billed: u64,
+    },
+
+    /// The cost of the billed seconds exceeds the deposit; billing must stop when the deposit
+    /// runs out (see [`crate::billing::covered_seconds`]).
+    #[error("cost {cost} of the billed seconds exceeds the deposit {deposit}")]
+    CostExceedsDeposit {
+        /// Cost of the billed seconds.
+        cost: U256,
+        /// Deposit held for the rental.
+        deposit: U256,
+    },
+
+    /// A fee above 100 % cannot be split off a cost.
+    #[error("fee of {fee_bps} bps exceeds 10000 bps")]
+    FeeAboveMax {
+        /// The offending fee in basis points.
+        fee_bps: u16,
+    },
+}
+
+/// Why a deployment file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read deployment file {path}: {source}")]
+    Read {
+        /// File that was read.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
+
+    /// The file is not valid JSON for a deployment.
+    #[error("invalid deployment file {path}: {source}")]
+    Parse {
+        /// File that was parsed.
+        path: PathBuf,
+        /// Underlying JSON error, with line and column.
+        source: serde_json::Error,
+    },
+
+    /// The file holds a deployment for another chain than the one asked for.
+    #[error("deployment file {path} is for chain {found}, expected chain {expected}")]
+    ChainIdMismatch {
+        /// File that was read.
+        path: PathBuf,
+        /// Chain asked for.
+        expected: u64,
+        /// Chain in the file.
+        found: u64,
+    },
+
+    /// A required address is the zero address, which is never a deployed contract.
+    #[error("deployment file {path}: `{field}` is the zero address")]
+    ZeroAddress {
+        /// File that was read.
+        path: PathBuf,
+        /// JSON field holding the zero address.
+        field: String,
+    },
+
+    /// A token entry has an empty symbol.
+    #[error("deployment file {path}: a token has an empty symbol")]
+    EmptyTokenSymbol {
+        /// File that was read.
+        path: PathBuf,
+    },
+}

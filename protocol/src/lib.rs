@@ -1,0 +1,20 @@
+//! Shared protocol of the GPU rental escrow, used by the oracle and the keeper:
+//!
+//! - [`attestation`]: the EIP-712 `UsageAttestation` the oracle signs and the escrow verifies;
+//! - [`billing`]: a mirror of the escrow's billing math (cost, fee, refund, checkpoints);
+//! - [`terms`]: the rental terms and the rental id derived from them;
+//! - [`config`]: where the escrow is deployed (`deployments/<chainId>.json`);
+//! - [`error`]: the error types of all of the above.
+
+pub mod attestation;
+pub mod billing;
+pub mod bindings;
+pub mod config;
+pub mod error;
+pub mod terms;
+
+pub use attestation::{domain, gpu_model_hash, gpu_uuids_hash, SignedAttestation, Usage, UsageAttestation};
+pub use billing::{Payment, Settlement};
+pub use config::Deployment;
+pub use error::{AttestationError, BillingError, ConfigError};
+pub use terms::{rental_id, RentalTerms};
