@@ -270,7 +270,21 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         if (_rentals[id].status != RentalStatus.None) revert Errors.GpuEscrow_RentalExists(id);
         _rentals[id] =
             RentalState({deposit: p.deposit, paidSeconds: 0, lastSeq: 0, stoppedAt: 0, status: RentalStatus.Active});
-        emit RentalOpened(id, msg.sender, p.offerId, terms, p.deposit);
+        emit RentalOpened(
+            id,
+            msg.sender,
+            p.offerId,
+            token,
+            price,
+            terms.gpuModelHash,
+            attester,
+            terms.startedAt,
+            c.feeBps,
+            c.challengeWindow,
+            c.gracePeriod,
+            p.salt,
+            p.deposit
+        );
     }
 
     /// @dev Pays the provider and treasury for the billed seconds not yet paid, refunds the rest, closes the rental.

@@ -16,11 +16,25 @@ import {OpenParams, Quote, RentalState, RentalTerms, Usage} from "../types/DataT
 ///   in the transaction that settles. Checkpoints never change these totals.
 /// - A refund that cannot be delivered (blacklisted or reverting receiver) is credited to the renter instead.
 ///
-/// A rental is identified by `keccak256(abi.encode(terms))`; its terms are emitted in `RentalOpened` and passed
+/// A rental is identified by `keccak256(abi.encode(terms))`; its terms are emitted by `RentalOpened` and passed
 /// back to every function below. Its mutable state is one storage slot, deleted when the rental closes.
 interface IRentals {
+    /// @notice Everything needed to rebuild the rental's terms: `RentalTerms(renter, offerId, token, pricePerHour,
+    /// gpuModelHash, attester, startedAt, feeBps, challengeWindow, gracePeriod, salt)`, fields in that order.
     event RentalOpened(
-        bytes32 indexed rentalId, address indexed renter, uint64 indexed offerId, RentalTerms terms, uint256 deposit
+        bytes32 indexed rentalId,
+        address indexed renter,
+        uint64 indexed offerId,
+        address token,
+        uint96 pricePerHour,
+        bytes32 gpuModelHash,
+        address attester,
+        uint40 startedAt,
+        uint16 feeBps,
+        uint32 challengeWindow,
+        uint32 gracePeriod,
+        bytes32 salt,
+        uint256 deposit
     );
     event RentalExtended(bytes32 indexed rentalId, uint256 amount, uint256 deposit);
     event RentalStopped(bytes32 indexed rentalId, address indexed by, uint40 stoppedAt);

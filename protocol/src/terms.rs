@@ -18,6 +18,23 @@ pub fn rental_id(terms: &RentalTerms) -> B256 {
     keccak256(terms.abi_encode())
 }
 
+/// Rebuilds a rental's terms from its `RentalOpened` event (the event carries every field, in order).
+pub fn terms_from_opened(opened: &crate::bindings::GpuEscrow::RentalOpened) -> RentalTerms {
+    RentalTerms {
+        renter: opened.renter,
+        offerId: opened.offerId,
+        token: opened.token,
+        pricePerHour: opened.pricePerHour,
+        gpuModelHash: opened.gpuModelHash,
+        attester: opened.attester,
+        startedAt: opened.startedAt,
+        feeBps: opened.feeBps,
+        challengeWindow: opened.challengeWindow,
+        gracePeriod: opened.gracePeriod,
+        salt: opened.salt,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use alloy::{

@@ -201,7 +201,7 @@ impl Market {
             .decoded_log::<GpuEscrow::RentalOpened>()
             .unwrap_or_else(|| panic!("no RentalOpened log in {:#?}", receipt.inner.logs()));
         assert_eq!(opened.deposit, deposit);
-        let terms = opened.data.terms.clone();
+        let terms = protocol::terms::terms_from_opened(&opened.data);
         assert_eq!(terms.feeBps, FEE_BPS, "the fee in force is snapshotted into the terms");
         assert_eq!(
             rental_id(&terms),

@@ -86,8 +86,24 @@ abstract contract Base is Test {
     function openedTerms() internal returns (RentalTerms memory terms) {
         Vm.Log[] memory logs = vm.getRecordedLogs();
         for (uint256 i = logs.length; i > 0; --i) {
-            if (logs[i - 1].topics[0] == IRentals.RentalOpened.selector) {
-                (terms,) = abi.decode(logs[i - 1].data, (RentalTerms, uint256));
+            Vm.Log memory log = logs[i - 1];
+            if (log.topics[0] == IRentals.RentalOpened.selector) {
+                terms.renter = address(uint160(uint256(log.topics[2])));
+                terms.offerId = uint64(uint256(log.topics[3]));
+                (
+                    terms.token,
+                    terms.pricePerHour,
+                    terms.gpuModelHash,
+                    terms.attester,
+                    terms.startedAt,
+                    terms.feeBps,
+                    terms.challengeWindow,
+                    terms.gracePeriod,
+                    terms.salt,
+                ) =
+                    abi.decode(
+                        log.data, (address, uint96, bytes32, address, uint40, uint16, uint32, uint32, bytes32, uint256)
+                    );
                 return terms;
             }
         }
