@@ -88,7 +88,7 @@ abstract contract EscrowGovernance is IEscrowGovernance, Ownable2Step {
             idPlusOne = _tokens.length;
             _tokenIdPlusOne[token] = idPlusOne;
         }
-        uint168 bit = uint168(1) << (idPlusOne - 1);
+        uint168 bit = uint168(1) << uint168(idPlusOne - 1);
         Config storage c = _config;
         c.allowedTokens = allowed ? c.allowedTokens | bit : c.allowedTokens & ~bit;
         emit TokenAllowed(token, allowed);
