@@ -33,10 +33,12 @@ test: install ## every check: forge build/test/snapshot/fmt, cargo fmt/clippy/te
 	$(MAKE) --no-print-directory test-sol
 	$(MAKE) --no-print-directory test-rust
 
+# FORGE_SNAPSHOT_CHECK: a named gas snapshot that differs from snapshots/*.json fails the run instead of being
+# rewritten (forge test runs isolated, so it measures the gas tests too).
 test-sol: install
 	$(FORGE) build
 	$(FORGE) fmt --check
-	$(FORGE) test
+	FORGE_SNAPSHOT_CHECK=true $(FORGE) test
 	FORGE_SNAPSHOT_CHECK=true $(FORGE) snapshot --isolate --match-path '$(GAS_TESTS)' --check
 
 test-rust: install

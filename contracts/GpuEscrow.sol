@@ -52,6 +52,7 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
     {
         address token;
         (id, token) = _open(params);
+        if (token == TokenTransfer.NATIVE) revert Errors.GpuEscrow_PermitOnNativeCoin(params.offerId);
         // A front-run permit makes this call fail; the allowance it set is then used all the same.
         try IERC20Permit(token).permit(msg.sender, address(this), params.deposit, deadline, v, r, s) {} catch {}
         TokenTransfer.pullExact(token, msg.sender, params.deposit);

@@ -54,6 +54,8 @@ interface IOfferBook {
     /// @notice Number of offers ever created (ids run from 1 to this).
     function offerCount() external view returns (uint64);
 
-    /// @notice The deposit that pays for exactly `seconds_` at the offer's current price: a fixed-duration rental.
+    /// @notice The deposit that pays for `seconds_` at the offer's current price: a fixed-duration rental.
+    /// Notes: cost is rounded up to a whole base unit, so the deposit may pay for a little longer; with a price of
+    /// at least 3600 base units per hour that is less than one second.
     function quoteDeposit(uint64 offerId, uint32 seconds_) external view returns (uint256);
 }

@@ -56,12 +56,16 @@ interface IRentals {
     ///   (`GpuEscrow_DurationOutOfBounds`);
     /// - exactly `deposit` arrives: `msg.value` for the native coin, none otherwise (`GpuEscrow_NativeValueMismatch`);
     ///   fee-on-transfer tokens are refused (`GpuEscrow_FeeOnTransferToken`);
-    /// - the same renter, offer, second and salt were not used before (`GpuEscrow_RentalExists`).
+    /// - no open rental has the same terms (`GpuEscrow_RentalExists`): the renter picks a fresh salt per rental.
+    ///   Notes: a rental opened and closed within one second can be opened again with the same terms and so the same
+    ///   id; every attestation of the closed one then has periodEnd = startedAt and bills nothing.
     /// @return rentalId keccak256 of the terms emitted in `RentalOpened`.
     function open(OpenParams calldata params) external payable returns (bytes32 rentalId);
 
     /// @notice `open` with an EIP-2612 permit for exactly the deposit, in one transaction. Notes: if the permit
     /// was already used (e.g. front-run), the call goes on when the allowance suffices.
+    /// @dev Requirements: those of `open`; the offer's token is an ERC-20, not the native coin
+    /// (`GpuEscrow_PermitOnNativeCoin`).
     function openWithPermit(OpenParams calldata params, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
         returns (bytes32 rentalId);
@@ -100,8 +104,8 @@ interface IRentals {
     ///   (`GpuEscrow_UptimeExceedsElapsed`) and not below the seconds already paid (`GpuEscrow_UptimeDecreased`).
     function settle(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature) external;
 
-    /// @notice `settle` for many rentals; rentals already closed (settled or refunded by someone else) are skipped,
-    /// so racing keepers do not fail. Any other failure reverts the whole batch.
+    /// @notice `settle` for many rentals; rentals that are not open (settled or refunded by someone else, or never
+    /// opened) are skipped, so racing keepers do not fail. Any other failure reverts the whole batch.
     /// @return settled How many rentals this call settled.
     function settleBatch(RentalTerms[] calldata terms, Usage[] calldata usages, bytes[] calldata signatures)
         external
@@ -110,7 +114,8 @@ interface IRentals {
     /// @notice Pays the provider for newly attested seconds of a rental before it is settled, so long rentals are
     /// paid as they run. Anyone may call it. Totals are unchanged: billing stays cumulative.
     /// @dev Requirements: rental active; `periodEnd + challengeWindow ≤ now`
-    /// (`GpuEscrow_AttestationInChallengeWindow`); signature, seq and uptime rules as in `settle`.
+    /// (`GpuEscrow_AttestationInChallengeWindow`); not past end + gracePeriod, when only `refund` remains
+    /// (`GpuEscrow_SettlementDeadlinePassed`); signature, seq and uptime rules as in `settle`.
     function checkpoint(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature) external;
 
     /// @notice Closes a rental nobody settled by end + gracePeriod: the provider keeps what checkpoints already paid,

@@ -59,6 +59,7 @@ library Errors {
     error GpuEscrow_RefundNotDue(bytes32 rentalId, uint256 refundableAt);
     error GpuEscrow_NativeValueMismatch(uint256 expected, uint256 received);
     error GpuEscrow_FeeOnTransferToken(address token, uint256 expected, uint256 received);
+    error GpuEscrow_PermitOnNativeCoin(uint64 offerId);
     error GpuEscrow_EmptyBatch();
     error GpuEscrow_BatchLengthMismatch(uint256 terms, uint256 usages, uint256 signatures);
 

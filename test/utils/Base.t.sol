@@ -4,11 +4,11 @@ pragma solidity ^0.8.28;
 import {Test} from "forge-std/Test.sol";
 import {Vm} from "forge-std/Vm.sol";
 
-import {GpuEscrow} from "../../contracts/GpuEscrow.sol";
 import {IRentals} from "../../contracts/interfaces/IRentals.sol";
 import {Billing} from "../../contracts/libraries/Billing.sol";
-import {OfferParams, OpenParams, RentalTerms, Usage} from "../../contracts/types/DataTypes.sol";
+import {OfferParams, OpenParams, RentalState, RentalTerms, Usage} from "../../contracts/types/DataTypes.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
+import {IGpuEscrowFull} from "./IGpuEscrowFull.sol";
 
 /// @notice Shared fixture: an escrow, a 6-decimal USDC-like token with permit, a registered provider with one
 /// H100 offer at 2.50 USDC/h, and a funded renter that has approved the escrow.
@@ -17,8 +17,18 @@ abstract contract Base is Test {
     uint96 internal constant PRICE = 2_500_000; // 2.50 USDC per hour
     uint96 internal constant ONE_HOUR_DEPOSIT = 2_500_000;
     bytes32 internal constant GPU_UUIDS_HASH = keccak256("GPU-5f0c9f3e-0000-0000-0000-000000000001");
+    /// @dev Governance defaults every new rental snapshots unless a test changes them.
+    uint16 internal constant FEE_BPS = 1000;
+    uint32 internal constant CHALLENGE_WINDOW = 1 hours;
+    uint32 internal constant GRACE_PERIOD = 24 hours;
+    uint256 internal constant MAX_AGE = 10 minutes;
 
-    GpuEscrow internal escrow;
+    /// @dev The artifacts every test deploys: the via-IR builds of contracts/GpuEscrow.sol and of the token, read from
+    /// out/ by path (the name form may resolve to the unoptimized test-profile build, which would inflate gas).
+    string internal constant ESCROW_ARTIFACT = "out/GpuEscrow.sol/GpuEscrow.json";
+    string internal constant TOKEN_ARTIFACT = "out/MockERC20.sol/MockERC20.json";
+
+    IGpuEscrowFull internal escrow;
     MockERC20 internal usdc;
 
     address internal owner = makeAddr("owner");
@@ -37,8 +47,8 @@ abstract contract Base is Test {
         vm.warp(1_750_000_000);
         (renter, renterKey) = makeAddrAndKey("renter");
         (attester, attesterKey) = makeAddrAndKey("attester");
-        escrow = new GpuEscrow(owner, treasury);
-        usdc = new MockERC20("USD Coin", "USDC", 6);
+        escrow = deployEscrow(owner, treasury);
+        usdc = MockERC20(deployCode(TOKEN_ARTIFACT, abi.encode("USD Coin", "USDC", uint8(6))));
         vm.prank(owner);
         escrow.setTokenAllowed(address(usdc), true);
 
@@ -50,6 +60,10 @@ abstract contract Base is Test {
         usdc.mint(renter, 1_000_000e6);
         vm.prank(renter);
         usdc.approve(address(escrow), type(uint256).max);
+    }
+
+    function deployEscrow(address owner_, address treasury_) internal returns (IGpuEscrowFull) {
+        return IGpuEscrowFull(deployCode(ESCROW_ARTIFACT, abi.encode(owner_, treasury_)));
     }
 
     function defaultOffer(address token) internal pure returns (OfferParams memory) {
@@ -83,27 +97,39 @@ abstract contract Base is Test {
         terms = openedTerms();
     }
 
+    /// @dev The non-indexed fields of `RentalOpened`, in order (a static tuple decodes like the event's data).
+    struct OpenedData {
+        address token;
+        uint96 pricePerHour;
+        bytes32 gpuModelHash;
+        address attester;
+        uint40 startedAt;
+        uint16 feeBps;
+        uint32 challengeWindow;
+        uint32 gracePeriod;
+        bytes32 salt;
+        uint256 deposit;
+    }
+
     function openedTerms() internal returns (RentalTerms memory terms) {
         Vm.Log[] memory logs = vm.getRecordedLogs();
         for (uint256 i = logs.length; i > 0; --i) {
             Vm.Log memory log = logs[i - 1];
             if (log.topics[0] == IRentals.RentalOpened.selector) {
-                terms.renter = address(uint160(uint256(log.topics[2])));
-                terms.offerId = uint64(uint256(log.topics[3]));
-                (
-                    terms.token,
-                    terms.pricePerHour,
-                    terms.gpuModelHash,
-                    terms.attester,
-                    terms.startedAt,
-                    terms.feeBps,
-                    terms.challengeWindow,
-                    terms.gracePeriod,
-                    terms.salt,
-                ) =
-                    abi.decode(
-                        log.data, (address, uint96, bytes32, address, uint40, uint16, uint32, uint32, bytes32, uint256)
-                    );
+                OpenedData memory d = abi.decode(log.data, (OpenedData));
+                terms = RentalTerms({
+                    renter: address(uint160(uint256(log.topics[2]))),
+                    offerId: uint64(uint256(log.topics[3])),
+                    token: d.token,
+                    pricePerHour: d.pricePerHour,
+                    gpuModelHash: d.gpuModelHash,
+                    attester: d.attester,
+                    startedAt: d.startedAt,
+                    feeBps: d.feeBps,
+                    challengeWindow: d.challengeWindow,
+                    gracePeriod: d.gracePeriod,
+                    salt: d.salt
+                });
                 return terms;
             }
         }
@@ -142,5 +168,86 @@ abstract contract Base is Test {
 
     function fee(uint256 amount, uint256 feeBps) internal pure returns (uint256) {
         return Billing.fee(amount, feeBps);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                          HELPERS FOR THE SUITE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev A 65-byte (r ‖ s ‖ v) signature by the attester key over the usage of the rental.
+    function signUsage65(RentalTerms memory terms, Usage memory usage) internal view returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(attesterKey, escrow.attestationDigest(terms, usage));
+        return abi.encodePacked(r, s, v);
+    }
+
+    /// @dev The second the rental's deposit runs out: startedAt + floor(deposit × 3600 / price).
+    function depositEnd(RentalTerms memory terms, uint256 deposit) internal pure returns (uint256) {
+        return terms.startedAt + deposit * 3600 / terms.pricePerHour;
+    }
+
+    /// @dev Settles `terms` as `caller` with a fresh attestation (seq, periodEnd, uptime).
+    function settleAs(address caller, RentalTerms memory terms, uint64 seq, uint64 periodEnd, uint64 uptime) internal {
+        Usage memory u = usageAt(seq, periodEnd, uptime);
+        bytes memory sig = signUsage(terms, u);
+        vm.prank(caller);
+        escrow.settle(terms, u, sig);
+    }
+
+    /// @dev The renter stops and settles with an attestation ending now.
+    function stopAndSettleNow(RentalTerms memory terms, uint64 seq, uint64 uptime) internal {
+        Usage memory u = usageAt(seq, uint64(block.timestamp), uptime);
+        bytes memory sig = signUsage(terms, u);
+        vm.prank(terms.renter);
+        escrow.stopAndSettle(terms, u, sig);
+    }
+
+    function checkpointAs(address caller, RentalTerms memory terms, uint64 seq, uint64 periodEnd, uint64 uptime)
+        internal
+    {
+        Usage memory u = usageAt(seq, periodEnd, uptime);
+        bytes memory sig = signUsage(terms, u);
+        vm.prank(caller);
+        escrow.checkpoint(terms, u, sig);
+    }
+
+    /// @dev cost, fee and the provider's net for `billed` seconds at the rental's price and fee.
+    function split(RentalTerms memory terms, uint256 billed)
+        internal
+        pure
+        returns (uint256 cost_, uint256 fee_, uint256 net_)
+    {
+        cost_ = Billing.cost(terms.pricePerHour, billed);
+        fee_ = Billing.fee(cost_, terms.feeBps);
+        net_ = cost_ - fee_;
+    }
+
+    function idOf(RentalTerms memory terms) internal pure returns (bytes32) {
+        return keccak256(abi.encode(terms));
+    }
+
+    function stateOf(RentalTerms memory terms) internal view returns (RentalState memory) {
+        return escrow.rentalState(idOf(terms));
+    }
+
+    /// @dev Allows `token` and creates an offer in it for `provider` at `price` per hour.
+    function createOfferIn(address token, uint96 price) internal returns (uint64 id) {
+        vm.prank(owner);
+        escrow.setTokenAllowed(token, true);
+        OfferParams memory p = defaultOffer(token);
+        p.pricePerHour = price;
+        vm.prank(provider);
+        id = escrow.createOffer(p);
+    }
+
+    function offerNet(uint64 id) internal view returns (uint256) {
+        return escrow.offerAccount(id).net;
+    }
+
+    function offerFees(uint64 id) internal view returns (uint256) {
+        return escrow.offerAccount(id).fees;
+    }
+
+    function activeOn(uint64 id) internal view returns (uint256) {
+        return escrow.offerAccount(id).activeRentals;
     }
 }

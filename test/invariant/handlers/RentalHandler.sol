@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {CommonBase} from "forge-std/Base.sol";
+import {StdCheats} from "forge-std/StdCheats.sol";
+import {StdUtils} from "forge-std/StdUtils.sol";
+import {Vm} from "forge-std/Vm.sol";
+
+import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
+import {Billing} from "../../../contracts/libraries/Billing.sol";
+import {Errors} from "../../../contracts/libraries/Errors.sol";
+import {OpenParams, Quote, RentalState, RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
+import {BlacklistToken} from "../../mocks/BlacklistToken.sol";
+import {MockERC20} from "../../mocks/MockERC20.sol";
+import {IGpuEscrowFull} from "../../utils/IGpuEscrowFull.sol";
+import {RentalStore} from "../stores/RentalStore.sol";
+
+/// @notice Drives random sequences of rental actions by several renters on two offers (a 6-decimal token with a
+/// USDC-style blacklist, and an 18-decimal token), keeper and provider calls, blacklisting and time warps. Every action is made valid from the current state (or skipped)
+/// so the campaign explores deep states; what each successful call moved is written to the store.
+contract RentalHandler is CommonBase, StdCheats, StdUtils {
+    IGpuEscrowFull internal immutable escrow;
+    RentalStore internal immutable store;
+    uint256 internal immutable attesterKey;
+    address internal immutable provider;
+    address internal immutable treasury;
+    address internal immutable payout;
+    address internal immutable keeper;
+
+    address[] internal renters;
+    uint64[] internal offers;
+    mapping(uint64 offerId => address) internal tokenOf;
+    mapping(uint256 index => uint64) internal lastSeqOf;
+    uint256 internal saltNonce;
+    address internal immutable offerTokenWithBlacklist;
+
+    mapping(bytes32 => uint256) public calls;
+
+    constructor(
+        IGpuEscrowFull escrow_,
+        RentalStore store_,
+        uint256 attesterKey_,
+        address provider_,
+        address treasury_,
+        address payout_,
+        address[] memory renters_,
+        uint64[] memory offers_,
+        address[] memory tokens_
+    ) {
+        escrow = escrow_;
+        store = store_;
+        attesterKey = attesterKey_;
+        provider = provider_;
+        treasury = treasury_;
+        payout = payout_;
+        keeper = makeAddr("keeper");
+        renters = renters_;
+        offers = offers_;
+        for (uint256 i; i < offers_.length; ++i) {
+            tokenOf[offers_[i]] = tokens_[i];
+        }
+        offerTokenWithBlacklist = tokens_[0];
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ACTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    function open(uint256 renterSeed, uint256 offerSeed, uint256 secondsSeed) external {
+        address renter = renters[renterSeed % renters.length];
+        uint64 offerId = offers[offerSeed % offers.length];
+        if (escrow.offerAccount(offerId).activeRentals >= escrow.offerAccount(offerId).capacity) return;
+        uint256 price = escrow.offer(offerId).pricePerHour;
+        // Between one minute and twelve hours, not always a round number of seconds.
+        uint256 s = _bound(secondsSeed, 60, 12 hours);
+        uint256 extra = secondsSeed % 3 == 0 ? secondsSeed % (price / 3600 + 1) : 0;
+        uint96 deposit = uint96(Billing.cost(price, s) + extra);
+        if (uint256(deposit) * 3600 / price > 30 days) return;
+        vm.recordLogs();
+        vm.prank(renter);
+        escrow.open(OpenParams({offerId: offerId, deposit: deposit, salt: bytes32(++saltNonce)}));
+        store.add(_openedTerms(renter, offerId, uint96(price), deposit), deposit);
+        calls[keccak256("open")]++;
+    }
+
+    function extend(uint256 rentalSeed, uint256 secondsSeed) external {
+        (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
+        if (!ok) return;
+        Quote memory q = escrow.quote(t);
+        if (q.ended) return;
+        uint256 amount = Billing.cost(t.pricePerHour, _bound(secondsSeed, 1, 6 hours));
+        RentalState memory s = escrow.rentalState(_id(t));
+        if ((uint256(s.deposit) + amount) * 3600 / t.pricePerHour > 30 days) return;
+        vm.prank(t.renter);
+        escrow.extend(t, uint96(amount));
+        store.recordExtend(i, amount);
+        calls[keccak256("extend")]++;
+    }
+
+    function stop(uint256 rentalSeed) external {
+        (bool ok,, RentalTerms memory t) = _pickOpen(rentalSeed);
+        if (!ok || escrow.quote(t).ended) return;
+        vm.prank(t.renter);
+        escrow.stop(t);
+        calls[keccak256("stop")]++;
+    }
+
+    function terminate(uint256 rentalSeed) external {
+        (bool ok,, RentalTerms memory t) = _pickOpen(rentalSeed);
+        if (!ok || escrow.quote(t).ended) return;
+        vm.prank(provider);
+        escrow.terminate(t);
+        calls[keccak256("terminate")]++;
+    }
+
+    function checkpoint(uint256 rentalSeed, uint256 periodSeed, uint256 uptimeSeed) external {
+        (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
+        if (!ok) return;
+        Quote memory q = escrow.quote(t);
+        RentalState memory s = escrow.rentalState(_id(t));
+        uint256 earliest = uint256(t.startedAt) + s.paidSeconds + 1 + t.challengeWindow;
+        if (block.timestamp < earliest) vm.warp(earliest + periodSeed % 1 hours);
+        if (block.timestamp > q.endsAt + t.gracePeriod) return;
+        uint256 periodEnd =
+            _bound(periodSeed, uint256(t.startedAt) + s.paidSeconds, block.timestamp - t.challengeWindow);
+        uint256 uptime = _bound(uptimeSeed, s.paidSeconds, periodEnd - t.startedAt);
+        uint256 accruedBefore = _accrued(t.offerId);
+        (Usage memory u, bytes memory sig) = _attest(i, periodEnd, uptime, t);
+        vm.prank(keeper);
+        escrow.checkpoint(t, u, sig);
+        store.recordCharge(i, _accrued(t.offerId) - accruedBefore);
+        calls[keccak256("checkpoint")]++;
+    }
+
+    function settle(uint256 rentalSeed, uint256 periodSeed, uint256 uptimeSeed, bool byRenter) external {
+        (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
+        if (!ok) {
+            _retryClosed(i, t, periodSeed);
+            return;
+        }
+        Quote memory q = escrow.quote(t);
+        // Wait for the end (and for the keeper, the challenge window) when needed.
+        uint256 settleableAt = q.endsAt + (byRenter ? 0 : t.challengeWindow);
+        if (block.timestamp < settleableAt) vm.warp(settleableAt + uptimeSeed % 1 hours);
+        if (block.timestamp > q.endsAt + t.gracePeriod) return;
+        _settleWith(
+            i,
+            t,
+            q.endsAt,
+            _bound(periodSeed, q.endsAt, block.timestamp),
+            uptimeSeed,
+            byRenter ? t.renter : keeper,
+            false
+        );
+        calls[keccak256("settle")]++;
+    }
+
+    function stopAndSettle(uint256 rentalSeed, uint256 periodSeed, uint256 uptimeSeed) external {
+        (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
+        if (!ok) return;
+        Quote memory q = escrow.quote(t);
+        if (block.timestamp > q.endsAt + t.gracePeriod) return;
+        RentalState memory s = escrow.rentalState(_id(t));
+        uint256 periodEnd;
+        uint256 end = q.endsAt;
+        if (q.ended) {
+            periodEnd = _bound(periodSeed, q.endsAt, block.timestamp);
+        } else {
+            uint256 lo = block.timestamp > 10 minutes ? block.timestamp - 10 minutes : 0;
+            uint256 minEnd = uint256(t.startedAt) + s.paidSeconds;
+            if (lo < minEnd) lo = minEnd;
+            if (lo > block.timestamp) return;
+            periodEnd = _bound(periodSeed, lo, block.timestamp);
+            if (periodEnd < end) end = periodEnd;
+        }
+        _settleWith(i, t, end, periodEnd, uptimeSeed, t.renter, true);
+        calls[keccak256("stopAndSettle")]++;
+    }
+
+    function refund(uint256 rentalSeed) external {
+        (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
+        if (!ok) {
+            _retryClosed(i, t, rentalSeed);
+            return;
+        }
+        Quote memory q = escrow.quote(t);
+        if (block.timestamp <= q.endsAt + t.gracePeriod) {
+            if (rentalSeed % 2 == 0) return;
+            vm.warp(q.endsAt + t.gracePeriod + 1);
+        }
+        Snap memory before = _snap(t);
+        escrow.refund(t);
+        _recordClosed(i, t, before, q.endsAt);
+        calls[keccak256("refund")]++;
+    }
+
+    function claimEarnings(uint256 offerSeed) external {
+        uint64 offerId = offers[offerSeed % offers.length];
+        uint256 net = escrow.offerAccount(offerId).net;
+        if (net == 0 && escrow.offerAccount(offerId).fees == 0) return;
+        vm.prank(provider);
+        escrow.claimEarnings(offerId);
+        store.recordClaim(tokenOf[offerId], net);
+        calls[keccak256("claimEarnings")]++;
+    }
+
+    function collectFees() external {
+        escrow.collectFees(offers);
+        calls[keccak256("collectFees")]++;
+    }
+
+    function withdraw(uint256 actorSeed, uint256 amountSeed) external {
+        address token = tokenOf[offers[amountSeed % offers.length]];
+        address who = actorSeed % 4 == 0 ? treasury : renters[actorSeed % renters.length];
+        if (token == offerTokenWithBlacklist && BlacklistToken(token).blacklisted(who)) return;
+        uint256 amount = _bound(amountSeed, 0, escrow.credit(who, token));
+        vm.prank(who);
+        escrow.withdraw(token, amount);
+        store.recordWithdraw(token, amount);
+        calls[keccak256("withdraw")]++;
+    }
+
+    /// @dev USDC-style blacklisting of a renter (or lifting it): its refunds must then be credited, not lost.
+    function blacklist(uint256 renterSeed, bool on) external {
+        BlacklistToken(offerTokenWithBlacklist).setBlacklisted(renters[renterSeed % renters.length], on);
+        calls[keccak256("blacklist")]++;
+    }
+
+    function warp(uint256 secondsSeed) external {
+        // Mostly minutes, sometimes past a grace period.
+        uint256 s = secondsSeed % 8 == 0 ? _bound(secondsSeed, 1 days, 2 days) : _bound(secondsSeed, 1, 2 hours);
+        vm.warp(block.timestamp + s);
+        calls[keccak256("warp")]++;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 HELPERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev What a closing call may change: the offer's accrued amounts and the renter's balance and credit.
+    struct Snap {
+        uint256 accrued;
+        uint256 balance;
+        uint256 credit;
+    }
+
+    function _settleWith(
+        uint256 i,
+        RentalTerms memory t,
+        uint256 end,
+        uint256 periodEnd,
+        uint256 uptimeSeed,
+        address caller,
+        bool viaStop
+    ) internal {
+        uint256 paidSeconds = escrow.rentalState(_id(t)).paidSeconds;
+        if (periodEnd - t.startedAt < paidSeconds) return;
+        (Usage memory u, bytes memory sig) =
+            _attest(i, periodEnd, _bound(uptimeSeed, paidSeconds, periodEnd - t.startedAt), t);
+        Snap memory before = _snap(t);
+        vm.prank(caller);
+        if (viaStop) escrow.stopAndSettle(t, u, sig);
+        else escrow.settle(t, u, sig);
+        _recordClosed(i, t, before, end);
+    }
+
+    function _recordClosed(uint256 i, RentalTerms memory t, Snap memory before, uint256 end) internal {
+        Snap memory now_ = _snap(t);
+        store.recordCharge(i, now_.accrued - before.accrued);
+        store.recordClose(
+            i,
+            now_.balance - before.balance,
+            now_.credit - before.credit,
+            Billing.cost(t.pricePerHour, end - t.startedAt)
+        );
+    }
+
+    function _snap(RentalTerms memory t) internal view returns (Snap memory s) {
+        s.accrued = _accrued(t.offerId);
+        s.balance = MockERC20(t.token).balanceOf(t.renter);
+        s.credit = escrow.credit(t.renter, t.token);
+    }
+
+    /// @dev A closed rental must refuse every way of closing it again.
+    function _retryClosed(uint256 i, RentalTerms memory t, uint256 seed) internal {
+        if (i == type(uint256).max) return;
+        bytes32 id = _id(t);
+        bytes memory expected = abi.encodeWithSelector(Errors.GpuEscrow_RentalNotActive.selector, id, RentalStatus.None);
+        (Usage memory u, bytes memory sig) = _attest(i, block.timestamp, 0, t);
+        bool succeeded;
+        vm.prank(t.renter);
+        try escrow.settle(t, u, sig) {
+            succeeded = true;
+        } catch (bytes memory err) {
+            if (keccak256(err) != keccak256(expected)) succeeded = true;
+        }
+        try escrow.refund(t) {
+            succeeded = true;
+        } catch (bytes memory err) {
+            if (keccak256(err) != keccak256(expected)) succeeded = true;
+        }
+        if (succeeded) store.recordClose(i, 0, 0, 0); // counted as a double close
+        store.recordClosedRetry();
+        seed;
+    }
+
+    /// @dev A random open rental if there is one (ok = false otherwise), searching from a random index; one call in
+    /// eight picks any rental instead, so closed ones are retried too.
+    function _pickOpen(uint256 seed) internal view returns (bool ok, uint256 i, RentalTerms memory t) {
+        if (seed % 8 == 0) return _pick(seed >> 3);
+        uint256 n = store.count();
+        for (uint256 k; k < n; ++k) {
+            i = (seed + k) % n;
+            RentalStore.Record memory r = store.get(i);
+            if (!r.closed) return (true, i, r.terms);
+        }
+        return (false, type(uint256).max, t);
+    }
+
+    /// @dev A random rental: ok = still open; for a closed one, its index and terms (i = max when none exist).
+    function _pick(uint256 seed) internal view returns (bool ok, uint256 i, RentalTerms memory t) {
+        uint256 n = store.count();
+        if (n == 0) return (false, type(uint256).max, t);
+        i = seed % n;
+        RentalStore.Record memory r = store.get(i);
+        return (!r.closed, i, r.terms);
+    }
+
+    function _attest(uint256 i, uint256 periodEnd, uint256 uptime, RentalTerms memory t)
+        internal
+        returns (Usage memory u, bytes memory sig)
+    {
+        uint64 seq = lastSeqOf[i] + 1;
+        lastSeqOf[i] = seq;
+        u = Usage({
+            seq: seq,
+            periodEnd: uint64(periodEnd),
+            uptimeSeconds: uint64(uptime),
+            gpuUuidsHash: bytes32(uint256(i)),
+            energyJoules: uint64(uptime * 700),
+            avgUtilBps: 9000
+        });
+        (bytes32 r, bytes32 vs) = vm.signCompact(attesterKey, escrow.attestationDigest(t, u));
+        sig = abi.encodePacked(r, vs);
+    }
+
+    function _openedTerms(address renter, uint64 offerId, uint96 price, uint96 deposit)
+        internal
+        returns (RentalTerms memory t)
+    {
+        deposit;
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        t = RentalTerms({
+            renter: renter,
+            offerId: offerId,
+            token: tokenOf[offerId],
+            pricePerHour: price,
+            gpuModelHash: escrow.offer(offerId).gpuModelHash,
+            attester: escrow.offer(offerId).attester,
+            startedAt: uint40(block.timestamp),
+            feeBps: escrow.config().feeBps,
+            challengeWindow: escrow.config().challengeWindow,
+            gracePeriod: escrow.config().gracePeriod,
+            salt: bytes32(saltNonce)
+        });
+        // The id the escrow emitted is the hash of exactly these terms.
+        for (uint256 k; k < logs.length; ++k) {
+            if (logs[k].topics[0] == IRentals.RentalOpened.selector) {
+                require(logs[k].topics[1] == _id(t), "terms rebuilt from state differ from the event");
+                return t;
+            }
+        }
+        revert("no RentalOpened");
+    }
+
+    function _accrued(uint64 offerId) internal view returns (uint256) {
+        return uint256(escrow.offerAccount(offerId).net) + escrow.offerAccount(offerId).fees;
+    }
+
+    function _id(RentalTerms memory t) internal pure returns (bytes32) {
+        return keccak256(abi.encode(t));
+    }
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {RentalTerms} from "../../../contracts/types/DataTypes.sol";
+
+/// @notice What the handler saw happen: every rental opened, how it closed, and every token that came in or went
+/// out of the escrow, per token. The invariants compare this ghost ledger with the escrow's own state.
+contract RentalStore {
+    struct Record {
+        RentalTerms terms;
+        uint256 deposit;
+        /// Cost accrued to the provider (net + fee), checkpoints included.
+        uint256 charged;
+        /// cost(price, end − start) for the end the rental closed at (0 while open).
+        uint256 wallCost;
+        uint256 refund;
+        bool closed;
+    }
+
+    Record[] internal _records;
+
+    mapping(address token => uint256) public depositsIn;
+    mapping(address token => uint256) public closedDeposits;
+    /// Net + fee accrued to offer accounts (checkpoints and settlements).
+    mapping(address token => uint256) public accrued;
+    /// Refunds pushed to renters, and refunds credited to them (undeliverable).
+    mapping(address token => uint256) public refundsPushed;
+    mapping(address token => uint256) public refundsCredited;
+    /// Net paid out to payout addresses by claimEarnings.
+    mapping(address token => uint256) public claimedNet;
+    /// Credits withdrawn.
+    mapping(address token => uint256) public withdrawn;
+
+    /// A settle or refund that succeeded on a rental already closed.
+    uint256 public doubleCloses;
+    /// Attempts to close a closed rental (each must revert).
+    uint256 public closedRetries;
+
+    function add(RentalTerms memory terms, uint256 deposit) external returns (uint256 index) {
+        index = _records.length;
+        Record storage r = _records.push();
+        r.terms = terms;
+        r.deposit = deposit;
+        depositsIn[terms.token] += deposit;
+    }
+
+    function recordExtend(uint256 i, uint256 amount) external {
+        _records[i].deposit += amount;
+        depositsIn[_records[i].terms.token] += amount;
+    }
+
+    function recordCharge(uint256 i, uint256 amount) external {
+        _records[i].charged += amount;
+        accrued[_records[i].terms.token] += amount;
+    }
+
+    function recordClose(uint256 i, uint256 pushed, uint256 credited, uint256 wallCost) external {
+        Record storage r = _records[i];
+        if (r.closed) doubleCloses++;
+        r.closed = true;
+        r.refund = pushed + credited;
+        r.wallCost = wallCost;
+        refundsPushed[r.terms.token] += pushed;
+        refundsCredited[r.terms.token] += credited;
+        closedDeposits[r.terms.token] += r.deposit;
+    }
+
+    function recordClosedRetry() external {
+        closedRetries++;
+    }
+
+    function recordClaim(address token, uint256 net) external {
+        claimedNet[token] += net;
+    }
+
+    function recordWithdraw(address token, uint256 amount) external {
+        withdrawn[token] += amount;
+    }
+
+    function count() external view returns (uint256) {
+        return _records.length;
+    }
+
+    function get(uint256 i) external view returns (Record memory) {
+        return _records[i];
+    }
+}

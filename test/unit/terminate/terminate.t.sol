@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
+import {Errors} from "../../../contracts/libraries/Errors.sol";
+import {RentalStatus, RentalTerms} from "../../../contracts/types/DataTypes.sol";
+import {Base} from "../../utils/Base.t.sol";
+
+contract Terminate_Unit_Test is Base {
+    RentalTerms internal t;
+    bytes32 internal id;
+
+    function setUp() public override {
+        super.setUp();
+        t = openRental(ONE_HOUR_DEPOSIT, "x");
+        id = idOf(t);
+    }
+
+    function test_RevertWhen_CallerNotProvider() external {
+        vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_NotProvider.selector, id, renter));
+        vm.prank(renter);
+        escrow.terminate(t);
+        // Neither the attester nor the payout address may terminate.
+        vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_NotProvider.selector, id, attester));
+        vm.prank(attester);
+        escrow.terminate(t);
+    }
+
+    function test_RevertWhen_RentalNotActive() external {
+        vm.warp(block.timestamp + 60);
+        stopAndSettleNow(t, 1, 60);
+        vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_RentalNotActive.selector, id, RentalStatus.None));
+        vm.prank(provider);
+        escrow.terminate(t);
+    }
+
+    function test_RevertWhen_RentalEnded() external {
+        vm.warp(block.timestamp + 20);
+        vm.prank(renter);
+        escrow.stop(t);
+        vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_RentalEnded.selector, id, t.startedAt + 20));
+        vm.prank(provider);
+        escrow.terminate(t);
+    }
+
+    function test_WhenRentalRunning() external {
+        vm.warp(t.startedAt + 600);
+        vm.expectEmit(address(escrow));
+        emit IRentals.RentalStopped(id, provider, uint40(t.startedAt + 600));
+        vm.prank(provider);
+        escrow.terminate(t);
+        assertEq(escrow.rentalState(id).stoppedAt, t.startedAt + 600);
+
+        // The keeper settles after the challenge window; the uptime claimed past termination is not billed.
+        vm.warp(t.startedAt + 600 + CHALLENGE_WINDOW);
+        settleAs(keeper, t, 1, uint64(t.startedAt + 700), 700);
+        (,, uint256 net) = split(t, 600);
+        assertEq(offerNet(offerId), net);
+    }
+}
