@@ -53,13 +53,17 @@ fmt: install ## format Solidity and Rust
 snapshot: install ## re-measure gas (what users pay, --isolate) into .gas-snapshot and snapshots/
 	$(FORGE) snapshot --isolate --match-path '$(GAS_TESTS)'
 
-bench: install ## gas per operation beside the anchors, then the Rust benchmarks
-	$(FORGE) snapshot --isolate --match-path '$(GAS_TESTS)' --snap /tmp/gpu-escrow.gas-snapshot >/dev/null
+bench: install ## gas per operation beside the anchors, then the oracle's (and keeper's) benchmarks
+	$(FORGE) build
+	FORGE_SNAPSHOT_CHECK=true $(FORGE) snapshot --isolate --match-path '$(GAS_TESTS)' --check >/dev/null
 	node tools/gas-table.js
+	cargo run --release --locked -p gpu-oracle --example bench_sign
+	cargo run --release --locked -p gpu-oracle --example bench_daemon 60
 
 clean: ## remove build outputs
 	rm -rf out cache target node_modules/.installed
 
-demo: install ## local chain, deploy, a provider's offer and a renter's whole rental with its receipt
+demo: install ## local chain, deploy, an offer served by gpu-oracle, a renter's whole rental and its receipt
 	$(FORGE) build
+	cargo build --locked -p gpu-oracle
 	bash script/demo.sh

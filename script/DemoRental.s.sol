@@ -10,7 +10,7 @@ import {OfferParams, OpenParams, Quote, RentalTerms, Usage} from "../contracts/t
 import {MockERC20} from "../test/mocks/MockERC20.sol";
 
 /// @notice The renter's and the provider's steps of the local demo, one function per step, run by script/demo.sh
-/// against anvil (which moves chain time between steps). Each step finds the rental from its `RentalOpened` log.
+/// against anvil while the provider's oracle runs. Each step finds the rental from its `RentalOpened` log.
 /// Keys come from the environment: PROVIDER_KEY, ATTESTER_KEY, RENTER_KEY.
 contract DemoRental is Script {
     string internal constant MODEL = "NVIDIA H100 80GB HBM3";
@@ -94,32 +94,40 @@ contract DemoRental is Script {
         );
     }
 
-    /// Renter: stop now and settle with an attestation of `uptime` seconds signed by the provider's attester.
-    function stopAndSettle(uint64 uptime) external {
+    /// Renter: stop and settle in one transaction with the attestation the provider's oracle just signed
+    /// (fields and 65-byte signature as its HTTP API returns them).
+    function stopAndSettle(
+        uint64 seq,
+        uint64 periodEnd,
+        uint64 uptime,
+        bytes32 gpuUuidsHash,
+        uint64 energyJoules,
+        uint16 avgUtilBps,
+        bytes calldata signature
+    ) external {
         (GpuEscrow escrow, MockERC20 usdc) = deployment();
         RentalTerms memory terms = openedTerms(escrow);
         Usage memory usage = Usage({
-            seq: 1,
-            periodEnd: uint64(block.timestamp),
+            seq: seq,
+            periodEnd: periodEnd,
             uptimeSeconds: uptime,
-            gpuUuidsHash: keccak256("GPU-demo-0"),
-            energyJoules: uptime * 690,
-            avgUtilBps: 9700
+            gpuUuidsHash: gpuUuidsHash,
+            energyJoules: energyJoules,
+            avgUtilBps: avgUtilBps
         });
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(vm.envUint("ATTESTER_KEY"), escrow.attestationDigest(terms, usage));
         uint256 before = usdc.balanceOf(terms.renter);
         vm.startBroadcast(vm.envUint("RENTER_KEY"));
-        escrow.stopAndSettle(terms, usage, abi.encodePacked(r, s, v));
+        escrow.stopAndSettle(terms, usage, signature);
         vm.stopBroadcast();
-        uint256 wall = usage.periodEnd - terms.startedAt;
+        uint256 wall = periodEnd - terms.startedAt;
         uint256 billed = uptime < wall ? uptime : wall;
         uint256 cost = escrow.quoteDeposit(terms.offerId, uint32(billed));
         uint256 fee = (cost * terms.feeBps + 9999) / 10_000;
         console.log("--- receipt ---");
         console.log("rental      %s", vm.toString(escrow.rentalId(terms)));
-        console.log("GPU         %s, 80 GiB x1", MODEL);
-        console.log("start / end %s / %s (unix s)", terms.startedAt, usage.periodEnd);
-        console.log("billed      %s s of %s s wall clock", billed, wall);
+        console.log("GPU         %s, 80 GiB x1, attested by %s", MODEL, terms.attester);
+        console.log("start / end %s / %s (unix s)", terms.startedAt, periodEnd);
+        console.log("billed      %s s of %s s wall clock (attestation #%s)", billed, wall, seq);
         console.log("cost        %s USDC (provider %s, fee %s)", units(cost), units(cost - fee), units(fee));
         console.log("refund      %s USDC", units(usdc.balanceOf(terms.renter) - before));
     }

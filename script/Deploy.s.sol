@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {Script, console} from "forge-std/Script.sol";
 
 import {GpuEscrow} from "../contracts/GpuEscrow.sol";
@@ -10,7 +11,7 @@ import {NoReturnToken} from "../test/mocks/NoReturnToken.sol";
 /// @notice Deploys the escrow to any RPC and writes `deployments/<chainId>.json` (address, chain id, deploy block,
 /// tokens). The signer comes from forge's wallet options (`--private-key`, `--account` keystore, ...).
 /// Environment: `ESCROW_OWNER` and `ESCROW_TREASURY` (default: the deployer); `ESCROW_TOKENS`, a comma-separated
-/// list of token addresses to allow (the native coin is always allowed). On a local chain (31337) it also deploys
+/// list of ERC-20 token addresses to allow, listed in the file by symbol (the native coin is always allowed). On a local chain (31337) it also deploys
 /// and allows test tokens: USDC (6 decimals, permit), USDT (6 decimals, no return values) and DAI (18, permit).
 contract Deploy is Script {
     function run() external returns (GpuEscrow escrow) {
@@ -20,14 +21,16 @@ contract Deploy is Script {
         address[] memory extra = vm.envOr("ESCROW_TOKENS", ",", new address[](0));
         uint256 deployBlock = block.number;
 
+        // Allowed ERC-20 tokens by symbol; the native coin (address(0)) is always allowed and not listed.
         string memory tokensJson = "tokens";
-        string memory tokens = vm.serializeAddress(tokensJson, "ETH", address(0));
+        string memory tokens = vm.serializeJson(tokensJson, "{}");
 
         vm.startBroadcast();
         escrow = new GpuEscrow(deployer, treasury);
         escrow.setTokenAllowed(address(0), true);
         for (uint256 i; i < extra.length; ++i) {
             escrow.setTokenAllowed(extra[i], true);
+            tokens = vm.serializeAddress(tokensJson, IERC20Metadata(extra[i]).symbol(), extra[i]);
         }
         if (block.chainid == 31_337) {
             address usdc = address(new MockERC20("USD Coin", "USDC", 6));

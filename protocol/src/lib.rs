@@ -3,18 +3,21 @@
 //! - [`attestation`]: the EIP-712 `UsageAttestation` the oracle signs and the escrow verifies;
 //! - [`billing`]: a mirror of the escrow's billing math (cost, fee, refund, checkpoints);
 //! - [`terms`]: the rental terms and the rental id derived from them;
+//! - [`chain`]: decoding the escrow's events and following its logs across reorgs;
 //! - [`config`]: where the escrow is deployed (`deployments/<chainId>.json`);
 //! - [`error`]: the error types of all of the above.
 
 pub mod attestation;
 pub mod billing;
 pub mod bindings;
+pub mod chain;
 pub mod config;
 pub mod error;
 pub mod terms;
 
 pub use attestation::{domain, gpu_model_hash, gpu_uuids_hash, SignedAttestation, Usage, UsageAttestation};
 pub use billing::{Payment, Settlement};
+pub use chain::{fetch_events, ChainError, EscrowEvent, FollowBatch, LogFollower, LoggedEvent};
 pub use config::Deployment;
 pub use error::{AttestationError, BillingError, ConfigError};
 pub use terms::{rental_id, RentalTerms};

@@ -1,0 +1,378 @@
+//! Configuration, layered: defaults < TOML file < `GPU_KEEPER_*` environment < command-line flags,
+//! then validated. Secrets (keystore password, raw key) never come from the file.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use alloy::{primitives::Address, signers::local::PrivateKeySigner};
+use serde::Deserialize;
+
+use crate::{attestations::FetchSettings, error::ConfigError, tx::TxSettings};
+
+/// Prefix of the environment variables that override the file.
+pub const ENV_PREFIX: &str = "GPU_KEEPER_";
+/// Environment variable holding the keystore password (when no password file is set).
+pub const PASSWORD_ENV: &str = "GPU_KEEPER_KEYSTORE_PASSWORD";
+
+/// The keeper's settings. Every field has a default except `rpc_url`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// JSON-RPC endpoint of the chain.
+    pub rpc_url: String,
+    /// Chain the keeper must run on; checked against the node (and the deployments file).
+    pub chain_id: Option<u64>,
+    /// Folder with `deployments/<chainId>.json`, read when `escrow` is not set.
+    pub deployments_dir: PathBuf,
+    /// The escrow address; overrides the deployments file.
+    pub escrow: Option<Address>,
+    /// First block to index; defaults to the deployment block (or 0).
+    pub start_block: Option<u64>,
+    /// SQLite index file.
+    pub index_path: PathBuf,
+    /// Blocks behind the head that the index stays.
+    pub confirmations: u64,
+    /// Most blocks per `eth_getLogs`.
+    pub max_log_range: u64,
+    /// Pause between work rounds, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Most rentals per `settleBatch`.
+    pub batch_size: usize,
+    /// Checkpoint running rentals whose unpaid time exceeds this many seconds; 0 = never.
+    pub checkpoint_interval_secs: u64,
+    /// Alert for running rentals with less than this many seconds left; 0 = never.
+    pub low_balance_alert_secs: u64,
+    /// Optional webhook that receives a JSON POST per low-balance alert.
+    pub webhook_url: Option<String>,
+    /// Address of the Prometheus `/metrics` server; none = no server.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Timeout of one request to an oracle, in milliseconds.
+    pub http_timeout_ms: u64,
+    /// Retries of a failed oracle request.
+    pub http_retries: u32,
+    /// First backoff between retries, in milliseconds (doubles).
+    pub http_backoff_ms: u64,
+    /// Largest attestation response accepted, in bytes.
+    pub max_response_bytes: usize,
+    /// Seconds to wait before asking an oracle again about a rental that failed.
+    pub retry_after_secs: u64,
+    /// Blocks a receipt must have (1 = mined).
+    pub receipt_confirmations: u64,
+    /// Blocks without a receipt before the fee is bumped.
+    pub stuck_blocks: u64,
+    /// Fee bump in per mille (at least 125).
+    pub fee_bump_per_mille: u64,
+    /// Highest max fee per gas, in gwei.
+    pub max_fee_gwei: u64,
+    /// Blocks after which an unmined transaction is given up.
+    pub give_up_blocks: u64,
+    /// The least balance (wei) the keeper account must hold to start.
+    pub min_balance_wei: u64,
+    /// Encrypted JSON keystore of the keeper's key.
+    pub keystore: Option<PathBuf>,
+    /// File holding the keystore password (else GPU_KEEPER_KEYSTORE_PASSWORD).
+    pub keystore_password_file: Option<PathBuf>,
+    /// Raw private key, for local development only (never read from the file).
+    #[serde(skip)]
+    pub private_key: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            rpc_url: String::new(),
+            chain_id: None,
+            deployments_dir: PathBuf::from("deployments"),
+            escrow: None,
+            start_block: None,
+            index_path: PathBuf::from("gpu-keeper.sqlite"),
+            confirmations: 2,
+            max_log_range: 2_000,
+            poll_interval_ms: 4_000,
+            batch_size: 50,
+            checkpoint_interval_secs: 0,
+            low_balance_alert_secs: 1_800,
+            webhook_url: None,
+            metrics_addr: None,
+            http_timeout_ms: 5_000,
+            http_retries: 2,
+            http_backoff_ms: 250,
+            max_response_bytes: 64 * 1024,
+            retry_after_secs: 60,
+            receipt_confirmations: 1,
+            stuck_blocks: 3,
+            fee_bump_per_mille: 125,
+            max_fee_gwei: 500,
+            give_up_blocks: 50,
+            min_balance_wei: 1_000_000_000_000_000,
+            keystore: None,
+            keystore_password_file: None,
+            private_key: None,
+        }
+    }
+}
+
+/// Merges `overlay` into `base`, key by key (tables recursively).
+fn merge(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// A string from the environment or the command line as the TOML value it most likely is.
+pub fn guess_value(text: &str) -> toml::Value {
+    if let Ok(n) = text.parse::<i64>() {
+        return toml::Value::Integer(n);
+    }
+    match text {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(text.to_owned()),
+    }
+}
+
+impl Settings {
+    /// Layers the optional file, the `GPU_KEEPER_*` variables in `env` and the `overrides`
+    /// (command-line flags, already as TOML values) over the defaults.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: toml::Table,
+    ) -> Result<Self, ConfigError> {
+        let mut table = toml::Table::new();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let parsed: toml::Table =
+                toml::from_str(&text).map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+            merge(&mut table, parsed);
+        }
+        let mut from_env = toml::Table::new();
+        let mut private_key = None;
+        for (key, value) in env {
+            let Some(name) = key.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            match name {
+                "KEYSTORE_PASSWORD" => {}
+                "PRIVATE_KEY" => private_key = Some(value),
+                _ => {
+                    from_env.insert(name.to_ascii_lowercase(), guess_value(&value));
+                }
+            }
+        }
+        merge(&mut table, from_env);
+        let mut overrides = overrides;
+        if let Some(toml::Value::String(key)) = overrides.remove("private_key") {
+            private_key = Some(key);
+        }
+        merge(&mut table, overrides);
+        let mut settings: Self = table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        settings.private_key = private_key;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what can be checked without the network.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.rpc_url.is_empty() {
+            return invalid("`rpc_url` is required (file, GPU_KEEPER_RPC_URL or --rpc-url)");
+        }
+        if !(self.rpc_url.starts_with("http://") || self.rpc_url.starts_with("https://")) {
+            return invalid("`rpc_url` must be an http(s) URL");
+        }
+        if self.max_log_range == 0 {
+            return invalid("`max_log_range` must be at least 1");
+        }
+        if self.batch_size == 0 {
+            return invalid("`batch_size` must be at least 1");
+        }
+        if self.fee_bump_per_mille < 125 {
+            return invalid("`fee_bump_per_mille` must be at least 125 (12.5 %): nodes refuse smaller replacements");
+        }
+        if self.max_response_bytes < 256 {
+            return invalid("`max_response_bytes` below 256 cannot hold an attestation");
+        }
+        if let Some(url) = &self.webhook_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return invalid("`webhook_url` must be an http(s) URL");
+            }
+        }
+        if self.keystore.is_some() && self.private_key.is_some() {
+            return invalid("set either `keystore` or --private-key, not both");
+        }
+        Ok(())
+    }
+
+    /// The oracle client's settings.
+    pub fn fetch(&self) -> FetchSettings {
+        FetchSettings {
+            timeout: Duration::from_millis(self.http_timeout_ms),
+            retries: self.http_retries,
+            backoff: Duration::from_millis(self.http_backoff_ms),
+            max_response_bytes: self.max_response_bytes,
+        }
+    }
+
+    /// The transaction sender's settings.
+    pub fn tx(&self) -> TxSettings {
+        TxSettings {
+            confirmations: self.receipt_confirmations.max(1),
+            stuck_blocks: self.stuck_blocks.max(1),
+            bump_per_mille: self.fee_bump_per_mille,
+            max_fee_per_gas: u128::from(self.max_fee_gwei) * 1_000_000_000,
+            give_up_blocks: self.give_up_blocks.max(2),
+            poll_interval: Duration::from_millis(self.poll_interval_ms.clamp(50, 2_000)),
+            send_attempts: 3,
+        }
+    }
+
+    /// The signer: the keystore (password from the file or GPU_KEEPER_KEYSTORE_PASSWORD), or the
+    /// explicit development key.
+    pub fn signer(&self, password_env: Option<String>) -> Result<PrivateKeySigner, ConfigError> {
+        if let Some(key) = &self.private_key {
+            return key
+                .trim()
+                .parse()
+                .map_err(|e| ConfigError::Signer(format!("--private-key is not a hex private key: {e}")));
+        }
+        let Some(keystore) = &self.keystore else {
+            return Err(ConfigError::NoSigner);
+        };
+        let password = match (&self.keystore_password_file, password_env) {
+            (Some(file), _) => std::fs::read_to_string(file)
+                .map_err(|source| ConfigError::Read {
+                    path: file.clone(),
+                    source,
+                })?
+                .trim_end_matches(['\n', '\r'])
+                .to_owned(),
+            (None, Some(password)) => password,
+            (None, None) => {
+                return Err(ConfigError::Signer(format!(
+                    "keystore {} needs a password: set `keystore_password_file` or {PASSWORD_ENV}",
+                    keystore.display()
+                )))
+            }
+        };
+        PrivateKeySigner::decrypt_keystore(keystore, password)
+            .map_err(|e| ConfigError::Signer(format!("cannot decrypt keystore {}: {e}", keystore.display())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file_beat_defaults() {
+        let dir = std::env::temp_dir().join(format!("gpu-keeper-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("keeper.toml");
+        std::fs::write(
+            &file,
+            "rpc_url = \"http://file:8545\"\nbatch_size = 10\nconfirmations = 7\n",
+        )
+        .unwrap();
+        let mut flags = toml::Table::new();
+        flags.insert("batch_size".into(), toml::Value::Integer(30));
+        let s = Settings::load(
+            Some(&file),
+            env(&[
+                ("GPU_KEEPER_BATCH_SIZE", "20"),
+                ("GPU_KEEPER_RPC_URL", "http://env:8545"),
+                ("OTHER", "x"),
+            ]),
+            flags,
+        )
+        .unwrap();
+        assert_eq!(s.batch_size, 30, "flag wins");
+        assert_eq!(s.rpc_url, "http://env:8545", "env beats file");
+        assert_eq!(s.confirmations, 7, "file beats default");
+        assert_eq!(s.max_log_range, 2_000, "default");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let err = Settings::load(
+            None,
+            env(&[
+                ("GPU_KEEPER_RPC_URL", "http://x"),
+                ("GPU_KEEPER_FEE_BUMP_PER_MILLE", "50"),
+            ]),
+            toml::Table::new(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("12.5 %"), "{err}");
+        let err = Settings::load(None, env(&[]), toml::Table::new()).unwrap_err();
+        assert!(err.to_string().contains("rpc_url"), "{err}");
+        let err = Settings::load(
+            None,
+            env(&[("GPU_KEEPER_RPC_URL", "http://x"), ("GPU_KEEPER_BATCH_SIZEE", "5")]),
+            toml::Table::new(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("batch_sizee"),
+            "unknown keys are refused: {err}"
+        );
+    }
+
+    #[test]
+    fn the_signer_comes_from_an_encrypted_keystore() {
+        let dir = std::env::temp_dir().join(format!("gpu-keeper-keystore-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (expected, _) =
+            PrivateKeySigner::new_keystore(&dir, &mut rand::thread_rng(), "s3cret", Some("key.json")).unwrap();
+        std::fs::write(dir.join("password"), "s3cret\n").unwrap();
+        let mut s = Settings {
+            rpc_url: "http://x".into(),
+            keystore: Some(dir.join("key.json")),
+            keystore_password_file: Some(dir.join("password")),
+            ..Settings::default()
+        };
+        assert_eq!(s.signer(None).unwrap().address(), expected.address());
+        s.keystore_password_file = None;
+        assert_eq!(s.signer(Some("s3cret".into())).unwrap().address(), expected.address());
+        let err = s.signer(Some("wrong".into())).unwrap_err();
+        assert!(err.to_string().contains("cannot decrypt"), "{err}");
+        assert!(s.signer(None).unwrap_err().to_string().contains(PASSWORD_ENV));
+        s.keystore = None;
+        assert!(matches!(s.signer(None), Err(ConfigError::NoSigner)));
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn the_example_file_is_valid() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("gpu-keeper.example.toml");
+        let s = Settings::load(Some(&file), env(&[]), toml::Table::new()).unwrap();
+        assert_eq!(s.batch_size, 50);
+    }
+
+    #[test]
+    fn the_private_key_never_comes_from_the_file() {
+        let mut table = toml::Table::new();
+        table.insert("rpc_url".into(), "http://x".into());
+        table.insert("private_key".into(), "0x01".into());
+        let parsed: Result<Settings, _> = table.try_into();
+        assert!(parsed.is_err(), "private_key is not a file key");
+    }
+}

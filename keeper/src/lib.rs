@@ -1,0 +1,25 @@
+//! `gpu-keeper`: follows the GPU rental escrow and does the work nobody else is paid to do on
+//! time: settles ended rentals with the provider's final attestation once the challenge window is
+//! over (in batches), checkpoints long rentals, refunds rentals nobody settled before the grace
+//! period ended, and warns about running rentals whose deposit runs low.
+//!
+//! - [`config`]: settings, layered from file, environment and flags, validated;
+//! - [`index`]: the SQLite index rebuilt from the chain's events;
+//! - [`attestations`]: fetching attestations from the oracles and checking them locally;
+//! - [`tx`]: nonces, simulation, fee bumps, receipts, revert decoding;
+//! - [`keeper`]: what is due and the work loop;
+//! - [`metrics`]: Prometheus metrics;
+//! - [`error`]: the error types of all of the above.
+
+pub mod attestations;
+pub mod config;
+pub mod error;
+pub mod index;
+pub mod keeper;
+pub mod metrics;
+pub mod tx;
+
+pub use config::Settings;
+pub use error::KeeperError;
+pub use keeper::{classify, Due, Keeper, TickReport};
+pub use metrics::Metrics;

@@ -1,0 +1,104 @@
+//! The `gpu-keeper` binary end to end: `run` settles a due rental and stops cleanly on SIGTERM
+//! with its cursor persisted; `status` and `reindex` read the same index.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::{
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy::hex;
+use common::{Market, HOUR};
+
+/// Kills the child if the test fails before it stops it.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            self.0.kill().ok();
+            self.0.wait().ok();
+        }
+    }
+}
+
+fn keeper_cmd(m: &Market, index: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpu-keeper"));
+    cmd.args(["--rpc-url", &m.anvil.endpoint()])
+        .args(["--escrow", &m.escrow.to_string()])
+        .args(["--index-path", index.to_str().unwrap()])
+        .args(["--confirmations", "0"])
+        .args(["--private-key", &hex::encode_prefixed(m.key(5).to_bytes())])
+        .env("GPU_KEEPER_START_BLOCK", "0")
+        .env("GPU_KEEPER_POLL_INTERVAL_MS", "100")
+        .env("GPU_KEEPER_MIN_BALANCE_WEI", "0")
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+#[tokio::test]
+async fn run_settles_then_stops_on_sigterm_and_status_reads_the_index() {
+    let m = Market::setup().await;
+    let terms = m.open_many(1, HOUR, 1).await.remove(0);
+    m.serve_final(&terms, HOUR, 0);
+    m.advance(2 * HOUR + 10).await;
+    let index = m.dir.join("cli.sqlite");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Child(
+        keeper_cmd(&m, &index)
+            .args(["--metrics-addr", &format!("127.0.0.1:{port}"), "run"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while m.settled_counts().await.is_empty() {
+        assert!(Instant::now() < deadline, "the keeper did not settle within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Metrics are served while it runs.
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("gpu_keeper_head_lag_blocks"), "{metrics}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0: {status}");
+
+    let out = keeper_cmd(&m, &index).arg("status").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("settled: 1"), "{text}");
+
+    let out = keeper_cmd(&m, &index).arg("reindex").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8(out.stdout).unwrap().contains("1 rentals"));
+}
+
+#[tokio::test]
+async fn a_missing_signer_is_a_clear_error() {
+    let m = Market::setup().await;
+    let out = Command::new(env!("CARGO_BIN_EXE_gpu-keeper"))
+        .args(["--rpc-url", &m.anvil.endpoint(), "status"])
+        .env_remove("GPU_KEEPER_PRIVATE_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--private-key"), "{err}");
+}

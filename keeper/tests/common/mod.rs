@@ -1,0 +1,332 @@
+//! Test market for the keeper: a real anvil with the escrow and a USDC-like token deployed from
+//! the forge artifacts, a registered provider whose oracle endpoint is a small axum server in the
+//! test (serving attestations signed with `protocol`'s signing), and keepers configured for it.
+
+#![allow(
+    dead_code,
+    clippy::large_enum_variant,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub
+)]
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use alloy::{
+    contract::{CallBuilder, CallDecoder},
+    network::EthereumWallet,
+    node_bindings::{Anvil, AnvilInstance},
+    primitives::{aliases::U96, Address, B256, U256},
+    providers::{ext::AnvilApi, DynProvider, Provider, ProviderBuilder},
+    rpc::types::TransactionReceipt,
+    signers::local::PrivateKeySigner,
+};
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use keeper::{Keeper, Metrics, Settings};
+use protocol::{
+    bindings::{GpuEscrow, MockERC20},
+    gpu_model_hash, rental_id, RentalTerms, SignedAttestation, UsageAttestation,
+};
+
+pub const GPU_MODEL: &str = "NVIDIA H100 80GB HBM3";
+pub const PRICE_PER_HOUR: u64 = 2_500_000;
+pub const HOUR: u64 = 3_600;
+
+pub fn anvil_path() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/anvil");
+    assert!(
+        path.exists(),
+        "anvil not found at {}: run `npm ci` first",
+        path.display()
+    );
+    path
+}
+
+/// What the fake oracle answers for a rental.
+#[derive(Clone)]
+pub enum Reply {
+    Attestation(SignedAttestation),
+    Garbage,
+    Status(u16),
+    Hang,
+}
+
+#[derive(Clone, Default)]
+pub struct OracleState {
+    pub replies: Arc<Mutex<HashMap<B256, Reply>>>,
+    pub webhooks: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+async fn attestation(State(state): State<OracleState>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<B256>() else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let reply = state.replies.lock().unwrap().get(&id).cloned();
+    match reply {
+        Some(Reply::Attestation(signed)) => Json(signed).into_response(),
+        Some(Reply::Garbage) => (StatusCode::OK, "{\"attestation\": 42, \"garbage\": true}").into_response(),
+        Some(Reply::Status(code)) => StatusCode::from_u16(code).unwrap().into_response(),
+        Some(Reply::Hang) => {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            StatusCode::OK.into_response()
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn webhook(State(state): State<OracleState>, Json(body): Json<serde_json::Value>) -> StatusCode {
+    state.webhooks.lock().unwrap().push(body);
+    StatusCode::NO_CONTENT
+}
+
+/// Starts the fake oracle on a free port; returns its base URL.
+pub async fn serve_oracle(state: OracleState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new()
+        .route("/v1/rentals/{id}/attestation", get(attestation))
+        .route("/webhook", post(webhook))
+        .with_state(state);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+pub fn connect(anvil: &AnvilInstance, signer: &PrivateKeySigner) -> DynProvider {
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer.clone()))
+        .connect_http(anvil.endpoint_url())
+        .erased()
+}
+
+pub async fn mined<D: CallDecoder>(call: CallBuilder<&DynProvider, D>) -> TransactionReceipt {
+    let receipt = call.send().await.unwrap().get_receipt().await.unwrap();
+    assert!(receipt.status(), "transaction {} reverted", receipt.transaction_hash);
+    receipt
+}
+
+pub struct Market {
+    pub anvil: AnvilInstance,
+    pub deployer: DynProvider,
+    pub escrow: Address,
+    pub usdc: Address,
+    pub offer_id: u64,
+    pub attester: PrivateKeySigner,
+    pub renter: PrivateKeySigner,
+    pub oracle: OracleState,
+    pub oracle_url: String,
+    pub dir: PathBuf,
+}
+
+impl Market {
+    pub async fn setup() -> Self {
+        Self::setup_with(&[]).await
+    }
+
+    /// `extra_args` go to anvil (e.g. a larger block gas limit).
+    pub async fn setup_with(extra_args: &[&str]) -> Self {
+        let anvil = Anvil::at(anvil_path())
+            .args(extra_args.iter().copied())
+            .try_spawn()
+            .unwrap();
+        let key = |i: usize| PrivateKeySigner::from(anvil.keys()[i].clone());
+        let deployer = connect(&anvil, &key(0));
+        let usdc = MockERC20::deploy(deployer.clone(), "USD Coin".into(), "USDC".into(), 6)
+            .await
+            .unwrap();
+        let escrow = GpuEscrow::deploy(deployer.clone(), anvil.addresses()[0], anvil.addresses()[1])
+            .await
+            .unwrap();
+        mined(escrow.setTokenAllowed(*usdc.address(), true)).await;
+        mined(escrow.setFee(250)).await;
+
+        let oracle = OracleState::default();
+        let oracle_url = serve_oracle(oracle.clone()).await;
+        let provider = key(2);
+        let attester = key(3);
+        let as_provider = GpuEscrow::new(*escrow.address(), connect(&anvil, &provider));
+        mined(as_provider.registerProvider(provider.address(), attester.address(), oracle_url.clone())).await;
+        let offer = GpuEscrow::OfferParams {
+            gpuModel: GPU_MODEL.into(),
+            vramGiB: 80,
+            gpuCount: 1,
+            token: *usdc.address(),
+            pricePerHour: U96::from(PRICE_PER_HOUR),
+            minDuration: 60,
+            maxDuration: 7 * 24 * 3_600,
+            spot: false,
+            slaBps: 9_900,
+            region: "eu-west".into(),
+            capacity: 2_000,
+        };
+        let offer_id = as_provider.createOffer(offer.clone()).call().await.unwrap();
+        mined(as_provider.createOffer(offer)).await;
+        let dir = std::env::temp_dir().join(format!("gpu-keeper-test-{}-{}", std::process::id(), anvil.port()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self {
+            escrow: *escrow.address(),
+            usdc: *usdc.address(),
+            offer_id,
+            attester,
+            renter: key(4),
+            deployer,
+            oracle,
+            oracle_url,
+            dir,
+            anvil,
+        }
+    }
+
+    pub fn key(&self, i: usize) -> PrivateKeySigner {
+        PrivateKeySigner::from(self.anvil.keys()[i].clone())
+    }
+
+    pub fn escrow_as(&self, signer: &PrivateKeySigner) -> GpuEscrow::GpuEscrowInstance<DynProvider> {
+        GpuEscrow::new(self.escrow, connect(&self.anvil, signer))
+    }
+
+    /// Settings for a keeper on this market with its own index file.
+    pub fn settings(&self, index_name: &str) -> Settings {
+        Settings {
+            rpc_url: self.anvil.endpoint(),
+            escrow: Some(self.escrow),
+            start_block: Some(0),
+            index_path: self.dir.join(index_name),
+            confirmations: 0,
+            poll_interval_ms: 50,
+            http_timeout_ms: 400,
+            http_retries: 1,
+            http_backoff_ms: 10,
+            retry_after_secs: 0,
+            min_balance_wei: 0,
+            stuck_blocks: 2,
+            give_up_blocks: 20,
+            ..Settings::default()
+        }
+    }
+
+    pub async fn keeper(&self, index_name: &str, key: usize) -> Keeper {
+        Keeper::connect(self.settings(index_name), self.key(key), Metrics::new())
+            .await
+            .unwrap()
+    }
+
+    pub async fn now(&self) -> u64 {
+        self.deployer
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .unwrap()
+            .unwrap()
+            .header
+            .timestamp
+    }
+
+    /// Moves chain time forward and mines a block.
+    pub async fn advance(&self, seconds: u64) -> u64 {
+        self.deployer.anvil_increase_time(seconds).await.unwrap();
+        self.deployer.evm_mine(None).await.unwrap();
+        self.now().await
+    }
+
+    pub async fn balance(&self, who: Address) -> U256 {
+        MockERC20::new(self.usdc, self.deployer.clone())
+            .balanceOf(who)
+            .call()
+            .await
+            .unwrap()
+    }
+
+    /// Mints, approves and opens `n` rentals of `seconds` each (all in consecutive blocks).
+    pub async fn open_many(&self, n: usize, seconds: u64, first_salt: u64) -> Vec<RentalTerms> {
+        let deposit = protocol::billing::deposit_for(U256::from(PRICE_PER_HOUR), seconds);
+        let usdc = MockERC20::new(self.usdc, connect(&self.anvil, &self.renter));
+        mined(usdc.mint(self.renter.address(), deposit * U256::from(n))).await;
+        mined(usdc.approve(self.escrow, deposit * U256::from(n))).await;
+        let escrow = self.escrow_as(&self.renter);
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let receipt = mined(escrow.open(GpuEscrow::OpenParams {
+                offerId: self.offer_id,
+                deposit: U96::from(deposit),
+                salt: B256::from(U256::from(first_salt + i as u64)),
+            }))
+            .await;
+            let opened = receipt.decoded_log::<GpuEscrow::RentalOpened>().unwrap();
+            out.push(protocol::terms::terms_from_opened(&opened.data));
+        }
+        out
+    }
+
+    pub fn domain(&self) -> alloy::sol_types::Eip712Domain {
+        protocol::domain(self.anvil.chain_id(), self.escrow)
+    }
+
+    /// An attestation of `terms` signed by `key`.
+    pub fn attest_with(
+        &self,
+        key: &PrivateKeySigner,
+        terms: &RentalTerms,
+        seq: u64,
+        period_end: u64,
+        uptime: u64,
+    ) -> SignedAttestation {
+        UsageAttestation {
+            rentalId: rental_id(terms),
+            seq,
+            periodEnd: period_end,
+            uptimeSeconds: uptime,
+            gpuModelHash: gpu_model_hash(GPU_MODEL),
+            gpuUuidsHash: B256::repeat_byte(0x11),
+            energyJoules: uptime * 650,
+            avgUtilBps: 9_000,
+        }
+        .sign(key, &self.domain())
+        .unwrap()
+    }
+
+    /// The oracle serves the final attestation of a rental that ran its full deposit, with
+    /// `down` seconds of downtime.
+    pub fn serve_final(&self, terms: &RentalTerms, seconds: u64, down: u64) -> SignedAttestation {
+        let started: u64 = terms.startedAt.to();
+        let signed = self.attest_with(&self.attester, terms, 1, started + seconds, seconds - down);
+        self.reply(terms, Reply::Attestation(signed.clone()));
+        signed
+    }
+
+    pub fn reply(&self, terms: &RentalTerms, reply: Reply) {
+        self.oracle.replies.lock().unwrap().insert(rental_id(terms), reply);
+    }
+
+    /// How many times each rental was settled, from the chain's logs.
+    pub async fn settled_counts(&self) -> HashMap<B256, usize> {
+        let head = self.deployer.get_block_number().await.unwrap();
+        let events = protocol::fetch_events(&self.deployer, self.escrow, 0, head)
+            .await
+            .unwrap();
+        let mut counts = HashMap::new();
+        for e in events {
+            if let protocol::EscrowEvent::RentalSettled(s) = e.event {
+                *counts.entry(s.rentalId).or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+}
+
+impl Drop for Market {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}

@@ -1,0 +1,361 @@
+//! Configuration: a TOML file (see `oracle/oracle.example.toml`), overridden by `GPU_ORACLE_*`
+//! environment variables, overridden by flags. [`Settings::resolve`] merges the layers and
+//! validates everything that can be checked offline; [`check_gpus`] checks the GPUs against what
+//! the source sees, and `startup` the chain.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use alloy::primitives::Address;
+use serde::Deserialize;
+
+use crate::{error::ConfigError, gpu::Inventory};
+
+/// Most seconds between two attestations: the escrow's `stopAndSettle` takes an attestation at
+/// most 10 minutes old, so a renter must always find a fresher one.
+pub const MAX_ATTEST_INTERVAL_SECS: u64 = 600;
+
+/// One served offer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferConfig {
+    /// The on-chain offer id.
+    pub id: u64,
+    /// UUIDs of the GPUs that serve it (`gpu-oracle gpus` lists them).
+    pub gpus: Vec<String>,
+}
+
+/// The config file, every field optional (the other layers may set it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// JSON-RPC endpoint.
+    pub rpc_url: Option<String>,
+    /// `deployments/<chainId>.json` of the escrow.
+    pub deployment: Option<PathBuf>,
+    /// Escrow address, overriding the deployment file's.
+    pub escrow: Option<Address>,
+    /// Durable state directory.
+    pub state_dir: Option<PathBuf>,
+    /// HTTP listen address.
+    pub listen: Option<SocketAddr>,
+    /// Encrypted JSON keystore of the attester key.
+    pub keystore: Option<PathBuf>,
+    /// File holding the keystore password.
+    pub password_file: Option<PathBuf>,
+    /// Blocks to stay behind the head.
+    pub confirmations: Option<u64>,
+    /// Most blocks per `eth_getLogs`.
+    pub max_block_range: Option<u64>,
+    /// Milliseconds between chain polls.
+    pub poll_interval_ms: Option<u64>,
+    /// Seconds between periodic attestations.
+    pub attest_interval_secs: Option<u64>,
+    /// Seconds after a rental's end before its GPUs are reused.
+    pub release_after_secs: Option<u64>,
+    /// Served offers.
+    #[serde(default)]
+    pub offers: Vec<OfferConfig>,
+}
+
+impl FileConfig {
+    /// Reads and parses a config file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Parses config TOML; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::File {
+            path: origin.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Overrides the fields `over` sets (env and flags win over the file).
+    #[must_use]
+    pub fn merge(mut self, over: FileConfig) -> Self {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if over.$f.is_some() { self.$f = over.$f; } )* };
+        }
+        take!(
+            rpc_url,
+            deployment,
+            escrow,
+            state_dir,
+            listen,
+            keystore,
+            password_file,
+            confirmations,
+            max_block_range,
+            poll_interval_ms,
+            attest_interval_secs,
+            release_after_secs
+        );
+        if !over.offers.is_empty() {
+            self.offers = over.offers;
+        }
+        self
+    }
+}
+
+/// Validated settings of the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// JSON-RPC endpoint.
+    pub rpc_url: String,
+    /// Deployment file.
+    pub deployment: PathBuf,
+    /// Escrow override.
+    pub escrow: Option<Address>,
+    /// State directory.
+    pub state_dir: PathBuf,
+    /// HTTP listen address.
+    pub listen: SocketAddr,
+    /// Keystore (absent: a dev key must be given).
+    pub keystore: Option<PathBuf>,
+    /// Password file.
+    pub password_file: Option<PathBuf>,
+    /// Confirmations.
+    pub confirmations: u64,
+    /// Max blocks per `eth_getLogs`.
+    pub max_block_range: u64,
+    /// Chain poll interval.
+    pub poll_interval: Duration,
+    /// Seconds between periodic attestations.
+    pub attest_interval_secs: u64,
+    /// Seconds after the end before GPUs are reused.
+    pub release_after_secs: u64,
+    /// Served offers, by id.
+    pub offers: BTreeMap<u64, Vec<String>>,
+}
+
+impl Settings {
+    /// Merges nothing more: validates a fully layered config.
+    pub fn resolve(config: FileConfig) -> Result<Self, ConfigError> {
+        let rpc_url = config.rpc_url.ok_or(ConfigError::Missing("rpc_url"))?;
+        if !(rpc_url.starts_with("http://") || rpc_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                field: "rpc_url",
+                reason: format!("{rpc_url:?} is not an http(s) URL"),
+            });
+        }
+        let attest_interval_secs = config.attest_interval_secs.unwrap_or(60);
+        if !(1..=MAX_ATTEST_INTERVAL_SECS).contains(&attest_interval_secs) {
+            return Err(ConfigError::Invalid {
+                field: "attest_interval_secs",
+                reason: format!(
+                    "{attest_interval_secs} is outside 1..={MAX_ATTEST_INTERVAL_SECS} (stopAndSettle needs an attestation at most 10 minutes old)"
+                ),
+            });
+        }
+        let max_block_range = config.max_block_range.unwrap_or(1_000);
+        if max_block_range == 0 {
+            return Err(ConfigError::Invalid {
+                field: "max_block_range",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let poll_interval_ms = config.poll_interval_ms.unwrap_or(2_000);
+        if poll_interval_ms == 0 {
+            return Err(ConfigError::Invalid {
+                field: "poll_interval_ms",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if config.offers.is_empty() {
+            return Err(ConfigError::NoOffers);
+        }
+        let mut offers = BTreeMap::new();
+        let mut seen = BTreeSet::new();
+        for offer in config.offers {
+            if offer.gpus.is_empty() {
+                return Err(ConfigError::OfferWithoutGpus(offer.id));
+            }
+            for gpu in &offer.gpus {
+                if !seen.insert(gpu.clone()) {
+                    return Err(ConfigError::DuplicateGpu(gpu.clone()));
+                }
+            }
+            if offers.insert(offer.id, offer.gpus).is_some() {
+                return Err(ConfigError::DuplicateOffer(offer.id));
+            }
+        }
+        Ok(Self {
+            rpc_url,
+            deployment: config.deployment.ok_or(ConfigError::Missing("deployment"))?,
+            escrow: config.escrow,
+            state_dir: config.state_dir.ok_or(ConfigError::Missing("state_dir"))?,
+            listen: config.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 9_100))),
+            keystore: config.keystore,
+            password_file: config.password_file,
+            confirmations: config.confirmations.unwrap_or(2),
+            max_block_range,
+            poll_interval: Duration::from_millis(poll_interval_ms),
+            attest_interval_secs,
+            release_after_secs: config.release_after_secs.unwrap_or(300),
+            offers,
+        })
+    }
+}
+
+/// Checks that every configured GPU is one the source sees.
+pub fn check_gpus(offers: &BTreeMap<u64, Vec<String>>, inventory: &Inventory) -> Result<(), ConfigError> {
+    for (offer, gpus) in offers {
+        for uuid in gpus {
+            if !inventory.gpus.iter().any(|g| &g.uuid == uuid) {
+                let seen = if inventory.gpus.is_empty() {
+                    "no GPUs".to_owned()
+                } else {
+                    inventory
+                        .gpus
+                        .iter()
+                        .map(|g| g.uuid.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                return Err(ConfigError::UnknownGpu {
+                    offer: *offer,
+                    uuid: uuid.clone(),
+                    seen,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gpu::{mock::mock_uuid, GpuInfo};
+
+    const GOOD: &str = r#"
+rpc_url = "http://127.0.0.1:8545"
+deployment = "deployments/31337.json"
+state_dir = "/tmp/state"
+attest_interval_secs = 30
+
+[[offers]]
+id = 1
+gpus = ["GPU-00000000-0000-4000-8000-000000000000", "GPU-00000000-0000-4000-8000-000000000001"]
+
+[[offers]]
+id = 2
+gpus = ["GPU-00000000-0000-4000-8000-000000000002"]
+"#;
+
+    fn parse(text: &str) -> FileConfig {
+        FileConfig::from_toml(text, Path::new("oracle.toml")).unwrap()
+    }
+
+    fn resolve_err(text: &str) -> String {
+        Settings::resolve(parse(text)).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_complete_file_resolves_with_defaults() {
+        let s = Settings::resolve(parse(GOOD)).unwrap();
+        assert_eq!(s.attest_interval_secs, 30);
+        assert_eq!(s.confirmations, 2);
+        assert_eq!(s.listen.port(), 9_100);
+        assert_eq!(s.offers.len(), 2);
+    }
+
+    #[test]
+    fn the_example_config_parses_and_resolves() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle.example.toml");
+        let file = FileConfig::from_file(&path).unwrap();
+        Settings::resolve(file).unwrap();
+    }
+
+    #[test]
+    fn env_and_flags_override_the_file() {
+        let over = FileConfig {
+            rpc_url: Some("https://rpc.example".into()),
+            confirmations: Some(12),
+            ..FileConfig::default()
+        };
+        let s = Settings::resolve(parse(GOOD).merge(over)).unwrap();
+        assert_eq!(s.rpc_url, "https://rpc.example");
+        assert_eq!(s.confirmations, 12);
+        assert_eq!(s.attest_interval_secs, 30, "unset override keeps the file's value");
+    }
+
+    #[test]
+    fn missing_settings_are_named() {
+        let err = resolve_err(&GOOD.replace("rpc_url = \"http://127.0.0.1:8545\"", ""));
+        assert!(err.contains("`rpc_url` is not set"), "{err}");
+        let err = resolve_err(&GOOD.replace("state_dir = \"/tmp/state\"", ""));
+        assert!(err.contains("`state_dir` is not set"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let err = FileConfig::from_toml("rpc_ur = \"x\"", Path::new("o.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rpc_ur") && err.contains("o.toml"), "{err}");
+    }
+
+    #[test]
+    fn an_attest_interval_above_ten_minutes_is_refused() {
+        let err = resolve_err(&GOOD.replace("attest_interval_secs = 30", "attest_interval_secs = 601"));
+        assert!(
+            err.contains("attest_interval_secs") && err.contains("10 minutes"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_gpu_may_serve_one_offer_only() {
+        let err = resolve_err(&GOOD.replace("000000000002", "000000000001"));
+        assert!(err.contains("listed twice"), "{err}");
+    }
+
+    #[test]
+    fn offers_must_exist_once_and_have_gpus() {
+        let err = resolve_err(&GOOD.replace("id = 2", "id = 1"));
+        assert!(err.contains("offer 1 is configured twice"), "{err}");
+        let err = resolve_err(&GOOD.replace(r#"gpus = ["GPU-00000000-0000-4000-8000-000000000002"]"#, "gpus = []"));
+        assert!(err.contains("offer 2 has no GPUs"), "{err}");
+        let no_offers = GOOD.split("[[offers]]").next().unwrap();
+        assert!(resolve_err(no_offers).contains("no offers configured"));
+    }
+
+    #[test]
+    fn a_non_http_rpc_url_is_refused() {
+        let err = resolve_err(&GOOD.replace("http://127.0.0.1:8545", "127.0.0.1:8545"));
+        assert!(err.contains("rpc_url") && err.contains("not an http(s) URL"), "{err}");
+    }
+
+    #[test]
+    fn a_configured_gpu_the_source_does_not_see_is_named() {
+        let s = Settings::resolve(parse(GOOD)).unwrap();
+        let inventory = Inventory {
+            driver_version: "mock".into(),
+            gpus: (0..2)
+                .map(|i| GpuInfo {
+                    index: i,
+                    uuid: mock_uuid(i),
+                    name: "NVIDIA H100 80GB HBM3".into(),
+                    memory_total_bytes: 0,
+                })
+                .collect(),
+        };
+        let err = check_gpus(&s.offers, &inventory).unwrap_err().to_string();
+        assert!(
+            err.contains("GPU-00000000-0000-4000-8000-000000000002 (offer 2) is not on this host"),
+            "{err}"
+        );
+        assert!(err.contains(&mock_uuid(1)), "lists what it sees: {err}");
+    }
+}

@@ -1,0 +1,527 @@
+//! The oracle's core, free of I/O scheduling: it learns rentals from escrow events, classifies
+//! seconds from GPU samples, and signs attestations, always persisting the state an attestation
+//! commits to *before* signing it. The daemon drives it from the sampler, the chain follower, the
+//! HTTP API and the shutdown path; tests drive it directly with any clock.
+//!
+//! Rules that keep every signed attestation of a rental consistent with every other (the escrow
+//! slashes an attester whose signatures contradict each other):
+//! - `seq` grows by one per new content and is saved before the signature exists;
+//! - uptime, period end and energy never decrease from one attestation to the next;
+//! - the same content is never signed under two seqs; identical content is signed identically
+//!   (RFC 6979), so re-signing the saved last attestation after a restart is harmless.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
+
+use alloy::{
+    primitives::{Address, B256, U256},
+    signers::local::PrivateKeySigner,
+    sol_types::{Eip712Domain, SolValue},
+};
+use protocol::{
+    billing, chain::EscrowEvent, gpu_model_hash, gpu_uuids_hash, LoggedEvent, RentalTerms, SignedAttestation,
+    UsageAttestation,
+};
+use serde::Serialize;
+
+use crate::{
+    accounting::{avg_util_bps, History},
+    allocation::Allocator,
+    error::{EngineError, StoreError},
+    gpu::{GpuInfo, GpuReading, SampleBatch},
+    metrics::Metrics,
+    store::{RentalRecord, Store, UsageCounters},
+};
+
+/// What the engine serves.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Chain id of the escrow's domain.
+    pub chain_id: u64,
+    /// The escrow.
+    pub escrow: Address,
+    /// Served offers: their GPU UUIDs and how many GPUs one rental gets.
+    pub offers: BTreeMap<u64, (Vec<String>, u16)>,
+    /// Seconds between periodic attestations of a running rental.
+    pub attest_interval_secs: u64,
+    /// Seconds after a rental's end before its GPUs go back to the pool (a top-up confirmed late
+    /// may still extend it).
+    pub release_after_secs: u64,
+}
+
+#[derive(Debug)]
+struct Rental {
+    record: RentalRecord,
+    terms: RentalTerms,
+    /// Counters advanced past the persisted ones.
+    live: UsageCounters,
+    signed: Option<SignedAttestation>,
+    last_signed_at: u64,
+}
+
+impl Rental {
+    fn started_at(&self) -> u64 {
+        self.terms.startedAt.to()
+    }
+
+    fn deposit(&self) -> U256 {
+        self.record.deposits.last().map_or(U256::ZERO, |(_, d)| *d)
+    }
+
+    /// `min(stoppedAt, startedAt + coveredSeconds(deposit))`.
+    fn end(&self) -> u64 {
+        let covered = billing::covered_seconds(U256::from(self.terms.pricePerHour), self.deposit());
+        let exhausted = self.started_at().saturating_add(covered);
+        self.record.stopped.map_or(exhausted, |(_, at)| at.min(exhausted))
+    }
+}
+
+/// Live numbers of a rental, for `GET /v1/rentals/{id}/usage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageView {
+    /// The rental.
+    pub rental_id: B256,
+    /// Offer rented.
+    pub offer_id: u64,
+    /// Assigned GPU UUIDs.
+    pub gpus: Vec<String>,
+    /// Start, Unix seconds.
+    pub started_at: u64,
+    /// End as known now (stop or deposit exhausted), Unix seconds.
+    pub ends_at: u64,
+    /// Whether the end has passed.
+    pub ended: bool,
+    /// Settled or refunded on-chain.
+    pub closed: bool,
+    /// Seconds classified so far (up to `countedUntil`).
+    pub elapsed_seconds: u64,
+    /// Seconds up so far.
+    pub uptime_seconds: u64,
+    /// Counted up to this Unix second (exclusive).
+    pub counted_until: u64,
+    /// Mean utilisation over the up seconds, basis points.
+    pub avg_util_bps: u16,
+    /// Energy of the assigned GPUs so far, joules.
+    pub energy_joules: u64,
+    /// Seq of the last signed attestation (0: none yet).
+    pub last_seq: u64,
+}
+
+/// The oracle's state and rules.
+pub struct Engine {
+    cfg: EngineConfig,
+    signer: PrivateKeySigner,
+    domain: Eip712Domain,
+    store: Store,
+    history: History,
+    allocator: Allocator,
+    rentals: BTreeMap<B256, Rental>,
+    gpus: Vec<GpuInfo>,
+    latest: HashMap<String, GpuReading>,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("attester", &self.signer.address())
+            .field("rentals", &self.rentals.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine over `store`, restoring the rentals saved there.
+    pub fn new(
+        cfg: EngineConfig,
+        signer: PrivateKeySigner,
+        store: Store,
+        gpus: Vec<GpuInfo>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, EngineError> {
+        let domain = protocol::domain(cfg.chain_id, cfg.escrow);
+        let mut engine = Self {
+            allocator: Allocator::new(cfg.offers.clone()),
+            cfg,
+            signer,
+            domain,
+            store,
+            history: History::default(),
+            rentals: BTreeMap::new(),
+            gpus,
+            latest: HashMap::new(),
+            metrics,
+        };
+        for record in engine.store.load_rentals()? {
+            engine.restore(record)?;
+        }
+        engine.update_active_gauge(0);
+        Ok(engine)
+    }
+
+    fn restore(&mut self, record: RentalRecord) -> Result<(), EngineError> {
+        let terms = RentalTerms::abi_decode(&record.terms_abi).map_err(|e| {
+            EngineError::Store(StoreError::Corrupt {
+                path: self.store.dir().join("rentals"),
+                reason: format!("terms of {}: {e}", record.rental_id),
+            })
+        })?;
+        if record.closed.is_none() && !self.allocator.claim(record.rental_id, &record.gpus) {
+            tracing::error!(target: "oracle::engine", rental = %record.rental_id, gpus = ?record.gpus,
+                "saved GPU assignment overlaps another rental's; this rental's seconds count as down");
+        }
+        let signed = match &record.last {
+            Some(last) => Some(last.clone().sign(&self.signer, &self.domain)?),
+            None => None,
+        };
+        tracing::info!(target: "oracle::engine", rental = %record.rental_id, seq = record.last.as_ref().map_or(0, |l| l.seq),
+            "restored rental");
+        self.rentals.insert(
+            record.rental_id,
+            Rental {
+                live: record.usage,
+                terms,
+                record,
+                signed,
+                last_signed_at: 0,
+            },
+        );
+        Ok(())
+    }
+
+    /// The attester address.
+    pub fn attester(&self) -> Address {
+        self.signer.address()
+    }
+
+    /// The EIP-712 domain attestations are signed under.
+    pub fn domain(&self) -> &Eip712Domain {
+        &self.domain
+    }
+
+    /// The store (for the chain cursor).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The GPUs of the host.
+    pub fn gpus(&self) -> &[GpuInfo] {
+        &self.gpus
+    }
+
+    /// The latest reading of each GPU.
+    pub fn latest_readings(&self) -> &HashMap<String, GpuReading> {
+        &self.latest
+    }
+
+    /// Records one sample of the GPUs.
+    pub fn record_samples(&mut self, batch: &SampleBatch) {
+        self.history.record(batch);
+        self.metrics.record_sample(&self.gpus, batch);
+        for reading in &batch.readings {
+            self.latest.insert(reading.uuid.clone(), reading.clone());
+        }
+    }
+
+    /// Applies one confirmed escrow event.
+    pub fn apply(&mut self, logged: &LoggedEvent) -> Result<(), EngineError> {
+        let block = logged.block_number;
+        match &logged.event {
+            EscrowEvent::RentalOpened {
+                rental_id,
+                terms,
+                deposit,
+            } => self.open(*rental_id, terms, *deposit, block)?,
+            EscrowEvent::RentalExtended(e) => {
+                if let Some(r) = self.rentals.get_mut(&e.rentalId) {
+                    if !r.record.deposits.iter().any(|(b, d)| *b == block && *d == e.deposit) {
+                        r.record.deposits.push((block, e.deposit));
+                        self.store.save_rental(&r.record)?;
+                        tracing::info!(target: "oracle::engine", rental = %e.rentalId, deposit = %e.deposit, "rental extended");
+                    }
+                }
+            }
+            EscrowEvent::RentalStopped(e) => {
+                if let Some(r) = self.rentals.get_mut(&e.rentalId) {
+                    r.record.stopped = Some((block, e.stoppedAt.to()));
+                    self.store.save_rental(&r.record)?;
+                    tracing::info!(target: "oracle::engine", rental = %e.rentalId, stopped_at = %e.stoppedAt, "rental stopped");
+                }
+            }
+            EscrowEvent::RentalSettled(e) => self.close(e.rentalId, block, "settled")?,
+            EscrowEvent::RentalRefunded(e) => self.close(e.rentalId, block, "refunded")?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, id: B256, terms: &RentalTerms, deposit: U256, block: u64) -> Result<(), EngineError> {
+        if self.rentals.contains_key(&id) || !self.allocator.serves(terms.offerId) {
+            return Ok(());
+        }
+        if terms.attester != self.signer.address() {
+            tracing::error!(target: "oracle::engine", rental = %id, offer = terms.offerId, attester = %terms.attester,
+                ours = %self.signer.address(), "rental of a served offer names another attester; cannot attest it");
+            return Ok(());
+        }
+        let gpus = self.allocator.allocate(terms.offerId, id).unwrap_or_else(|| {
+            tracing::error!(target: "oracle::engine", rental = %id, offer = terms.offerId,
+                "no free GPU for this rental (capacity above the configured GPUs?); it counts as down until one frees up");
+            Vec::new()
+        });
+        let started_at: u64 = terms.startedAt.to();
+        let record = RentalRecord {
+            rental_id: id,
+            terms_abi: terms.abi_encode().into(),
+            opened_block: block,
+            deposits: vec![(block, deposit)],
+            stopped: None,
+            closed: None,
+            gpus,
+            usage: UsageCounters {
+                counted_until: started_at,
+                ..UsageCounters::default()
+            },
+            last: None,
+        };
+        self.store.save_rental(&record)?;
+        tracing::info!(target: "oracle::engine", rental = %id, offer = terms.offerId, gpus = ?record.gpus,
+            started_at, "rental opened");
+        self.rentals.insert(
+            id,
+            Rental {
+                live: record.usage,
+                terms: terms.clone(),
+                record,
+                signed: None,
+                last_signed_at: 0,
+            },
+        );
+        Ok(())
+    }
+
+    fn close(&mut self, id: B256, block: u64, how: &str) -> Result<(), EngineError> {
+        if let Some(r) = self.rentals.get_mut(&id) {
+            if r.record.closed.is_none() {
+                r.record.closed = Some(block);
+                self.store.save_rental(&r.record)?;
+                self.allocator.release(id);
+                tracing::info!(target: "oracle::engine", rental = %id, how, "rental closed");
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets what blocks `≥ block` taught (a reorg replaced them); their events come again.
+    pub fn rewind(&mut self, block: u64) -> Result<(), EngineError> {
+        let mut dropped = Vec::new();
+        for (id, r) in &mut self.rentals {
+            if r.record.opened_block >= block {
+                // Opened in a replaced block: if the renter opens it again it comes back as new
+                // events; the file stays (its seq must never be reused).
+                r.record.closed = Some(r.record.opened_block);
+                dropped.push(*id);
+            } else {
+                r.record.deposits.retain(|(b, _)| *b < block);
+                if r.record.stopped.is_some_and(|(b, _)| b >= block) {
+                    r.record.stopped = None;
+                }
+                if r.record.closed.is_some_and(|b| b >= block) {
+                    r.record.closed = None;
+                }
+            }
+            self.store.save_rental(&r.record)?;
+        }
+        for id in dropped {
+            self.allocator.release(id);
+            tracing::warn!(target: "oracle::engine", rental = %id, block, "rental's opening block was reorganised away");
+        }
+        Ok(())
+    }
+
+    /// Advances every rental's accounting to `now` (Unix seconds) and signs what is due: the
+    /// final attestation of a rental that ended, a periodic one every `attest_interval_secs`.
+    pub fn tick(&mut self, now: u64) -> Result<Vec<SignedAttestation>, EngineError> {
+        let ids: Vec<B256> = self.rentals.keys().copied().collect();
+        let mut signed = Vec::new();
+        let mut active = 0;
+        for id in ids {
+            let Some(r) = self.rentals.get_mut(&id) else { continue };
+            if r.record.closed.is_some() {
+                continue;
+            }
+            let end = r.end();
+            if now < end {
+                active += 1;
+            }
+            if r.record.gpus.is_empty() && now < end {
+                if let Some(gpus) = self.allocator.allocate(r.terms.offerId, id) {
+                    tracing::info!(target: "oracle::engine", rental = %id, ?gpus, "GPUs assigned late");
+                    r.record.gpus = gpus;
+                    self.store.save_rental(&r.record)?;
+                }
+            }
+            self.history.advance(&mut r.live, &r.record.gpus, now.min(end));
+            let last_end = r.record.last.as_ref().map(|l| l.periodEnd);
+            let due_final = now >= end && last_end.is_none_or(|p| p < end);
+            let progressed = r.live.counted_until.min(end) > last_end.unwrap_or(r.started_at());
+            let due_periodic = progressed && now.saturating_sub(r.last_signed_at) >= self.cfg.attest_interval_secs;
+            if due_final || due_periodic {
+                if let Some(s) = self.sign_next(id, now)? {
+                    signed.push(s);
+                }
+            }
+            let held = self
+                .rentals
+                .get(&id)
+                .and_then(|r| r.record.gpus.first())
+                .and_then(|g| self.allocator.holder(g));
+            if held == Some(id) && now >= end.saturating_add(self.cfg.release_after_secs) {
+                self.allocator.release(id);
+                tracing::info!(target: "oracle::engine", rental = %id, "rental over; GPUs back in the pool");
+            }
+        }
+        self.update_active_gauge(active);
+        Ok(signed)
+    }
+
+    fn update_active_gauge(&self, active: i64) {
+        self.metrics.active_rentals.set(active);
+    }
+
+    /// Signs a fresh attestation of `id` now (after advancing its accounting to `now`); returns
+    /// the last one unchanged when nothing new was counted since.
+    pub fn attest_now(&mut self, id: B256, now: u64) -> Result<SignedAttestation, EngineError> {
+        let r = self.rentals.get_mut(&id).ok_or(EngineError::UnknownRental(id))?;
+        if r.record.closed.is_none() {
+            let end = r.end();
+            self.history.advance(&mut r.live, &r.record.gpus, now.min(end));
+        }
+        match self.sign_next(id, now)? {
+            Some(s) => Ok(s),
+            None => self.latest(id).ok_or(EngineError::UnknownRental(id)),
+        }
+    }
+
+    /// The next attestation's content, continuing monotonically from the last one.
+    fn next_content(&self, r: &Rental) -> UsageAttestation {
+        let end = r.end();
+        let start = r.started_at();
+        let mut counters = r.live;
+        let mut period_end = counters.counted_until;
+        if counters.counted_until > end {
+            // The stop was learned after seconds past it were counted: take them back out.
+            let after = self.history.up_seconds(&r.record.gpus, end, counters.counted_until);
+            counters.uptime = counters.uptime.saturating_sub(after).min(end.saturating_sub(start));
+            period_end = end;
+        }
+        let uuids_hash = gpu_uuids_hash(&r.record.gpus);
+        let model_hash = self
+            .gpus
+            .iter()
+            .find(|g| r.record.gpus.first() == Some(&g.uuid))
+            .map_or(r.terms.gpuModelHash, |g| gpu_model_hash(&g.name));
+        let mut next = UsageAttestation {
+            rentalId: r.record.rental_id,
+            seq: 1,
+            periodEnd: period_end,
+            uptimeSeconds: counters.uptime,
+            gpuModelHash: model_hash,
+            gpuUuidsHash: uuids_hash,
+            energyJoules: counters.energy_mj / 1_000,
+            avgUtilBps: avg_util_bps(&counters),
+        };
+        if let Some(last) = &r.record.last {
+            next.seq = last.seq + 1;
+            next.periodEnd = next.periodEnd.max(last.periodEnd);
+            next.uptimeSeconds = next.uptimeSeconds.max(last.uptimeSeconds);
+            next.energyJoules = next.energyJoules.max(last.energyJoules);
+        }
+        next
+    }
+
+    /// Persists then signs the next attestation of `id`; `None` when its content would equal
+    /// the last one's (no new seq is spent on nothing).
+    fn sign_next(&mut self, id: B256, now: u64) -> Result<Option<SignedAttestation>, EngineError> {
+        let r = self.rentals.get(&id).ok_or(EngineError::UnknownRental(id))?;
+        let next = self.next_content(r);
+        if let Some(last) = &r.record.last {
+            if (UsageAttestation {
+                seq: last.seq,
+                ..next.clone()
+            }) == *last
+            {
+                return Ok(None);
+            }
+        }
+        let r = self.rentals.get_mut(&id).ok_or(EngineError::UnknownRental(id))?;
+        let mut record = r.record.clone();
+        record.usage = r.live;
+        record.last = Some(next.clone());
+        // Durable before the signature exists: a crash after this line re-signs the same content.
+        self.store.save_rental(&record)?;
+        r.record = record;
+        let signed = next.sign(&self.signer, &self.domain)?;
+        r.signed = Some(signed.clone());
+        r.last_signed_at = now;
+        self.metrics.attestations_signed.inc();
+        tracing::debug!(target: "oracle::signer", rental = %id, seq = signed.attestation.seq,
+            period_end = signed.attestation.periodEnd, uptime = signed.attestation.uptimeSeconds, "signed attestation");
+        Ok(Some(signed))
+    }
+
+    /// Signs a last attestation for every running rental (shutdown).
+    pub fn sign_all_running(&mut self, now: u64) -> Result<usize, EngineError> {
+        let ids: Vec<B256> = self
+            .rentals
+            .iter()
+            .filter(|(_, r)| r.record.closed.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        let mut n = 0;
+        for id in ids {
+            if let Some(r) = self.rentals.get_mut(&id) {
+                let end = r.end();
+                self.history.advance(&mut r.live, &r.record.gpus, now.min(end));
+            }
+            if self.sign_next(id, now)?.is_some() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The latest signed attestation of `id`.
+    pub fn latest(&self, id: B256) -> Option<SignedAttestation> {
+        self.rentals.get(&id).and_then(|r| r.signed.clone())
+    }
+
+    /// Live usage of `id`.
+    pub fn usage(&self, id: B256, now: u64) -> Option<UsageView> {
+        let r = self.rentals.get(&id)?;
+        let end = r.end();
+        Some(UsageView {
+            rental_id: id,
+            offer_id: r.terms.offerId,
+            gpus: r.record.gpus.clone(),
+            started_at: r.started_at(),
+            ends_at: end,
+            ended: now >= end,
+            closed: r.record.closed.is_some(),
+            elapsed_seconds: r.live.counted_until.saturating_sub(r.started_at()),
+            uptime_seconds: r.live.uptime,
+            counted_until: r.live.counted_until,
+            avg_util_bps: avg_util_bps(&r.live),
+            energy_joules: r.live.energy_mj / 1_000,
+            last_seq: r.record.last.as_ref().map_or(0, |l| l.seq),
+        })
+    }
+
+    /// Ids of the rentals the oracle tracks.
+    pub fn rental_ids(&self) -> Vec<B256> {
+        self.rentals.keys().copied().collect()
+    }
+}

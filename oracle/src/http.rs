@@ -1,0 +1,171 @@
+//! The HTTP API:
+//!
+//! - `GET  /v1/rentals/{id}/attestation`: the latest signed attestation (JSON = `protocol::SignedAttestation`);
+//! - `POST /v1/rentals/{id}/attestation`: signs a fresh one now and returns it;
+//! - `GET  /v1/rentals/{id}/usage`: live uptime, elapsed, utilisation, energy;
+//! - `GET  /healthz`: 200 while the GPUs are sampled, 503 when sampling stalled;
+//! - `GET  /metrics`: Prometheus text format.
+
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc, Mutex,
+};
+
+use alloy::primitives::B256;
+use axum::{
+    extract::{Path, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use serde_json::json;
+
+use crate::{clock::Clock, engine::Engine, error::EngineError, metrics::Metrics};
+
+/// Sampling is considered stalled when the last sample is older than this.
+pub const STALL_MS: u64 = 5_000;
+
+/// Liveness facts the daemon updates.
+#[derive(Debug, Default)]
+pub struct Status {
+    /// When the last GPU sample was recorded, Unix ms.
+    pub last_sample_ms: AtomicU64,
+    /// Last block the chain follower read.
+    pub chain_block: AtomicU64,
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The engine.
+    pub engine: Arc<Mutex<Engine>>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Clock.
+    pub clock: Arc<dyn Clock>,
+    /// Liveness.
+    pub status: Arc<Status>,
+}
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState").finish_non_exhaustive()
+    }
+}
+
+/// The router.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route(
+            "/v1/rentals/{id}/attestation",
+            get(get_attestation).post(post_attestation),
+        )
+        .route("/v1/rentals/{id}/usage", get(get_usage))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+#[allow(clippy::result_large_err)] // the error is the response itself
+fn parse_id(id: &str) -> Result<B256, Response> {
+    id.parse::<B256>().map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("{id:?} is not a 32-byte hex rental id"),
+        )
+    })
+}
+
+#[allow(clippy::result_large_err)]
+fn lock(state: &ApiState) -> Result<std::sync::MutexGuard<'_, Engine>, Response> {
+    state
+        .engine
+        .lock()
+        .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "engine state poisoned"))
+}
+
+async fn get_attestation(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let engine = match lock(&state) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    match engine.latest(id) {
+        Some(signed) => Json(signed).into_response(),
+        None if engine.usage(id, 0).is_some() => error(StatusCode::NOT_FOUND, "no attestation signed yet"),
+        None => error(StatusCode::NOT_FOUND, format!("unknown rental {id}")),
+    }
+}
+
+async fn post_attestation(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let now = state.clock.now_secs();
+    let engine = state.engine.clone();
+    // Signing persists first (fsync): off the async workers.
+    let result = tokio::task::spawn_blocking(move || {
+        engine
+            .lock()
+            .map_err(|_| EngineError::Poisoned)
+            .and_then(|mut e| e.attest_now(id, now))
+    })
+    .await;
+    match result {
+        Ok(Ok(signed)) => Json(signed).into_response(),
+        Ok(Err(EngineError::UnknownRental(_))) => error(StatusCode::NOT_FOUND, format!("unknown rental {id}")),
+        Ok(Err(e)) => {
+            tracing::error!(target: "oracle::http", rental = %id, error = %e, "signing on request failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn get_usage(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let now = state.clock.now_secs();
+    match lock(&state).map(|e| e.usage(id, now)) {
+        Ok(Some(view)) => Json(view).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("unknown rental {id}")),
+        Err(r) => r,
+    }
+}
+
+async fn healthz(State(state): State<ApiState>) -> Response {
+    let now = state.clock.now_ms();
+    let last = state.status.last_sample_ms.load(Ordering::Relaxed);
+    let age = now.saturating_sub(last);
+    let sampling = last != 0 && age <= STALL_MS;
+    let body = json!({
+        "status": if sampling { "ok" } else { "sampling stalled" },
+        "lastSampleAgeMs": if last == 0 { None } else { Some(age) },
+        "chainBlock": state.status.chain_block.load(Ordering::Relaxed),
+    });
+    let code = if sampling {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<ApiState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
+        .into_response()
+}

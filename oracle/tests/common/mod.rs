@@ -1,0 +1,172 @@
+//! A real anvil with the escrow and a USDC-like token deployed from the forge artifacts, a
+//! registered provider whose attester is anvil key 3, and one offer.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+
+use alloy::{
+    contract::{CallBuilder, CallDecoder},
+    network::EthereumWallet,
+    node_bindings::{Anvil, AnvilInstance},
+    primitives::{aliases::U96, Address, B256, U256},
+    providers::{ext::AnvilApi, DynProvider, Provider, ProviderBuilder},
+    rpc::types::TransactionReceipt,
+    signers::local::PrivateKeySigner,
+};
+use protocol::{
+    bindings::{GpuEscrow, MockERC20},
+    RentalTerms,
+};
+
+pub const GPU_MODEL: &str = "NVIDIA H100 80GB HBM3";
+/// 3.6 USDC per hour: 1000 base units per second.
+pub const PRICE_PER_HOUR: u64 = 3_600_000;
+
+pub fn anvil_path() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/anvil");
+    assert!(
+        path.exists(),
+        "anvil not found at {}: run `npm ci` first",
+        path.display()
+    );
+    path
+}
+
+pub struct Market {
+    pub anvil: AnvilInstance,
+    pub deployer: DynProvider,
+    pub escrow: Address,
+    pub usdc: Address,
+    pub offer_id: u64,
+    pub attester: PrivateKeySigner,
+    pub renter: PrivateKeySigner,
+    pub deploy_block: u64,
+}
+
+pub fn connect(anvil: &AnvilInstance, signer: &PrivateKeySigner) -> DynProvider {
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer.clone()))
+        .connect_http(anvil.endpoint_url())
+        .erased()
+}
+
+pub async fn mined<D: CallDecoder>(call: CallBuilder<&DynProvider, D>) -> TransactionReceipt {
+    let receipt = call
+        .send()
+        .await
+        .expect("transaction accepted")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(receipt.status(), "transaction {} reverted", receipt.transaction_hash);
+    receipt
+}
+
+impl Market {
+    /// Deploys everything; the offer rents `gpu_count` GPUs at a time.
+    pub async fn setup(gpu_count: u16) -> Self {
+        let anvil = Anvil::at(anvil_path()).try_spawn().expect("anvil starts");
+        let key = |i: usize| PrivateKeySigner::from(anvil.keys()[i].clone());
+        let deployer = connect(&anvil, &key(0));
+        let owner = anvil.addresses()[0];
+        let deploy_block = deployer.get_block_number().await.unwrap();
+        let usdc = MockERC20::deploy(deployer.clone(), "USD Coin".into(), "USDC".into(), 6)
+            .await
+            .unwrap();
+        let escrow = GpuEscrow::deploy(deployer.clone(), owner, anvil.addresses()[1])
+            .await
+            .unwrap();
+        mined(escrow.setTokenAllowed(*usdc.address(), true)).await;
+        let (provider_key, attester, renter) = (key(2), key(3), key(4));
+        let as_provider = GpuEscrow::new(*escrow.address(), connect(&anvil, &provider_key));
+        mined(as_provider.registerProvider(
+            provider_key.address(),
+            attester.address(),
+            "http://127.0.0.1:9100".into(),
+        ))
+        .await;
+        let params = GpuEscrow::OfferParams {
+            gpuModel: GPU_MODEL.into(),
+            vramGiB: 80,
+            gpuCount: gpu_count,
+            token: *usdc.address(),
+            pricePerHour: U96::from(PRICE_PER_HOUR),
+            minDuration: 60,
+            maxDuration: 7 * 24 * 3_600,
+            spot: false,
+            slaBps: 9_000,
+            region: "eu-west".into(),
+            capacity: 4,
+        };
+        let offer_id = as_provider.createOffer(params.clone()).call().await.unwrap();
+        mined(as_provider.createOffer(params)).await;
+        Self {
+            escrow: *escrow.address(),
+            usdc: *usdc.address(),
+            deployer,
+            offer_id,
+            attester,
+            renter,
+            deploy_block,
+            anvil,
+        }
+    }
+
+    pub fn escrow_as(&self, signer: &PrivateKeySigner) -> GpuEscrow::GpuEscrowInstance<DynProvider> {
+        GpuEscrow::new(self.escrow, connect(&self.anvil, signer))
+    }
+
+    /// Opens a rental whose deposit pays for `seconds`; returns its terms.
+    pub async fn open(&self, seconds: u64, salt: u8) -> RentalTerms {
+        let deposit = protocol::billing::deposit_for(U256::from(PRICE_PER_HOUR), seconds);
+        let usdc = MockERC20::new(self.usdc, connect(&self.anvil, &self.renter));
+        mined(usdc.mint(self.renter.address(), deposit)).await;
+        mined(usdc.approve(self.escrow, deposit)).await;
+        let receipt = mined(self.escrow_as(&self.renter).open(GpuEscrow::OpenParams {
+            offerId: self.offer_id,
+            deposit: U96::from(deposit),
+            salt: B256::with_last_byte(salt),
+        }))
+        .await;
+        let opened = receipt.decoded_log::<GpuEscrow::RentalOpened>().expect("RentalOpened");
+        protocol::terms::terms_from_opened(&opened.data)
+    }
+
+    /// Mines the next block at exactly `timestamp`.
+    pub async fn mine_at(&self, timestamp: u64) {
+        self.deployer.anvil_set_next_block_timestamp(timestamp).await.unwrap();
+        self.deployer.evm_mine(None).await.unwrap();
+    }
+
+    /// Sets the timestamp of the next block (the next transaction's).
+    pub async fn next_block_at(&self, timestamp: u64) {
+        self.deployer.anvil_set_next_block_timestamp(timestamp).await.unwrap();
+    }
+
+    pub fn chain_id(&self) -> u64 {
+        self.anvil.chain_id()
+    }
+
+    /// Writes `deployments/<chainId>.json` for this market into `dir`.
+    pub fn write_deployment(&self, dir: &Path) -> PathBuf {
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join(format!("{}.json", self.chain_id()));
+        let json = serde_json::json!({
+            "chainId": self.chain_id(),
+            "escrow": self.escrow,
+            "deployBlock": self.deploy_block,
+            "tokens": {"USDC": self.usdc},
+        });
+        std::fs::write(&path, json.to_string()).unwrap();
+        path
+    }
+}
+
+/// A fresh temp directory for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gpu-oracle-it-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

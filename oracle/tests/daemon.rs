@@ -1,0 +1,344 @@
+//! The real `gpu-oracle` binary against anvil: it follows the chain, serves attestations,
+//! usage, health and metrics over HTTP, survives `kill -9` without ever signing two
+//! contradicting attestations, counts the time it was dead as down, and signs a last
+//! attestation on SIGTERM. Also: the start-up checks refuse a half-configured daemon.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::{
+    collections::BTreeMap,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy::primitives::B256;
+use common::{mined, temp_dir, Market};
+use oracle::{client::request, gpu::mock::mock_uuid};
+use protocol::{bindings::GpuEscrow, rental_id, SignedAttestation};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running oracle process, killed when dropped.
+struct Oracle {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Oracle {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn oracle_args(m: &Market, deployment: &Path, state: &Path, port: u16, key: &str) -> Vec<String> {
+    let offer = format!("{}={},{}", m.offer_id, mock_uuid(0), mock_uuid(1));
+    [
+        "run",
+        "--rpc-url",
+        m.anvil.endpoint().as_str(),
+        "--deployment",
+        deployment.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--dev-private-key",
+        key,
+        "--mock-gpus",
+        "2",
+        "--offer",
+        &offer,
+        "--confirmations",
+        "0",
+        "--poll-interval-ms",
+        "200",
+        "--attest-interval-secs",
+        "1",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+fn spawn(args: &[String], log: &Path) -> Oracle {
+    let port = args
+        .iter()
+        .find_map(|a| a.strip_prefix("127.0.0.1:"))
+        .unwrap()
+        .to_owned();
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_gpu-oracle"))
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let oracle = Oracle {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if matches!(request(&oracle.url, "GET", "/healthz"), Ok((200, _))) {
+            return oracle;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("oracle did not become healthy");
+}
+
+fn get_attestation(url: &str, id: B256) -> Option<SignedAttestation> {
+    match request(url, "GET", &format!("/v1/rentals/{id:#x}/attestation")) {
+        Ok((200, body)) => Some(serde_json::from_str(&body).unwrap()),
+        _ => None,
+    }
+}
+
+/// Polls the latest attestation for `secs` seconds, recording every one seen.
+fn collect(url: &str, id: B256, secs: u64, seen: &mut Vec<SignedAttestation>) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if let Some(a) = get_attestation(url, id) {
+            seen.push(a);
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+/// No two attestations contradict: one content per seq, and nothing decreases with seq.
+fn assert_consistent(seen: &[SignedAttestation]) {
+    let mut by_seq: BTreeMap<u64, &SignedAttestation> = BTreeMap::new();
+    for a in seen {
+        if let Some(other) = by_seq.insert(a.attestation.seq, a) {
+            assert_eq!(
+                other.attestation, a.attestation,
+                "two contents for seq {}",
+                a.attestation.seq
+            );
+        }
+    }
+    for (x, y) in by_seq.values().zip(by_seq.values().skip(1)) {
+        assert!(
+            y.attestation.uptimeSeconds >= x.attestation.uptimeSeconds,
+            "uptime decreased: {x:?} → {y:?}"
+        );
+        assert!(
+            y.attestation.periodEnd >= x.attestation.periodEnd,
+            "period end decreased"
+        );
+    }
+}
+
+fn key_hex(m: &Market) -> String {
+    format!("{:x}", m.attester.to_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_and_restart_never_equivocate_and_the_escrow_accepts_the_later_attestation() {
+    let m = Market::setup(2).await;
+    let dir = temp_dir("kill9");
+    let deployment = m.write_deployment(&dir.join("deployments"));
+    let log = dir.join("oracle.log");
+    let port = free_port();
+    let args = oracle_args(&m, &deployment, &dir.join("state"), port, &key_hex(&m));
+    let first = spawn(&args, &log);
+
+    let terms = m.open(3_600, 9).await;
+    let id = rental_id(&terms);
+    let url = first.url.clone();
+    let mut seen = Vec::new();
+    let waited = Instant::now();
+    while get_attestation(&url, id).is_none() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(20),
+            "no attestation; log: {}",
+            read(&log)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    collect(&url, id, 3, &mut seen);
+
+    check_http_and_metrics(&url, id, &m);
+
+    // kill -9: no chance to sign or save anything more.
+    drop(first);
+    let before_kill = seen.iter().map(|a| a.attestation.seq).max().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let mut second = spawn(&args, &log);
+    collect(&second.url, id, 3, &mut seen);
+    let (status, body) = request(&second.url, "POST", &format!("/v1/rentals/{id:#x}/attestation")).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let fresh: SignedAttestation = serde_json::from_str(&body).unwrap();
+    seen.push(fresh.clone());
+    assert_consistent(&seen);
+    assert!(
+        fresh.attestation.seq > before_kill,
+        "the restarted oracle continues the seq"
+    );
+    let elapsed = fresh.attestation.periodEnd - terms.startedAt.to::<u64>();
+    assert!(
+        elapsed - fresh.attestation.uptimeSeconds >= 2,
+        "the {} s the oracle was dead count as down: uptime {} of {elapsed}",
+        3,
+        fresh.attestation.uptimeSeconds
+    );
+    fresh
+        .verify(&protocol::domain(m.chain_id(), m.escrow), m.attester.address())
+        .unwrap();
+
+    // The escrow accepts the attestation signed after the restart.
+    let (usage, signature) = fresh.onchain_usage();
+    let receipt = mined(m.escrow_as(&m.renter).stopAndSettle(terms, usage, signature)).await;
+    let settled = receipt.decoded_log::<GpuEscrow::RentalSettled>().unwrap();
+    assert_eq!(settled.billedSeconds, fresh.attestation.uptimeSeconds);
+
+    // SIGTERM: a clean exit that saves a last attestation.
+    let pid = second.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = second.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "exit {status}; log: {}", read(&log));
+    assert!(read(&log).contains("last attestations persisted and signed"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+fn check_http_and_metrics(url: &str, id: B256, m: &Market) {
+    let (status, body) = request(url, "GET", &format!("/v1/rentals/{id:#x}/usage")).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let usage: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(usage["uptimeSeconds"].as_u64().unwrap() > 0, "{usage}");
+    assert_eq!(usage["offerId"], m.offer_id);
+    assert_eq!(usage["gpus"], serde_json::json!([mock_uuid(0), mock_uuid(1)]));
+    assert_eq!(
+        request(url, "GET", &format!("/v1/rentals/{:#x}/usage", B256::ZERO))
+            .unwrap()
+            .0,
+        404
+    );
+    assert_eq!(request(url, "GET", "/v1/rentals/not-an-id/attestation").unwrap().0, 400);
+
+    let (status, text) = request(url, "GET", "/metrics").unwrap();
+    assert_eq!(status, 200);
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    for name in [
+        "DCGM_FI_DEV_GPU_UTIL",
+        "DCGM_FI_DEV_POWER_USAGE",
+        "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION",
+        "DCGM_FI_DEV_FB_USED",
+        "DCGM_FI_DEV_GPU_TEMP",
+    ] {
+        let samples: Vec<_> = scrape.samples.iter().filter(|s| s.metric == name).collect();
+        assert_eq!(samples.len(), 2, "{name}: one series per GPU\n{text}");
+        for s in samples {
+            for label in ["gpu", "UUID", "modelName", "Hostname"] {
+                assert!(s.labels.get(label).is_some(), "{name} lacks label {label}");
+            }
+            assert_eq!(s.labels.get("modelName"), Some(common::GPU_MODEL));
+        }
+    }
+    let value = |name: &str| {
+        scrape.samples.iter().find(|s| s.metric == name).map_or_else(
+            || panic!("{name} missing\n{text}"),
+            |s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            },
+        )
+    };
+    assert!(value("gpu_oracle_attestations_signed_total") >= 1.0);
+    assert!((value("gpu_oracle_active_rentals") - 1.0).abs() < f64::EPSILON);
+    assert!(value("gpu_oracle_chain_last_block") >= 1.0);
+    assert!(text.contains("gpu_oracle_sample_duration_seconds_bucket"));
+}
+
+fn run_expecting_failure(args: &[String]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_gpu-oracle"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "expected failure");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn start_up_refuses_a_key_that_is_not_the_offers_attester_and_unknown_gpus() {
+    let m = Market::setup(1).await;
+    let dir = temp_dir("startup");
+    let deployment = m.write_deployment(&dir.join("deployments"));
+    let renter_key = format!("{:x}", m.renter.to_bytes());
+    let args = oracle_args(&m, &deployment, &dir.join("state"), free_port(), &renter_key);
+    let err = run_expecting_failure(&args);
+    assert!(
+        err.contains("is not the attester of offer") && err.contains("setOfferAttester"),
+        "{err}"
+    );
+
+    let mut args = oracle_args(&m, &deployment, &dir.join("state"), free_port(), &key_hex(&m));
+    let offer = args.iter().position(|a| a == "--offer").unwrap() + 1;
+    args[offer] = format!("{}=GPU-not-here", m.offer_id);
+    let err = run_expecting_failure(&args);
+    assert!(
+        err.contains("GPU-not-here") && err.contains("is not on this host"),
+        "{err}"
+    );
+
+    let mut args = oracle_args(&m, &deployment, &dir.join("state"), free_port(), &key_hex(&m));
+    let rpc = args.iter().position(|a| a == "--rpc-url").unwrap() + 1;
+    args[rpc] = format!("http://127.0.0.1:{}", free_port());
+    let err = run_expecting_failure(&args);
+    assert!(err.contains("cannot reach the RPC"), "{err}");
+
+    let other_chain: PathBuf = dir.join("deployments/other.json");
+    std::fs::write(
+        &other_chain,
+        std::fs::read_to_string(&deployment)
+            .unwrap()
+            .replace(&format!("\"chainId\":{}", m.chain_id()), "\"chainId\":1"),
+    )
+    .unwrap();
+    let mut args = oracle_args(&m, &other_chain, &dir.join("state"), free_port(), &key_hex(&m));
+    let err = run_expecting_failure(&args);
+    assert!(err.contains("is chain 31337") && err.contains("for chain 1"), "{err}");
+
+    let esc = args.iter().position(|a| a == "--deployment").unwrap() + 1;
+    args[esc] = deployment.to_str().unwrap().to_owned();
+    args.extend(["--escrow".to_owned(), format!("{:#x}", m.renter.address())]);
+    let err = run_expecting_failure(&args);
+    assert!(err.contains("no contract code at the escrow address"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn without_nvml_and_without_mock_it_says_how_to_fix_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gpu-oracle"))
+        .arg("gpus")
+        .output()
+        .unwrap();
+    if out.status.success() {
+        return; // a machine with a real NVIDIA driver
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("libnvidia-ml.so.1") && err.contains("--mock-gpus"),
+        "{err}"
+    );
+}
