@@ -431,8 +431,7 @@ impl Keeper {
     }
 
     fn mark_done(&mut self, rental: B256) {
-        let hold =
-            Duration::from_millis(self.settings.poll_interval_ms.saturating_mul(20)).max(Duration::from_secs(60));
+        let hold = Duration::from_millis(self.settings.poll_interval_ms.saturating_mul(20)).max(Duration::from_mins(1));
         self.done.insert(rental, Instant::now() + hold);
     }
 
