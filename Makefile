@@ -59,6 +59,7 @@ bench: install ## gas per operation beside the anchors, then the oracle's (and k
 	node tools/gas-table.js
 	cargo run --release --locked -p gpu-oracle --example bench_sign
 	cargo run --release --locked -p gpu-oracle --example bench_daemon 60
+	cargo run --release --locked -p gpu-keeper --example bench_settle -- 1000 100
 
 clean: ## remove build outputs
 	rm -rf out cache target node_modules/.installed
