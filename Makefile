@@ -13,7 +13,7 @@ export FOUNDRY_PROFILE ?= default
 
 GAS_TESTS := test/gas/*
 
-.PHONY: help install build test test-sol test-rust fmt snapshot bench demo clean
+.PHONY: help install build test test-sol test-rust test-e2e fmt snapshot bench demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,9 +29,10 @@ build: install ## compile the contracts and the Rust workspace
 	$(FORGE) build
 	cargo build --workspace --locked
 
-test: install ## every check: forge build/test/snapshot/fmt, cargo fmt/clippy/test
+test: install ## every check: forge build/test/snapshot/fmt, cargo fmt/clippy/test, the demo end to end
 	$(MAKE) --no-print-directory test-sol
 	$(MAKE) --no-print-directory test-rust
+	$(MAKE) --no-print-directory test-e2e
 
 # FORGE_SNAPSHOT_CHECK: a named gas snapshot that differs from snapshots/*.json fails the run instead of being
 # rewritten (forge test runs isolated, so it measures the gas tests too).
@@ -45,6 +46,11 @@ test-rust: install
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test --workspace --locked
+
+# The demo's story against the real chain and the real oracle binary; fails if any step or the settlement fails.
+test-e2e: install
+	cargo build --locked -p gpu-oracle
+	DEMO_RUN_SECONDS=10 bash script/demo.sh
 
 fmt: install ## format Solidity and Rust
 	$(FORGE) fmt

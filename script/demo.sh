@@ -78,4 +78,7 @@ ATT=$(curl -sf -X POST "$ORACLE/v1/rentals/$RENTAL/attestation")
 read -r SEQ END UPTIME UUIDS ENERGY UTIL SIG < <(echo "$ATT" | json attestation.seq attestation.periodEnd \
   attestation.uptimeSeconds attestation.gpuUuidsHash attestation.energyJoules attestation.avgUtilBps signature)
 run "stopAndSettle(uint64,uint64,uint64,bytes32,uint64,uint16,bytes)" "$SEQ" "$END" "$UPTIME" "$UUIDS" "$ENERGY" "$UTIL" "$SIG"
-step "done: deployment in deployments/31337.json, oracle state in .demo/oracle"
+ESCROW=$(json escrow < deployments/31337.json)
+STATE=$(cast call --rpc-url "$RPC" "$ESCROW" "rentalState(bytes32)((uint96,uint32,uint64,uint40,uint8))" "$RENTAL")
+[[ "$STATE" == "(0, 0, 0, 0, 0)" ]] || { echo "rental still open after settlement: $STATE"; exit 1; }
+step "done: rental closed on-chain; deployment in deployments/31337.json, oracle state in .demo/oracle"

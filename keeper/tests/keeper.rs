@@ -410,3 +410,76 @@ async fn a_stuck_transaction_is_replaced_with_a_higher_fee_and_the_same_nonce() 
         [("settle".to_owned(), "ok".to_owned(), 1)]
     );
 }
+
+#[tokio::test]
+async fn the_rpc_going_away_and_coming_back_delays_a_settlement_but_never_doubles_it() {
+    use std::time::{Duration, Instant};
+    let m = Market::setup().await;
+    let terms = m.open_many(1, HOUR, 1).await.remove(0);
+    let signed = m.serve_final(&terms, HOUR, 17);
+    let proxy = common::Proxy::start(m.anvil.port());
+    let mut settings = m.settings("a.sqlite");
+    settings.rpc_url = proxy.url();
+    let mut keeper = Keeper::connect(settings, m.key(5), Metrics::new()).await.unwrap();
+    keeper.sync().await.unwrap();
+    m.advance(2 * HOUR + 10).await;
+
+    // The RPC goes away while the rental is due; the keeper runs through the outage.
+    proxy.cut();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
+        let result = keeper.run(stopped).await;
+        (keeper, result)
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while proxy.refused() < 5 {
+        assert!(Instant::now() < deadline, "the keeper stopped trying to reach the RPC");
+        assert!(!task.is_finished(), "the keeper exited during the outage");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!task.is_finished(), "the keeper exited during the outage");
+    assert!(m.settled_counts().await.is_empty(), "nothing can be sent without the RPC");
+
+    // It comes back: the rental is settled.
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while m.settled_counts().await.is_empty() {
+        assert!(Instant::now() < deadline, "the keeper did not settle after the RPC came back");
+        assert!(!task.is_finished(), "the keeper exited");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A few more rounds (50 ms apart) must send nothing more.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.send(true).unwrap();
+    let (keeper, result) = tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("the keeper stops on request")
+        .unwrap();
+    result.unwrap();
+
+    let counts = m.settled_counts().await;
+    assert_eq!(counts.len(), 1);
+    assert_eq!(counts[&rental_id(&terms)], 1, "settled exactly once");
+    let state = m
+        .escrow_as(&m.renter)
+        .rentalState(rental_id(&terms))
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(u8::from(state.status), 0, "the rental is closed (status None)");
+    let deposit = billing::deposit_for(price(), HOUR);
+    let expected = billing::settle(price(), terms.feeBps, deposit, 0, signed.attestation.uptimeSeconds).unwrap();
+    assert_eq!(m.balance(m.renter.address()).await, expected.refund);
+    let account = m.escrow_as(&m.renter).offerAccount(m.offer_id).call().await.unwrap();
+    assert_eq!(U256::from(account.net), expected.provider_net);
+    assert_eq!(U256::from(account.fees), expected.fee);
+    assert_eq!(
+        m.deployer.get_transaction_count(m.key(5).address()).await.unwrap(),
+        1,
+        "the keeper sent exactly one transaction"
+    );
+    assert_eq!(
+        keeper.index().tx_counts().unwrap(),
+        [("settle".to_owned(), "ok".to_owned(), 1)]
+    );
+}
