@@ -102,3 +102,92 @@ async fn a_missing_signer_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--private-key"), "{err}");
 }
+
+#[tokio::test]
+async fn kill_9_in_the_middle_of_a_batch_then_a_restart_settles_everything_exactly_once() {
+    use alloy::{
+        primitives::U256,
+        providers::{ext::AnvilApi, Provider},
+    };
+    use common::PRICE_PER_HOUR;
+    use protocol::billing;
+
+    let m = Market::setup().await;
+    let rentals = m.open_many(6, HOUR, 1).await;
+    for t in &rentals {
+        m.serve_final(t, HOUR, 0);
+    }
+    m.advance(2 * HOUR + 10).await;
+    let index = m.dir.join("kill9.sqlite");
+    let keeper = m.key(5).address();
+    let pending = || async { m.deployer.get_transaction_count(keeper).pending().await.unwrap() };
+    let wait_for_pending = |n: u64| async move {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pending().await < n {
+            assert!(Instant::now() < deadline, "the keeper never sent transaction #{n}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let spawn = || {
+        Child(
+            keeper_cmd(&m, &index)
+                .args(["--batch-size", "2", "run"])
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+
+    // Blocks are mined only on request, so the test decides what is in flight when the keeper dies.
+    m.deployer.anvil_set_auto_mine(false).await.unwrap();
+    let mut first = spawn();
+    wait_for_pending(1).await;
+    m.deployer.anvil_mine(Some(1), None).await.unwrap();
+    // The first batch is mined; the keeper moves on and sends the second one.
+    wait_for_pending(2).await;
+    first.0.kill().unwrap(); // SIGKILL
+    first.0.wait().unwrap();
+    // The second batch lands after its sender is gone.
+    m.deployer.anvil_mine(Some(1), None).await.unwrap();
+    assert_eq!(
+        m.settled_counts().await.len(),
+        4,
+        "two batches of 2 mined before the restart"
+    );
+    m.deployer.anvil_set_auto_mine(true).await.unwrap();
+
+    let mut second = spawn();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while m.settled_counts().await.len() < rentals.len() {
+        assert!(
+            Instant::now() < deadline,
+            "the restarted keeper did not finish within 15 s"
+        );
+        assert!(matches!(second.0.try_wait(), Ok(None)), "the restarted keeper exited");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A few more rounds (100 ms apart) must send nothing more.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(matches!(second.0.try_wait(), Ok(None)), "the restarted keeper exited");
+    second.0.kill().unwrap();
+    second.0.wait().unwrap();
+
+    let counts = m.settled_counts().await;
+    assert_eq!(counts.len(), rentals.len());
+    for t in &rentals {
+        assert_eq!(counts[&protocol::rental_id(t)], 1, "each rental settled exactly once");
+    }
+    assert_eq!(
+        m.deployer.get_transaction_count(keeper).await.unwrap(),
+        3,
+        "three batches of 2, no transaction sent twice"
+    );
+    let price = U256::from(PRICE_PER_HOUR);
+    let deposit = billing::deposit_for(price, HOUR);
+    let one = billing::settle(price, rentals[0].feeBps, deposit, 0, HOUR).unwrap();
+    let n = U256::from(rentals.len());
+    let account = m.escrow_as(&m.renter).offerAccount(m.offer_id).call().await.unwrap();
+    assert_eq!(U256::from(account.net), one.provider_net * n);
+    assert_eq!(U256::from(account.fees), one.fee * n);
+    assert_eq!(m.balance(m.renter.address()).await, one.refund * n);
+}

@@ -427,10 +427,23 @@ async fn the_rpc_going_away_and_coming_back_delays_a_settlement_but_never_double
     // The RPC goes away while the rental is due; the keeper runs through the outage.
     proxy.cut();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(async move {
-        let result = keeper.run(stopped).await;
-        (keeper, result)
-    });
+    // The keeper's log, captured for this task only.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let subscriber = {
+        let log = log.clone();
+        tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .with_writer(move || LogWriter(log.clone()))
+            .finish()
+    };
+    let task = tokio::spawn(tracing::instrument::WithSubscriber::with_subscriber(
+        async move {
+            let result = keeper.run(stopped).await;
+            (keeper, result)
+        },
+        subscriber,
+    ));
     let deadline = Instant::now() + Duration::from_secs(10);
     while proxy.refused() < 5 {
         assert!(Instant::now() < deadline, "the keeper stopped trying to reach the RPC");
@@ -438,13 +451,24 @@ async fn the_rpc_going_away_and_coming_back_delays_a_settlement_but_never_double
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(!task.is_finished(), "the keeper exited during the outage");
-    assert!(m.settled_counts().await.is_empty(), "nothing can be sent without the RPC");
+    assert!(
+        m.settled_counts().await.is_empty(),
+        "nothing can be sent without the RPC"
+    );
+    let logged = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    assert!(
+        logged.contains("ERROR") && logged.contains("round failed"),
+        "each failed round is logged as an error: {logged}"
+    );
 
     // It comes back: the rental is settled.
     proxy.restore();
     let deadline = Instant::now() + Duration::from_secs(10);
     while m.settled_counts().await.is_empty() {
-        assert!(Instant::now() < deadline, "the keeper did not settle after the RPC came back");
+        assert!(
+            Instant::now() < deadline,
+            "the keeper did not settle after the RPC came back"
+        );
         assert!(!task.is_finished(), "the keeper exited");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -466,7 +490,7 @@ async fn the_rpc_going_away_and_coming_back_delays_a_settlement_but_never_double
         .call()
         .await
         .unwrap();
-    assert_eq!(u8::from(state.status), 0, "the rental is closed (status None)");
+    assert_eq!(state.status, 0, "the rental is closed (status None)");
     let deposit = billing::deposit_for(price(), HOUR);
     let expected = billing::settle(price(), terms.feeBps, deposit, 0, signed.attestation.uptimeSeconds).unwrap();
     assert_eq!(m.balance(m.renter.address()).await, expected.refund);
@@ -482,4 +506,18 @@ async fn the_rpc_going_away_and_coming_back_delays_a_settlement_but_never_double
         keeper.index().tx_counts().unwrap(),
         [("settle".to_owned(), "ok".to_owned(), 1)]
     );
+}
+
+/// A `MakeWriter` target that appends to a shared buffer.
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
