@@ -101,8 +101,7 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         uint256 usableAt = uint256(usage.periodEnd) + terms.challengeWindow;
         if (block.timestamp < usableAt) revert Errors.GpuEscrow_AttestationInChallengeWindow(id, usableAt);
         uint256 end = _endOf(terms, s);
-        uint256 deadline = end + terms.gracePeriod;
-        if (block.timestamp > deadline) revert Errors.GpuEscrow_SettlementDeadlinePassed(id, deadline);
+        _requireBeforeDeadline(id, terms, end);
         _verifyUsage(id, terms, s, usage, signature);
 
         uint256 billed = _billedSeconds(terms, usage, end);
