@@ -28,6 +28,7 @@ import {
 /// The rules live in {IRentals} and the other interfaces; this contract reads as the list of rental actions.
 contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
     uint256 public constant override STOP_ATTESTATION_MAX_AGE = 10 minutes;
+    uint256 public constant override MAX_ACCESS_KEY_LENGTH = 1024;
 
     mapping(bytes32 rentalId => RentalState) internal _rentals;
 
@@ -39,19 +40,22 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
 
     /// @dev No reentrancy guard needed on the open paths: every state write happens before the token pull, the only
     /// external call, and nothing is read after it.
-    function open(OpenParams calldata params) external payable override returns (bytes32 id) {
+    function open(OpenParams calldata params, bytes calldata accessKey) external payable override returns (bytes32 id) {
         address token;
-        (id, token) = _open(params);
+        (id, token) = _open(params, accessKey);
         TokenTransfer.pullExact(token, msg.sender, params.deposit);
     }
 
-    function openWithPermit(OpenParams calldata params, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        override
-        returns (bytes32 id)
-    {
+    function openWithPermit(
+        OpenParams calldata params,
+        bytes calldata accessKey,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external override returns (bytes32 id) {
         address token;
-        (id, token) = _open(params);
+        (id, token) = _open(params, accessKey);
         if (token == TokenTransfer.NATIVE) revert Errors.GpuEscrow_PermitOnNativeCoin(params.offerId);
         // A front-run permit makes this call fail; the allowance it set is then used all the same.
         try IERC20Permit(token).permit(msg.sender, address(this), params.deposit, deadline, v, r, s) {} catch {}
@@ -229,9 +233,13 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Checks the offer, takes a capacity slot and records the rental. Returns the id and the token to pull.
-    function _open(OpenParams calldata p) private returns (bytes32 id, address token) {
+    function _open(OpenParams calldata p, bytes calldata accessKey) private returns (bytes32 id, address token) {
         Config memory c = _config;
         if (c.paused) revert Errors.GpuEscrow_Paused();
+        uint256 keyLength = accessKey.length;
+        if (keyLength == 0 || keyLength > MAX_ACCESS_KEY_LENGTH) {
+            revert Errors.GpuEscrow_InvalidAccessKeyLength(keyLength, MAX_ACCESS_KEY_LENGTH);
+        }
         Offer storage o = _offers[p.offerId];
         address attester = o.attester;
         if (attester == address(0)) revert Errors.GpuEscrow_OfferNotFound(p.offerId);
@@ -270,21 +278,30 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         if (_rentals[id].status != RentalStatus.None) revert Errors.GpuEscrow_RentalExists(id);
         _rentals[id] =
             RentalState({deposit: p.deposit, paidSeconds: 0, lastSeq: 0, stoppedAt: 0, status: RentalStatus.Active});
-        emit RentalOpened(
-            id,
-            msg.sender,
-            p.offerId,
-            token,
-            price,
-            terms.gpuModelHash,
-            attester,
-            terms.startedAt,
-            c.feeBps,
-            c.challengeWindow,
-            c.gracePeriod,
-            p.salt,
-            p.deposit
-        );
+        _emitOpened(id, terms, p.deposit, accessKey);
+    }
+
+    /// @dev `emit RentalOpened(...)` written out: the terms after renter and offerId are already laid out in memory as
+    /// the event's first nine data words, so they are copied as one block; then the deposit and the access key as ABI
+    /// `bytes` (offset, length, zero-padded content). The same bytes as the Solidity `emit`, about 1.4k gas less.
+    function _emitOpened(bytes32 id, RentalTerms memory terms, uint96 deposit, bytes calldata accessKey) private {
+        bytes32 topic0 = RentalOpened.selector;
+        address renter = terms.renter;
+        uint64 offerId = terms.offerId;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            // token, pricePerHour, gpuModelHash, attester, startedAt, feeBps, challengeWindow, gracePeriod, salt
+            mcopy(m, add(terms, 0x40), 0x120)
+            mstore(add(m, 0x120), deposit)
+            mstore(add(m, 0x140), 0x160)
+            let len := accessKey.length
+            mstore(add(m, 0x160), len)
+            let padded := and(add(len, 31), not(31))
+            // Zero the last word first: the key's padding must be zeros whatever this memory held.
+            mstore(add(add(m, 0x160), padded), 0)
+            calldatacopy(add(m, 0x180), accessKey.offset, len)
+            log4(m, add(0x180, padded), topic0, id, renter, offerId)
+        }
     }
 
     /// @dev Pays the provider and treasury for the billed seconds not yet paid, refunds the rest, closes the rental.

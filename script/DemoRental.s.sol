@@ -73,8 +73,10 @@ contract DemoRental is Script {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
         vm.startBroadcast(key);
         usdc.mint(renter, 100e6);
+        // The renter's SSH public key in wire format (the base64-decoded middle field of its .pub line).
+        bytes memory accessKey = vm.envBytes("DEMO_ACCESS_KEY");
         escrow.openWithPermit(
-            OpenParams({offerId: 1, deposit: deposit, salt: bytes32(block.timestamp)}), deadline, v, r, s
+            OpenParams({offerId: 1, deposit: deposit, salt: bytes32(block.timestamp)}), accessKey, deadline, v, r, s
         );
         vm.stopBroadcast();
         console.log("renter %s opens a rental with a deposit of %s USDC (1 h)", renter, units(deposit));

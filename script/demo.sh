@@ -62,6 +62,10 @@ curl -sf "$ORACLE/healthz" >/dev/null || { tail -20 .demo/oracle.log; echo "gpu-
 echo "  oracle answering on $ORACLE (log: .demo/oracle.log)"
 
 step "renter opens a 1-hour rental, paying 2.50 USDC with a permit (one transaction)"
+ssh-keygen -q -t ed25519 -N "" -C demo-renter -f .demo/renter_ed25519
+DEMO_ACCESS_KEY=0x$(awk '{print $2}' .demo/renter_ed25519.pub | base64 -d | od -An -tx1 -v | tr -d ' \n')
+export DEMO_ACCESS_KEY
+echo "  renter's SSH key: $(cut -d' ' -f1-2 .demo/renter_ed25519.pub | cut -c1-40)..."
 run "rent()"
 RENTAL=$(view "status()" | awk '/^ *rental /{print $2}')
 for ((t = 5; t <= RUN_SECONDS; t += 5)); do

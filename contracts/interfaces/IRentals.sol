@@ -20,7 +20,8 @@ import {OpenParams, Quote, RentalState, RentalTerms, Usage} from "../types/DataT
 /// back to every function below. Its mutable state is one storage slot, deleted when the rental closes.
 interface IRentals {
     /// @notice Everything needed to rebuild the rental's terms: `RentalTerms(renter, offerId, token, pricePerHour,
-    /// gpuModelHash, attester, startedAt, feeBps, challengeWindow, gracePeriod, salt)`, fields in that order.
+    /// gpuModelHash, attester, startedAt, feeBps, challengeWindow, gracePeriod, salt)`, fields in that order, and
+    /// the renter's access key (SSH wire format) for the provider's host to provision access with.
     event RentalOpened(
         bytes32 indexed rentalId,
         address indexed renter,
@@ -34,7 +35,8 @@ interface IRentals {
         uint32 challengeWindow,
         uint32 gracePeriod,
         bytes32 salt,
-        uint256 deposit
+        uint256 deposit,
+        bytes accessKey
     );
     event RentalExtended(bytes32 indexed rentalId, uint256 amount, uint256 deposit);
     event RentalStopped(bytes32 indexed rentalId, address indexed by, uint40 stoppedAt);
@@ -46,6 +48,9 @@ interface IRentals {
     /// @notice How old an attestation may be when the renter stops and settles with it in one transaction.
     function STOP_ATTESTATION_MAX_AGE() external view returns (uint256);
 
+    /// @notice The longest access key `open` accepts, in bytes (an RSA-4096 SSH key is 535).
+    function MAX_ACCESS_KEY_LENGTH() external view returns (uint256);
+
     /// @notice Opens a rental of `params.offerId`, escrowing `params.deposit` (pulled with `transferFrom` after an
     /// exact `approve`, or sent as `msg.value` when the offer's token is the native coin).
     /// @dev Requirements:
@@ -56,19 +61,26 @@ interface IRentals {
     ///   (`GpuEscrow_DurationOutOfBounds`);
     /// - exactly `deposit` arrives: `msg.value` for the native coin, none otherwise (`GpuEscrow_NativeValueMismatch`);
     ///   fee-on-transfer tokens are refused (`GpuEscrow_FeeOnTransferToken`);
+    /// - the access key is 1 to MAX_ACCESS_KEY_LENGTH bytes (`GpuEscrow_InvalidAccessKeyLength`); its content is
+    ///   the provider host's business (a key it cannot use is a rental it cannot provision);
     /// - no open rental has the same terms (`GpuEscrow_RentalExists`): the renter picks a fresh salt per rental.
     ///   Notes: a rental opened and closed within one second can be opened again with the same terms and so the same
     ///   id; every attestation of the closed one then has periodEnd = startedAt and bills nothing.
     /// @return rentalId keccak256 of the terms emitted in `RentalOpened`.
-    function open(OpenParams calldata params) external payable returns (bytes32 rentalId);
+    function open(OpenParams calldata params, bytes calldata accessKey) external payable returns (bytes32 rentalId);
 
     /// @notice `open` with an EIP-2612 permit for exactly the deposit, in one transaction. Notes: if the permit
     /// was already used (e.g. front-run), the call goes on when the allowance suffices.
     /// @dev Requirements: those of `open`; the offer's token is an ERC-20, not the native coin
     /// (`GpuEscrow_PermitOnNativeCoin`).
-    function openWithPermit(OpenParams calldata params, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        returns (bytes32 rentalId);
+    function openWithPermit(
+        OpenParams calldata params,
+        bytes calldata accessKey,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (bytes32 rentalId);
 
     /// @notice Tops up a running rental's deposit; the rental then runs longer by the time `amount` pays for.
     /// @dev Requirements: caller is the renter (`GpuEscrow_NotRenter`); rental active and not ended

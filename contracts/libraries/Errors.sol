@@ -50,6 +50,7 @@ library Errors {
     error GpuEscrow_RentalNotActive(bytes32 rentalId, RentalStatus status);
     error GpuEscrow_DurationOutOfBounds(uint64 offerId, uint256 seconds_, uint32 minDuration, uint32 maxDuration);
     error GpuEscrow_DepositTooLarge(uint256 deposit);
+    error GpuEscrow_InvalidAccessKeyLength(uint256 length, uint256 max);
     error GpuEscrow_NotRenter(bytes32 rentalId, address caller);
     error GpuEscrow_NotProvider(bytes32 rentalId, address caller);
     error GpuEscrow_RentalEnded(bytes32 rentalId, uint256 endedAt);

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {OpenParams, RentalTerms, Usage} from "../../contracts/types/DataTypes.sol";
+import {ED25519_ACCESS_KEY} from "../utils/AccessKeys.sol";
 import {Base} from "../utils/Base.t.sol";
 
 /// @notice Gas of what users pay in the steady state: escrow, provider/offer account, payout, treasury and renter
@@ -42,7 +43,7 @@ contract LifecycleGasTest is Base {
         vm.deal(renter, 10 ether);
         vm.prank(renter);
         escrow.open{value: 0.01 ether}(
-            OpenParams({offerId: nativeOffer, deposit: 0.01 ether, salt: bytes32(uint256(2))})
+            OpenParams({offerId: nativeOffer, deposit: 0.01 ether, salt: bytes32(uint256(2))}), ED25519_ACCESS_KEY
         );
     }
 
@@ -54,7 +55,9 @@ contract LifecycleGasTest is Base {
 
     function test_Gas_Open() public {
         vm.prank(renter);
-        escrow.open(OpenParams({offerId: offerId, deposit: ONE_HOUR_DEPOSIT, salt: bytes32(uint256(3))}));
+        escrow.open(
+            OpenParams({offerId: offerId, deposit: ONE_HOUR_DEPOSIT, salt: bytes32(uint256(3))}), ED25519_ACCESS_KEY
+        );
         vm.snapshotGasLastCall("open");
     }
 
@@ -65,6 +68,7 @@ contract LifecycleGasTest is Base {
         vm.prank(renter);
         escrow.openWithPermit(
             OpenParams({offerId: offerId, deposit: ONE_HOUR_DEPOSIT, salt: bytes32(uint256(3))}),
+            ED25519_ACCESS_KEY,
             block.timestamp + 1 hours,
             v,
             r,
@@ -76,7 +80,7 @@ contract LifecycleGasTest is Base {
     function test_Gas_OpenNative() public {
         vm.prank(renter);
         escrow.open{value: 0.01 ether}(
-            OpenParams({offerId: nativeOffer, deposit: 0.01 ether, salt: bytes32(uint256(3))})
+            OpenParams({offerId: nativeOffer, deposit: 0.01 ether, salt: bytes32(uint256(3))}), ED25519_ACCESS_KEY
         );
         vm.snapshotGasLastCall("openNative");
     }

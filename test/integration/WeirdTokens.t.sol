@@ -9,6 +9,7 @@ import {FeeOnTransferToken} from "../mocks/FeeOnTransferToken.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {NoReturnToken} from "../mocks/NoReturnToken.sol";
 import {RevertingReceiver} from "../mocks/RevertingReceiver.sol";
+import {ED25519_ACCESS_KEY} from "../utils/AccessKeys.sol";
 import {Base} from "../utils/Base.t.sol";
 
 /// @notice SPEC 4.1: tokens that misbehave. USDT's missing return values are handled, fee-on-transfer tokens are
@@ -52,7 +53,7 @@ contract WeirdTokens_Integration_Test is Base {
             abi.encodeWithSelector(Errors.GpuEscrow_FeeOnTransferToken.selector, address(fot), 2e18, 1.98e18)
         );
         vm.prank(renter);
-        escrow.open(OpenParams({offerId: o, deposit: 2e18, salt: "fot"}));
+        escrow.open(OpenParams({offerId: o, deposit: 2e18, salt: "fot"}), ED25519_ACCESS_KEY);
         assertEq(fot.balanceOf(address(escrow)), 0);
     }
 
@@ -128,7 +129,9 @@ contract WeirdTokens_Integration_Test is Base {
         vm.deal(address(r), 5 ether);
         vm.recordLogs();
         r.execute(
-            address(escrow), 2e18, abi.encodeCall(escrow.open, (OpenParams({offerId: o, deposit: 2e18, salt: "r"})))
+            address(escrow),
+            2e18,
+            abi.encodeCall(escrow.open, (OpenParams({offerId: o, deposit: 2e18, salt: "r"}), ED25519_ACCESS_KEY))
         );
         RentalTerms memory t = openedTerms();
         assertEq(t.renter, address(r));
@@ -155,7 +158,7 @@ contract WeirdTokens_Integration_Test is Base {
         vm.deal(renter, 5 ether);
         vm.recordLogs();
         vm.prank(renter);
-        escrow.open{value: 2e18}(OpenParams({offerId: o, deposit: 2e18, salt: "n"}));
+        escrow.open{value: 2e18}(OpenParams({offerId: o, deposit: 2e18, salt: "n"}), ED25519_ACCESS_KEY);
         RentalTerms memory t = openedTerms();
         vm.warp(t.startedAt + 1800);
         stopAndSettleNow(t, 1, 1800);

@@ -8,6 +8,7 @@ import {IRentals} from "../../contracts/interfaces/IRentals.sol";
 import {Billing} from "../../contracts/libraries/Billing.sol";
 import {OfferParams, OpenParams, RentalState, RentalTerms, Usage} from "../../contracts/types/DataTypes.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
+import {ED25519_ACCESS_KEY} from "./AccessKeys.sol";
 import {IGpuEscrowFull} from "./IGpuEscrowFull.sol";
 
 /// @notice Shared fixture: an escrow, a 6-decimal USDC-like token with permit, a registered provider with one
@@ -93,11 +94,12 @@ abstract contract Base is Test {
     {
         vm.recordLogs();
         vm.prank(who);
-        escrow.open(OpenParams({offerId: offer, deposit: deposit, salt: salt}));
+        escrow.open(OpenParams({offerId: offer, deposit: deposit, salt: salt}), ED25519_ACCESS_KEY);
         terms = openedTerms();
     }
 
-    /// @dev The non-indexed fields of `RentalOpened`, in order (a static tuple decodes like the event's data).
+    /// @dev The static non-indexed fields of `RentalOpened`, in order: they decode from the head of the event's data (the
+    /// access key, the one dynamic field, follows them).
     struct OpenedData {
         address token;
         uint96 pricePerHour;

@@ -12,6 +12,7 @@ import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {OpenParams, Quote, RentalState, RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
 import {BlacklistToken} from "../../mocks/BlacklistToken.sol";
 import {MockERC20} from "../../mocks/MockERC20.sol";
+import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
 import {IGpuEscrowFull} from "../../utils/IGpuEscrowFull.sol";
 import {RentalStore} from "../stores/RentalStore.sol";
 
@@ -78,7 +79,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         if (uint256(deposit) * 3600 / price > 30 days) return;
         vm.recordLogs();
         vm.prank(renter);
-        escrow.open(OpenParams({offerId: offerId, deposit: deposit, salt: bytes32(++saltNonce)}));
+        escrow.open(OpenParams({offerId: offerId, deposit: deposit, salt: bytes32(++saltNonce)}), ED25519_ACCESS_KEY);
         store.add(_openedTerms(renter, offerId, uint96(price), deposit), deposit);
         calls[keccak256("open")]++;
     }

@@ -5,6 +5,7 @@ import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {OpenParams, Quote, RentalStatus, RentalTerms} from "../../../contracts/types/DataTypes.sol";
 import {MockERC20} from "../../mocks/MockERC20.sol";
+import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract Extend_Unit_Test is Base {
@@ -99,7 +100,7 @@ contract Extend_Unit_Test is Base {
         vm.deal(renter, 10 ether);
         vm.recordLogs();
         vm.prank(renter);
-        escrow.open{value: 1e18}(OpenParams({offerId: o, deposit: 1e18, salt: "n"}));
+        escrow.open{value: 1e18}(OpenParams({offerId: o, deposit: 1e18, salt: "n"}), ED25519_ACCESS_KEY);
         RentalTerms memory nt = openedTerms();
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_NativeValueMismatch.selector, 1e18, 1e17));
         vm.prank(renter);

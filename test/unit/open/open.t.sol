@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Vm} from "forge-std/Vm.sol";
+
 import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {OpenParams, RentalState, RentalStatus, RentalTerms} from "../../../contracts/types/DataTypes.sol";
 import {FeeOnTransferToken} from "../../mocks/FeeOnTransferToken.sol";
+import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract Open_Unit_Test is Base {
@@ -19,13 +22,40 @@ contract Open_Unit_Test is Base {
         escrow.setPaused(true);
         vm.expectRevert(Errors.GpuEscrow_Paused.selector);
         vm.prank(renter);
-        escrow.open(params(ONE_HOUR_DEPOSIT));
+        escrow.open(params(ONE_HOUR_DEPOSIT), ED25519_ACCESS_KEY);
+    }
+
+    function test_RevertWhen_AccessKeyEmpty() external {
+        vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_InvalidAccessKeyLength.selector, 0, 1024));
+        vm.prank(renter);
+        escrow.open(params(ONE_HOUR_DEPOSIT), "");
+    }
+
+    function test_RevertWhen_AccessKeyTooLong() external {
+        vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_InvalidAccessKeyLength.selector, 1025, 1024));
+        vm.prank(renter);
+        escrow.open(params(ONE_HOUR_DEPOSIT), new bytes(1025));
+    }
+
+    function test_WhenAccessKeyAtMaxLength() external {
+        bytes memory key = new bytes(1024);
+        key[1023] = 0x01;
+        vm.recordLogs();
+        vm.prank(renter);
+        escrow.open(params(ONE_HOUR_DEPOSIT), key);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        // The event comes before the token's Transfer: state first, then the pull.
+        assertEq(logs[0].topics[0], IRentals.RentalOpened.selector, "RentalOpened first");
+        (,,,,,,,,,, bytes memory emitted) = abi.decode(
+            logs[0].data, (address, uint96, bytes32, address, uint40, uint16, uint32, uint32, bytes32, uint256, bytes)
+        );
+        assertEq(emitted, key, "key emitted as given");
     }
 
     function test_RevertWhen_OfferNotFound() external {
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_OfferNotFound.selector, uint64(99)));
         vm.prank(renter);
-        escrow.open(OpenParams({offerId: 99, deposit: ONE_HOUR_DEPOSIT, salt: SALT}));
+        escrow.open(OpenParams({offerId: 99, deposit: ONE_HOUR_DEPOSIT, salt: SALT}), ED25519_ACCESS_KEY);
     }
 
     function test_RevertWhen_TokenNoLongerAllowed() external {
@@ -33,7 +63,7 @@ contract Open_Unit_Test is Base {
         escrow.setTokenAllowed(address(usdc), false);
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_TokenNotAllowed.selector, address(usdc)));
         vm.prank(renter);
-        escrow.open(params(ONE_HOUR_DEPOSIT));
+        escrow.open(params(ONE_HOUR_DEPOSIT), ED25519_ACCESS_KEY);
     }
 
     function test_RevertWhen_DepositBelowMinDuration() external {
@@ -47,7 +77,7 @@ contract Open_Unit_Test is Base {
             )
         );
         vm.prank(renter);
-        escrow.open(params(deposit));
+        escrow.open(params(deposit), ED25519_ACCESS_KEY);
     }
 
     function test_RevertWhen_DepositZero() external {
@@ -57,7 +87,7 @@ contract Open_Unit_Test is Base {
             )
         );
         vm.prank(renter);
-        escrow.open(params(0));
+        escrow.open(params(0), ED25519_ACCESS_KEY);
     }
 
     function test_RevertWhen_DepositAboveMaxDuration() external {
@@ -72,13 +102,19 @@ contract Open_Unit_Test is Base {
             )
         );
         vm.prank(renter);
-        escrow.open(params(deposit));
+        escrow.open(params(deposit), ED25519_ACCESS_KEY);
     }
 
     function test_WhenDepositAtTheBounds() external {
         vm.startPrank(renter);
-        escrow.open(OpenParams({offerId: offerId, deposit: uint96(escrow.quoteDeposit(offerId, 60)), salt: "min"}));
-        escrow.open(OpenParams({offerId: offerId, deposit: uint96(escrow.quoteDeposit(offerId, 30 days)), salt: "max"}));
+        escrow.open(
+            OpenParams({offerId: offerId, deposit: uint96(escrow.quoteDeposit(offerId, 60)), salt: "min"}),
+            ED25519_ACCESS_KEY
+        );
+        escrow.open(
+            OpenParams({offerId: offerId, deposit: uint96(escrow.quoteDeposit(offerId, 30 days)), salt: "max"}),
+            ED25519_ACCESS_KEY
+        );
         vm.stopPrank();
         assertEq(activeOn(offerId), 2);
     }
@@ -88,7 +124,7 @@ contract Open_Unit_Test is Base {
         escrow.retireOffer(offerId);
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_OfferRetired.selector, offerId));
         vm.prank(renter);
-        escrow.open(params(ONE_HOUR_DEPOSIT));
+        escrow.open(params(ONE_HOUR_DEPOSIT), ED25519_ACCESS_KEY);
     }
 
     function test_RevertWhen_OfferAtCapacity() external {
@@ -98,7 +134,7 @@ contract Open_Unit_Test is Base {
         openRental(ONE_HOUR_DEPOSIT, "b");
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_OfferAtCapacity.selector, offerId, uint16(2)));
         vm.prank(renter);
-        escrow.open(params(ONE_HOUR_DEPOSIT));
+        escrow.open(params(ONE_HOUR_DEPOSIT), ED25519_ACCESS_KEY);
     }
 
     function test_WhenCapacityFreedBySettlement() external {
@@ -115,7 +151,7 @@ contract Open_Unit_Test is Base {
         RentalTerms memory t = openRental(ONE_HOUR_DEPOSIT, SALT);
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_RentalExists.selector, idOf(t)));
         vm.prank(renter);
-        escrow.open(params(ONE_HOUR_DEPOSIT));
+        escrow.open(params(ONE_HOUR_DEPOSIT), ED25519_ACCESS_KEY);
     }
 
     function test_WhenSameSaltLaterSecond() external {
@@ -129,7 +165,7 @@ contract Open_Unit_Test is Base {
         vm.deal(renter, 1 ether);
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_NativeValueMismatch.selector, 0, 1));
         vm.prank(renter);
-        escrow.open{value: 1}(params(ONE_HOUR_DEPOSIT));
+        escrow.open{value: 1}(params(ONE_HOUR_DEPOSIT), ED25519_ACCESS_KEY);
     }
 
     function test_RevertWhen_FeeOnTransferToken() external {
@@ -142,7 +178,7 @@ contract Open_Unit_Test is Base {
             abi.encodeWithSelector(Errors.GpuEscrow_FeeOnTransferToken.selector, address(fot), 1e18, 0.99e18)
         );
         vm.prank(renter);
-        escrow.open(OpenParams({offerId: id, deposit: 1e18, salt: SALT}));
+        escrow.open(OpenParams({offerId: id, deposit: 1e18, salt: SALT}), ED25519_ACCESS_KEY);
     }
 
     function test_WhenTokenIsERC20() external {
@@ -176,10 +212,11 @@ contract Open_Unit_Test is Base {
             CHALLENGE_WINDOW,
             GRACE_PERIOD,
             SALT,
-            ONE_HOUR_DEPOSIT
+            ONE_HOUR_DEPOSIT,
+            ED25519_ACCESS_KEY
         );
         vm.prank(renter);
-        bytes32 id = escrow.open(params(ONE_HOUR_DEPOSIT));
+        bytes32 id = escrow.open(params(ONE_HOUR_DEPOSIT), ED25519_ACCESS_KEY);
 
         assertEq(id, expectedId, "id");
         assertEq(escrow.rentalId(expected), expectedId, "rentalId view");
@@ -199,11 +236,11 @@ contract Open_Unit_Test is Base {
         vm.deal(renter, 10 ether);
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_NativeValueMismatch.selector, 1e18, 1e18 - 1));
         vm.prank(renter);
-        escrow.open{value: 1e18 - 1}(OpenParams({offerId: id, deposit: 1e18, salt: SALT}));
+        escrow.open{value: 1e18 - 1}(OpenParams({offerId: id, deposit: 1e18, salt: SALT}), ED25519_ACCESS_KEY);
 
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_NativeValueMismatch.selector, 1e18, 0));
         vm.prank(renter);
-        escrow.open(OpenParams({offerId: id, deposit: 1e18, salt: SALT}));
+        escrow.open(OpenParams({offerId: id, deposit: 1e18, salt: SALT}), ED25519_ACCESS_KEY);
     }
 
     function test_WhenTokenIsNative() external {
@@ -211,7 +248,7 @@ contract Open_Unit_Test is Base {
         vm.deal(renter, 10 ether);
         vm.recordLogs();
         vm.prank(renter);
-        bytes32 rid = escrow.open{value: 1e18}(OpenParams({offerId: id, deposit: 1e18, salt: SALT}));
+        bytes32 rid = escrow.open{value: 1e18}(OpenParams({offerId: id, deposit: 1e18, salt: SALT}), ED25519_ACCESS_KEY);
         RentalTerms memory t = openedTerms();
         assertEq(t.token, address(0));
         assertEq(rid, idOf(t));

@@ -6,6 +6,7 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {OpenParams, RentalStatus, RentalTerms} from "../../../contracts/types/DataTypes.sol";
 import {NoReturnToken} from "../../mocks/NoReturnToken.sol";
+import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract OpenWithPermit_Unit_Test is Base {
@@ -44,14 +45,14 @@ contract OpenWithPermit_Unit_Test is Base {
         escrow.setPaused(true);
         vm.expectRevert(Errors.GpuEscrow_Paused.selector);
         vm.prank(renter);
-        escrow.openWithPermit(p, block.timestamp, v, r, s);
+        escrow.openWithPermit(p, ED25519_ACCESS_KEY, block.timestamp, v, r, s);
         vm.prank(owner);
         escrow.setPaused(false);
 
         p.offerId = 77;
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_OfferNotFound.selector, uint64(77)));
         vm.prank(renter);
-        escrow.openWithPermit(p, block.timestamp, v, r, s);
+        escrow.openWithPermit(p, ED25519_ACCESS_KEY, block.timestamp, v, r, s);
         assertEq(usdc.nonces(renter), 0, "permit unused");
     }
 
@@ -64,7 +65,7 @@ contract OpenWithPermit_Unit_Test is Base {
         (uint8 v, bytes32 r, bytes32 s) = signPermit(1e15, block.timestamp);
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_PermitOnNativeCoin.selector, nativeOffer));
         vm.prank(renter);
-        escrow.openWithPermit(p, block.timestamp, v, r, s);
+        escrow.openWithPermit(p, ED25519_ACCESS_KEY, block.timestamp, v, r, s);
     }
 
     function test_WhenPermitValid() external {
@@ -72,7 +73,7 @@ contract OpenWithPermit_Unit_Test is Base {
         uint256 before = usdc.balanceOf(renter);
         vm.recordLogs();
         vm.prank(renter);
-        bytes32 id = escrow.openWithPermit(p, block.timestamp + 1 hours, v, r, s);
+        bytes32 id = escrow.openWithPermit(p, ED25519_ACCESS_KEY, block.timestamp + 1 hours, v, r, s);
         RentalTerms memory t = openedTerms();
         assertEq(id, idOf(t));
         assertEq(usdc.nonces(renter), 1, "permit used");
@@ -91,7 +92,7 @@ contract OpenWithPermit_Unit_Test is Base {
         usdc.permit(renter, address(escrow), ONE_HOUR_DEPOSIT, deadline, v, r, s);
         assertEq(usdc.allowance(renter, address(escrow)), ONE_HOUR_DEPOSIT);
         vm.prank(renter);
-        bytes32 id = escrow.openWithPermit(p, deadline, v, r, s);
+        bytes32 id = escrow.openWithPermit(p, ED25519_ACCESS_KEY, deadline, v, r, s);
         assertEq(uint8(escrow.rentalState(id).status), uint8(RentalStatus.Active));
         assertEq(usdc.balanceOf(address(escrow)), ONE_HOUR_DEPOSIT);
     }
@@ -101,7 +102,7 @@ contract OpenWithPermit_Unit_Test is Base {
         usdc.approve(address(escrow), ONE_HOUR_DEPOSIT);
         (uint8 v, bytes32 r, bytes32 s) = signPermit(ONE_HOUR_DEPOSIT, block.timestamp - 1); // expired
         vm.prank(renter);
-        escrow.openWithPermit(p, block.timestamp - 1, v, r, s);
+        escrow.openWithPermit(p, ED25519_ACCESS_KEY, block.timestamp - 1, v, r, s);
         assertEq(usdc.balanceOf(address(escrow)), ONE_HOUR_DEPOSIT);
         assertEq(usdc.nonces(renter), 0);
     }
@@ -114,7 +115,7 @@ contract OpenWithPermit_Unit_Test is Base {
             )
         );
         vm.prank(renter);
-        escrow.openWithPermit(p, block.timestamp, v, r, s);
+        escrow.openWithPermit(p, ED25519_ACCESS_KEY, block.timestamp, v, r, s);
     }
 
     function test_WhenTokenHasNoPermit() external {
@@ -125,7 +126,12 @@ contract OpenWithPermit_Unit_Test is Base {
         usdt.approve(address(escrow), ONE_HOUR_DEPOSIT);
         vm.prank(renter);
         bytes32 id = escrow.openWithPermit(
-            OpenParams({offerId: o, deposit: ONE_HOUR_DEPOSIT, salt: "usdt"}), block.timestamp, 27, 0, 0
+            OpenParams({offerId: o, deposit: ONE_HOUR_DEPOSIT, salt: "usdt"}),
+            ED25519_ACCESS_KEY,
+            block.timestamp,
+            27,
+            0,
+            0
         );
         assertEq(uint8(escrow.rentalState(id).status), uint8(RentalStatus.Active));
         assertEq(usdt.balanceOf(address(escrow)), ONE_HOUR_DEPOSIT);

@@ -2,13 +2,15 @@
 pragma solidity ^0.8.28;
 
 import {OpenParams, RentalTerms} from "../../../contracts/types/DataTypes.sol";
+import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract RentalId_Unit_Test is Base {
     function test_ShouldHashTheTerms() external {
         vm.recordLogs();
         vm.prank(renter);
-        bytes32 id = escrow.open(OpenParams({offerId: offerId, deposit: ONE_HOUR_DEPOSIT, salt: "s"}));
+        bytes32 id =
+            escrow.open(OpenParams({offerId: offerId, deposit: ONE_HOUR_DEPOSIT, salt: "s"}), ED25519_ACCESS_KEY);
         RentalTerms memory t = openedTerms();
         assertEq(escrow.rentalId(t), keccak256(abi.encode(t)));
         assertEq(escrow.rentalId(t), id);

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {IOfferBook} from "../../../contracts/interfaces/IOfferBook.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {OpenParams, RentalTerms} from "../../../contracts/types/DataTypes.sol";
+import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract RetireOffer_Unit_Test is Base {
@@ -39,7 +40,7 @@ contract RetireOffer_Unit_Test is Base {
 
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_OfferRetired.selector, offerId));
         vm.prank(renter);
-        escrow.open(OpenParams({offerId: offerId, deposit: ONE_HOUR_DEPOSIT, salt: "new"}));
+        escrow.open(OpenParams({offerId: offerId, deposit: ONE_HOUR_DEPOSIT, salt: "new"}), ED25519_ACCESS_KEY);
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_OfferRetired.selector, offerId));
         vm.prank(provider);
         escrow.setCapacity(offerId, 8);

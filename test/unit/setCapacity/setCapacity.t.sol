@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {IOfferBook} from "../../../contracts/interfaces/IOfferBook.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {OpenParams, RentalTerms} from "../../../contracts/types/DataTypes.sol";
+import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract SetCapacity_Unit_Test is Base {
@@ -40,7 +41,7 @@ contract SetCapacity_Unit_Test is Base {
         escrow.setCapacity(offerId, 0);
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_OfferAtCapacity.selector, offerId, uint16(0)));
         vm.prank(renter);
-        escrow.open(OpenParams({offerId: offerId, deposit: ONE_HOUR_DEPOSIT, salt: "x"}));
+        escrow.open(OpenParams({offerId: offerId, deposit: ONE_HOUR_DEPOSIT, salt: "x"}), ED25519_ACCESS_KEY);
         assertFalse(escrow.offer(offerId).retired);
         vm.prank(provider);
         escrow.setCapacity(offerId, 1);
@@ -54,7 +55,7 @@ contract SetCapacity_Unit_Test is Base {
         escrow.setCapacity(offerId, 1);
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_OfferAtCapacity.selector, offerId, uint16(1)));
         vm.prank(renter);
-        escrow.open(OpenParams({offerId: offerId, deposit: ONE_HOUR_DEPOSIT, salt: "c"}));
+        escrow.open(OpenParams({offerId: offerId, deposit: ONE_HOUR_DEPOSIT, salt: "c"}), ED25519_ACCESS_KEY);
         vm.warp(a.startedAt + 100);
         stopAndSettleNow(a, 1, 100);
         stopAndSettleNow(b, 1, 100);

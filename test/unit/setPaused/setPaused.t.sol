@@ -6,6 +6,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IEscrowGovernance} from "../../../contracts/interfaces/IEscrowGovernance.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {OpenParams, RentalTerms} from "../../../contracts/types/DataTypes.sol";
+import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract SetPaused_Unit_Test is Base {
@@ -27,10 +28,10 @@ contract SetPaused_Unit_Test is Base {
         OpenParams memory p = OpenParams({offerId: offerId, deposit: ONE_HOUR_DEPOSIT, salt: "c"});
         vm.expectRevert(Errors.GpuEscrow_Paused.selector);
         vm.prank(renter);
-        escrow.open(p);
+        escrow.open(p, ED25519_ACCESS_KEY);
         vm.expectRevert(Errors.GpuEscrow_Paused.selector);
         vm.prank(renter);
-        escrow.openWithPermit(p, block.timestamp, 0, 0, 0);
+        escrow.openWithPermit(p, ED25519_ACCESS_KEY, block.timestamp, 0, 0, 0);
 
         vm.prank(renter);
         escrow.extend(a, ONE_HOUR_DEPOSIT);

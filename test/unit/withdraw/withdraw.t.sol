@@ -5,6 +5,7 @@ import {IPayouts} from "../../../contracts/interfaces/IPayouts.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {OpenParams, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
 import {RevertingReceiver} from "../../mocks/RevertingReceiver.sol";
+import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract Withdraw_Unit_Test is Base {
@@ -56,7 +57,9 @@ contract Withdraw_Unit_Test is Base {
         vm.deal(address(r), 10 ether);
         vm.recordLogs();
         r.execute(
-            address(escrow), 2e18, abi.encodeCall(escrow.open, (OpenParams({offerId: o, deposit: 2e18, salt: "n"})))
+            address(escrow),
+            2e18,
+            abi.encodeCall(escrow.open, (OpenParams({offerId: o, deposit: 2e18, salt: "n"}), ED25519_ACCESS_KEY))
         );
         RentalTerms memory t = openedTerms();
         vm.warp(t.startedAt + 1800);
