@@ -506,6 +506,7 @@ fn apply_event(tx: &Transaction<'_>, event: &EscrowEvent, block: u64) -> Result<
             rental_id,
             terms,
             deposit,
+            ..
         } => {
             tx.execute(
                 "INSERT OR REPLACE INTO rentals (id, terms, offer_id, renter, started_at, deposit, paid_seconds,
@@ -648,6 +649,7 @@ mod tests {
                 rental_id: protocol::rental_id(&terms),
                 terms,
                 deposit: U256::from(7_200),
+                access_key: alloy::primitives::Bytes::from_static(b"key"),
             },
         }
     }

@@ -98,6 +98,11 @@ async fn main() {
                     rental_id: rental_id(&terms),
                     terms,
                     deposit: U256::from(3_600_000u64 * 24),
+                    access_key: protocol::access_key::to_wire(
+                        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPxwLkva7IuB+XBPt9Isb6XEpFSp7STJog5Iig5WhecK bench",
+                    )
+                    .unwrap()
+                    .into(),
                 },
             })
             .unwrap();

@@ -234,6 +234,7 @@ impl Engine {
                 rental_id,
                 terms,
                 deposit,
+                ..
             } => self.open(*rental_id, terms, *deposit, block)?,
             EscrowEvent::RentalExtended(e) => {
                 if let Some(r) = self.rentals.get_mut(&e.rentalId) {

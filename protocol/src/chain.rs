@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use alloy::{
     eips::BlockNumberOrTag,
-    primitives::{Address, LogData, B256, U256},
+    primitives::{Address, Bytes, LogData, B256, U256},
     providers::Provider,
     rpc::types::{Filter, Log},
     sol_types::SolEvent,
@@ -41,6 +41,8 @@ pub enum EscrowEvent {
         terms: RentalTerms,
         /// The deposit escrowed at open.
         deposit: U256,
+        /// The renter's SSH public key, wire format (see [`crate::access_key`]); unchecked bytes as emitted.
+        access_key: Bytes,
     },
     /// The renter topped up a running rental.
     RentalExtended(GpuEscrow::RentalExtended),
@@ -86,6 +88,7 @@ impl EscrowEvent {
                     rental_id: opened.rentalId,
                     terms: terms_from_opened(&opened),
                     deposit: opened.deposit,
+                    access_key: opened.accessKey.clone(),
                 }
             }
             GpuEscrow::RentalExtended::SIGNATURE_HASH => Self::RentalExtended(decode(log)?),
@@ -115,6 +118,7 @@ impl EscrowEvent {
                 rental_id,
                 terms,
                 deposit,
+                access_key,
             } => GpuEscrow::RentalOpened {
                 rentalId: *rental_id,
                 renter: terms.renter,
@@ -129,6 +133,7 @@ impl EscrowEvent {
                 gracePeriod: terms.gracePeriod,
                 salt: terms.salt,
                 deposit: *deposit,
+                accessKey: access_key.clone(),
             }
             .encode_log_data(),
             Self::RentalExtended(e) => e.encode_log_data(),

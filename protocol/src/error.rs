@@ -119,3 +119,19 @@ pub enum ConfigError {
         path: PathBuf,
     },
 }
+
+/// Why an access key (the renter's SSH public key) was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessKeyError {
+    /// Not an SSH public key (OpenSSH line or wire format).
+    #[error("not a valid SSH public key: {0}; pass the contents of a .pub file such as ~/.ssh/id_ed25519.pub")]
+    Parse(String),
+    /// Empty or longer than the escrow accepts.
+    #[error("the SSH public key is {len} bytes in wire format; the escrow accepts 1 to {max}")]
+    Length {
+        /// Length in wire format.
+        len: usize,
+        /// `MAX_ACCESS_KEY_LENGTH`.
+        max: usize,
+    },
+}

@@ -1,5 +1,6 @@
 //! Shared protocol of the GPU rental escrow, used by the oracle and the keeper:
 //!
+//! - [`access_key`]: the renter's SSH public key as `open` takes it and as a host writes it;
 //! - [`attestation`]: the EIP-712 `UsageAttestation` the oracle signs and the escrow verifies;
 //! - [`billing`]: a mirror of the escrow's billing math (cost, fee, refund, checkpoints);
 //! - [`terms`]: the rental terms and the rental id derived from them;
@@ -7,6 +8,7 @@
 //! - [`config`]: where the escrow is deployed (`deployments/<chainId>.json`);
 //! - [`error`]: the error types of all of the above.
 
+pub mod access_key;
 pub mod attestation;
 pub mod billing;
 pub mod bindings;
@@ -19,5 +21,5 @@ pub use attestation::{domain, gpu_model_hash, gpu_uuids_hash, SignedAttestation,
 pub use billing::{Payment, Settlement};
 pub use chain::{fetch_events, ChainError, EscrowEvent, FollowBatch, LogFollower, LoggedEvent};
 pub use config::Deployment;
-pub use error::{AttestationError, BillingError, ConfigError};
+pub use error::{AccessKeyError, AttestationError, BillingError, ConfigError};
 pub use terms::{rental_id, RentalTerms};

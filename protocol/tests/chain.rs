@@ -111,11 +111,14 @@ impl Setup {
         mined(usdc.mint(self.anvil.addresses()[4], deposit)).await;
         mined(usdc.approve(self.escrow, deposit)).await;
         let escrow = GpuEscrow::new(self.escrow, renter);
-        let receipt = mined(escrow.open(GpuEscrow::OpenParams {
-            offerId: self.offer_id,
-            deposit: U96::from(deposit),
-            salt: B256::with_last_byte(salt),
-        }))
+        let receipt = mined(escrow.open(
+            GpuEscrow::OpenParams {
+                offerId: self.offer_id,
+                deposit: U96::from(deposit),
+                salt: B256::with_last_byte(salt),
+            },
+            renter_access_key(),
+        ))
         .await;
         receipt.decoded_log::<GpuEscrow::RentalOpened>().unwrap().rentalId
     }
@@ -136,8 +139,13 @@ async fn escrow_logs_decode_into_events_with_terms_rebuilt() {
             rental_id: rid,
             terms,
             deposit,
+            access_key,
         } => {
             assert_eq!(*deposit, U256::from(3_600_000u64));
+            assert_eq!(*access_key, renter_access_key(), "access key emitted as sent");
+            assert!(protocol::access_key::to_openssh(access_key, "c")
+                .unwrap()
+                .starts_with("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPxwLkva"));
             assert_eq!(*rid, id);
             Some(terms.clone())
         }
@@ -291,4 +299,13 @@ async fn restored_history_detects_a_reorg_that_happened_while_stopped() {
             .contains("rebuild the index"),
         "the error tells the user what to do"
     );
+}
+
+/// The renter's SSH public key in the wire format `open` takes.
+fn renter_access_key() -> alloy::primitives::Bytes {
+    protocol::access_key::to_wire(
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPxwLkva7IuB+XBPt9Isb6XEpFSp7STJog5Iig5WhecK renter@example",
+    )
+    .expect("valid key")
+    .into()
 }

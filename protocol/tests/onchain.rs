@@ -196,7 +196,7 @@ impl Market {
             deposit: U96::from(deposit),
             salt,
         };
-        let receipt = mined(self.escrow_as(renter).open(params)).await;
+        let receipt = mined(self.escrow_as(renter).open(params, renter_access_key())).await;
         let opened = receipt
             .decoded_log::<GpuEscrow::RentalOpened>()
             .unwrap_or_else(|| panic!("no RentalOpened log in {:#?}", receipt.inner.logs()));
@@ -446,4 +446,13 @@ async fn attestation_from_another_key_is_rejected_on_chain() {
         }
         other => panic!("expected GpuEscrow_InvalidAttestationSignature, got {other:?} ({err})"),
     }
+}
+
+/// The renter's SSH public key in the wire format `open` takes.
+fn renter_access_key() -> alloy::primitives::Bytes {
+    protocol::access_key::to_wire(
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPxwLkva7IuB+XBPt9Isb6XEpFSp7STJog5Iig5WhecK renter@example",
+    )
+    .expect("valid key")
+    .into()
 }

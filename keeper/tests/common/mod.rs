@@ -257,11 +257,14 @@ impl Market {
         let escrow = self.escrow_as(&self.renter);
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
-            let receipt = mined(escrow.open(GpuEscrow::OpenParams {
-                offerId: self.offer_id,
-                deposit: U96::from(deposit),
-                salt: B256::from(U256::from(first_salt + i as u64)),
-            }))
+            let receipt = mined(escrow.open(
+                GpuEscrow::OpenParams {
+                    offerId: self.offer_id,
+                    deposit: U96::from(deposit),
+                    salt: B256::from(U256::from(first_salt + i as u64)),
+                },
+                renter_access_key(),
+            ))
             .await;
             let opened = receipt.decoded_log::<GpuEscrow::RentalOpened>().unwrap();
             out.push(protocol::terms::terms_from_opened(&opened.data));
@@ -420,4 +423,13 @@ impl Drop for Proxy {
         // Wakes the accept loop so that it sees `stop`.
         std::net::TcpStream::connect(self.addr).ok();
     }
+}
+
+/// The renter's SSH public key in the wire format `open` takes.
+fn renter_access_key() -> alloy::primitives::Bytes {
+    protocol::access_key::to_wire(
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPxwLkva7IuB+XBPt9Isb6XEpFSp7STJog5Iig5WhecK renter@example",
+    )
+    .expect("valid key")
+    .into()
 }

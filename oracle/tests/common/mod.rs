@@ -123,11 +123,14 @@ impl Market {
         let usdc = MockERC20::new(self.usdc, connect(&self.anvil, &self.renter));
         mined(usdc.mint(self.renter.address(), deposit)).await;
         mined(usdc.approve(self.escrow, deposit)).await;
-        let receipt = mined(self.escrow_as(&self.renter).open(GpuEscrow::OpenParams {
-            offerId: self.offer_id,
-            deposit: U96::from(deposit),
-            salt: B256::with_last_byte(salt),
-        }))
+        let receipt = mined(self.escrow_as(&self.renter).open(
+            GpuEscrow::OpenParams {
+                offerId: self.offer_id,
+                deposit: U96::from(deposit),
+                salt: B256::with_last_byte(salt),
+            },
+            renter_access_key(),
+        ))
         .await;
         let opened = receipt.decoded_log::<GpuEscrow::RentalOpened>().expect("RentalOpened");
         protocol::terms::terms_from_opened(&opened.data)
@@ -169,4 +172,13 @@ pub fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The renter's SSH public key in the wire format `open` takes.
+fn renter_access_key() -> alloy::primitives::Bytes {
+    protocol::access_key::to_wire(
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPxwLkva7IuB+XBPt9Isb6XEpFSp7STJog5Iig5WhecK renter@example",
+    )
+    .expect("valid key")
+    .into()
 }
