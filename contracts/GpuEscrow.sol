@@ -274,7 +274,10 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
             gracePeriod: c.gracePeriod,
             salt: p.salt
         });
-        id = keccak256(abi.encode(terms));
+        // A memory struct of value types is laid out like its abi.encode: eleven words, in order.
+        assembly ("memory-safe") {
+            id := keccak256(terms, 0x160)
+        }
         if (_rentals[id].status != RentalStatus.None) revert Errors.GpuEscrow_RentalExists(id);
         _rentals[id] =
             RentalState({deposit: p.deposit, paidSeconds: 0, lastSeq: 0, stoppedAt: 0, status: RentalStatus.Active});
@@ -412,7 +415,14 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         net = (cost - totalFee) - (paidCost - paidFee);
     }
 
-    function _rentalId(RentalTerms calldata terms) private pure returns (bytes32) {
-        return keccak256(abi.encode(terms));
+    /// @dev keccak256(abi.encode(terms)) straight from calldata, where a struct of value types already is its ABI
+    /// encoding (eleven words). Words with dirty high bits hash to an id no rental has, and reading such a field
+    /// reverts anyway.
+    function _rentalId(RentalTerms calldata terms) private pure returns (bytes32 id) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, terms, 0x160)
+            id := keccak256(m, 0x160)
+        }
     }
 }
