@@ -8,7 +8,7 @@
 //! holds by construction. Only seconds strictly before the current one are classified, so
 //! `periodEnd ≤ now`.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, ops::Range};
 
 use crate::{gpu::SampleBatch, store::UsageCounters};
 
@@ -117,11 +117,19 @@ impl History {
 
     /// Classifies the seconds `[counters.counted_until, until)` for a rental on `gpus`.
     pub fn advance(&self, counters: &mut UsageCounters, gpus: &[String], until: u64) {
+        self.advance_within(counters, gpus, until, &(0..u64::MAX));
+    }
+
+    /// [`History::advance`] for a rental whose seconds outside `eligible` are down whatever the
+    /// GPUs did: its access was not provisioned yet (an empty range: not at all) or was removed.
+    pub fn advance_within(&self, counters: &mut UsageCounters, gpus: &[String], until: u64, eligible: &Range<u64>) {
         for second in counters.counted_until..until {
             let records: Vec<Option<SecondRecord>> = gpus.iter().map(|g| self.get(g, second)).collect();
             let energy: u64 = records.iter().flatten().map(|r| u64::from(r.energy_mj)).sum();
             counters.energy_mj = counters.energy_mj.saturating_add(energy);
-            let up = !records.is_empty() && records.iter().all(|r| r.is_some_and(|r| r.healthy));
+            let up = eligible.contains(&second)
+                && !records.is_empty()
+                && records.iter().all(|r| r.is_some_and(|r| r.healthy));
             if up {
                 counters.uptime += 1;
                 let util: u64 = records.iter().flatten().map(|r| u64::from(r.util_bps)).sum();
@@ -131,9 +139,12 @@ impl History {
         counters.counted_until = counters.counted_until.max(until);
     }
 
-    /// Up seconds of a rental on `gpus` in `[from, to)`, from what is still in the history.
-    pub fn up_seconds(&self, gpus: &[String], from: u64, to: u64) -> u64 {
-        (from..to).map(|s| u64::from(self.all_up(gpus, s))).sum()
+    /// Up seconds of a rental on `gpus` in `[from, to)`, from what is still in the history;
+    /// seconds outside `eligible` are down.
+    pub fn up_seconds(&self, gpus: &[String], from: u64, to: u64, eligible: &Range<u64>) -> u64 {
+        (from.max(eligible.start)..to.min(eligible.end))
+            .map(|s| u64::from(self.all_up(gpus, s)))
+            .sum()
     }
 }
 
@@ -256,7 +267,25 @@ mod tests {
         assert_eq!((c.uptime, c.counted_until), (0, 113));
         h.advance(&mut c, &gpus(&["a"]), 117);
         assert_eq!(c.uptime, 4);
-        assert_eq!(h.up_seconds(&gpus(&["a"]), 115, 117), 2);
+        assert_eq!(h.up_seconds(&gpus(&["a"]), 115, 117, &(0..u64::MAX)), 2);
+        assert_eq!(h.up_seconds(&gpus(&["a"]), 115, 117, &(116..u64::MAX)), 1);
+        assert_eq!(h.up_seconds(&gpus(&["a"]), 110, 117, &(112..114)), 2);
+    }
+
+    #[test]
+    fn seconds_without_provisioned_access_count_as_down() {
+        let h = history(100, &["a"], &vec![Some(vec![true]); 20]);
+        let mut c = UsageCounters {
+            counted_until: 100,
+            ..Default::default()
+        };
+        // Not provisioned yet: healthy GPUs, still down.
+        h.advance_within(&mut c, &gpus(&["a"]), 105, &(u64::MAX..u64::MAX));
+        assert_eq!((c.uptime, c.counted_until), (0, 105));
+        // Provisioned from 108 on, removed from 118 on.
+        h.advance_within(&mut c, &gpus(&["a"]), 120, &(108..118));
+        assert_eq!((c.uptime, c.counted_until), (10, 120));
+        assert_eq!(avg_util_bps(&c), 5_000, "utilisation averages the up seconds only");
     }
 
     #[test]

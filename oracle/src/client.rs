@@ -9,6 +9,16 @@ use std::{
 
 /// Sends `method path` to `base` (`http://host:port`) and returns the status and body.
 pub fn request(base: &str, method: &str, path: &str) -> std::io::Result<(u16, String)> {
+    request_with_headers(base, method, path, &[])
+}
+
+/// [`request`] with extra headers (`name`, `value`), e.g. the signed access request's.
+pub fn request_with_headers(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<(u16, String)> {
     let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_owned());
     let host = base
         .strip_prefix("http://")
@@ -16,9 +26,19 @@ pub fn request(base: &str, method: &str, path: &str) -> std::io::Result<(u16, St
         .trim_end_matches('/');
     let mut stream = TcpStream::connect(host)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut extra = String::new();
+    for (name, value) in headers {
+        if [name, value].iter().any(|s| s.contains(['\r', '\n'])) {
+            return Err(invalid("header names and values must be one line"));
+        }
+        extra.push_str(name);
+        extra.push_str(": ");
+        extra.push_str(value);
+        extra.push_str("\r\n");
+    }
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n{extra}\r\n"
     )?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;

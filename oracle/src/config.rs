@@ -13,7 +13,7 @@ use std::{
 use alloy::primitives::Address;
 use serde::Deserialize;
 
-use crate::{error::ConfigError, gpu::Inventory};
+use crate::{access::AccessHooks, error::ConfigError, gpu::Inventory};
 
 /// Most seconds between two attestations: the escrow's `stopAndSettle` takes an attestation at
 /// most 10 minutes old, so a renter must always find a fresher one.
@@ -27,6 +27,141 @@ pub struct OfferConfig {
     pub id: u64,
     /// UUIDs of the GPUs that serve it (`gpu-oracle gpus` lists them).
     pub gpus: Vec<String>,
+}
+
+/// The `[access]` section: the provider's provisioning and teardown hooks (SPEC 5.1). Without
+/// `provision` the oracle delivers no access and counts uptime from the open.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessFileConfig {
+    /// Program and arguments of the provisioning hook.
+    pub provision: Option<Vec<String>>,
+    /// Program and arguments of the teardown hook.
+    pub teardown: Option<Vec<String>>,
+    /// Seconds a hook may run before it is killed.
+    pub timeout_secs: Option<u64>,
+    /// Seconds before the first retry of a failed hook (doubling per failure).
+    pub retry_initial_secs: Option<u64>,
+    /// Most seconds between two retries.
+    pub retry_max_secs: Option<u64>,
+    /// Extra environment variables for the hooks.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+/// Default seconds a hook may run.
+pub const DEFAULT_HOOK_TIMEOUT_SECS: u64 = 60;
+/// Default first retry delay of a failed hook, seconds.
+pub const DEFAULT_HOOK_RETRY_INITIAL_SECS: u64 = 5;
+/// Default longest retry delay, seconds.
+pub const DEFAULT_HOOK_RETRY_MAX_SECS: u64 = 300;
+
+impl AccessFileConfig {
+    fn merge(mut self, over: AccessFileConfig) -> Self {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if over.$f.is_some() { self.$f = over.$f; } )* };
+        }
+        take!(provision, teardown, timeout_secs, retry_initial_secs, retry_max_secs);
+        self.env.extend(over.env);
+        self
+    }
+
+    /// Validates the section; `None` when no hook is configured.
+    pub fn resolve(self) -> Result<Option<AccessHooks>, ConfigError> {
+        let (provision, teardown) = match (self.provision, self.teardown) {
+            (None, None) => return Ok(None),
+            (Some(_), None) => {
+                return Err(ConfigError::Invalid {
+                    field: "access.teardown",
+                    reason: "a provisioning hook needs a teardown hook to remove the access when the rental ends (it may be the same script: it reads GPU_ESCROW_ACTION)".into(),
+                })
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    field: "access.provision",
+                    reason: "a teardown hook is set without a provisioning hook".into(),
+                })
+            }
+            (Some(p), Some(t)) => (p, t),
+        };
+        for (field, argv) in [("access.provision", &provision), ("access.teardown", &teardown)] {
+            if argv.first().is_none_or(|p| p.trim().is_empty()) {
+                return Err(ConfigError::Invalid {
+                    field,
+                    reason: "expected a command as a list: [\"/path/to/hook\", \"arg\", …]".into(),
+                });
+            }
+        }
+        let timeout_secs = self.timeout_secs.unwrap_or(DEFAULT_HOOK_TIMEOUT_SECS);
+        if !(1..=3_600).contains(&timeout_secs) {
+            return Err(ConfigError::Invalid {
+                field: "access.timeout_secs",
+                reason: format!("{timeout_secs} is outside 1..=3600"),
+            });
+        }
+        let initial = self.retry_initial_secs.unwrap_or(DEFAULT_HOOK_RETRY_INITIAL_SECS);
+        if initial == 0 {
+            return Err(ConfigError::Invalid {
+                field: "access.retry_initial_secs",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let max = self.retry_max_secs.unwrap_or(DEFAULT_HOOK_RETRY_MAX_SECS.max(initial));
+        if max < initial {
+            return Err(ConfigError::Invalid {
+                field: "access.retry_max_secs",
+                reason: format!("{max} is below retry_initial_secs ({initial})"),
+            });
+        }
+        for name in self.env.keys() {
+            let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid || name.starts_with("GPU_ESCROW_") {
+                return Err(ConfigError::Invalid {
+                    field: "access.env",
+                    reason: format!(
+                        "{name:?} is not a usable variable name (letters, digits, _; GPU_ESCROW_* is set by the oracle)"
+                    ),
+                });
+            }
+        }
+        Ok(Some(AccessHooks {
+            provision,
+            teardown,
+            timeout: Duration::from_secs(timeout_secs),
+            retry_initial: Duration::from_secs(initial),
+            retry_max: Duration::from_secs(max),
+            env: self.env,
+        }))
+    }
+}
+
+/// Checks that each hook's program is an executable file (a bare name is looked up in `PATH`).
+pub fn check_hooks(hooks: &AccessHooks) -> Result<(), ConfigError> {
+    use std::os::unix::fs::PermissionsExt;
+    for (field, argv) in [
+        ("access.provision", &hooks.provision),
+        ("access.teardown", &hooks.teardown),
+    ] {
+        let Some(program) = argv.first() else { continue };
+        let candidates: Vec<PathBuf> = if program.contains('/') {
+            vec![PathBuf::from(program)]
+        } else {
+            std::env::var_os("PATH")
+                .map(|p| std::env::split_paths(&p).map(|d| d.join(program)).collect())
+                .unwrap_or_default()
+        };
+        let executable = candidates
+            .iter()
+            .any(|c| std::fs::metadata(c).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0));
+        if !executable {
+            return Err(ConfigError::Invalid {
+                field,
+                reason: format!("{program} is not an executable file (install the hook and chmod +x it)"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The config file, every field optional (the other layers may set it).
@@ -60,6 +195,9 @@ pub struct FileConfig {
     /// Served offers.
     #[serde(default)]
     pub offers: Vec<OfferConfig>,
+    /// Access delivery hooks.
+    #[serde(default)]
+    pub access: AccessFileConfig,
 }
 
 impl FileConfig {
@@ -103,6 +241,7 @@ impl FileConfig {
         if !over.offers.is_empty() {
             self.offers = over.offers;
         }
+        self.access = self.access.merge(over.access);
         self
     }
 }
@@ -136,6 +275,8 @@ pub struct Settings {
     pub release_after_secs: u64,
     /// Served offers, by id.
     pub offers: BTreeMap<u64, Vec<String>>,
+    /// Access delivery hooks (`None`: no access delivery, uptime counts from the open).
+    pub access: Option<AccessHooks>,
 }
 
 impl Settings {
@@ -203,6 +344,7 @@ impl Settings {
             attest_interval_secs,
             release_after_secs: config.release_after_secs.unwrap_or(300),
             offers,
+            access: config.access.resolve()?,
         })
     }
 }
@@ -274,7 +416,10 @@ gpus = ["GPU-00000000-0000-4000-8000-000000000002"]
     fn the_example_config_parses_and_resolves() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle.example.toml");
         let file = FileConfig::from_file(&path).unwrap();
-        Settings::resolve(file).unwrap();
+        let s = Settings::resolve(file).unwrap();
+        let hooks = s.access.expect("the example configures access delivery");
+        assert!(hooks.provision[0].ends_with("hooks/authorized-keys.sh"));
+        assert_eq!(hooks.env["ACCESS_USER"], "gpu-renter");
     }
 
     #[test]
@@ -329,6 +474,87 @@ gpus = ["GPU-00000000-0000-4000-8000-000000000002"]
         assert!(err.contains("offer 2 has no GPUs"), "{err}");
         let no_offers = GOOD.split("[[offers]]").next().unwrap();
         assert!(resolve_err(no_offers).contains("no offers configured"));
+    }
+
+    #[test]
+    fn access_hooks_resolve_with_defaults_and_flags_override_them() {
+        let text = format!(
+            "{GOOD}\n[access]\nprovision = [\"/opt/hooks/ak.sh\", \"--verbose\"]\nteardown = [\"/opt/hooks/ak.sh\"]\n\
+             [access.env]\nAUTHORIZED_KEYS_FILE = \"/home/renter/.ssh/authorized_keys\"\n"
+        );
+        let s = Settings::resolve(parse(&text)).unwrap();
+        let hooks = s.access.unwrap();
+        assert_eq!(hooks.provision, vec!["/opt/hooks/ak.sh", "--verbose"]);
+        assert_eq!(hooks.timeout, Duration::from_secs(DEFAULT_HOOK_TIMEOUT_SECS));
+        assert_eq!(
+            hooks.retry_initial,
+            Duration::from_secs(DEFAULT_HOOK_RETRY_INITIAL_SECS)
+        );
+        assert_eq!(hooks.retry_max, Duration::from_secs(DEFAULT_HOOK_RETRY_MAX_SECS));
+        assert_eq!(hooks.env["AUTHORIZED_KEYS_FILE"], "/home/renter/.ssh/authorized_keys");
+
+        let over = FileConfig {
+            access: AccessFileConfig {
+                provision: Some(vec!["/other".into()]),
+                timeout_secs: Some(5),
+                ..AccessFileConfig::default()
+            },
+            ..FileConfig::default()
+        };
+        let hooks = Settings::resolve(parse(&text).merge(over)).unwrap().access.unwrap();
+        assert_eq!(hooks.provision, vec!["/other"]);
+        assert_eq!(
+            hooks.teardown,
+            vec!["/opt/hooks/ak.sh"],
+            "unset override keeps the file's"
+        );
+        assert_eq!(hooks.timeout, Duration::from_secs(5));
+        assert_eq!(
+            Settings::resolve(parse(GOOD)).unwrap().access,
+            None,
+            "no hook: no access delivery"
+        );
+    }
+
+    #[test]
+    fn inconsistent_access_settings_are_named() {
+        let with = |section: &str| resolve_err(&format!("{GOOD}\n[access]\n{section}\n"));
+        let err = with("provision = [\"/h\"]");
+        assert!(
+            err.contains("access.teardown") && err.contains("GPU_ESCROW_ACTION"),
+            "{err}"
+        );
+        assert!(with("teardown = [\"/h\"]").contains("access.provision"));
+        assert!(with("provision = []\nteardown = [\"/h\"]").contains("expected a command as a list"));
+        let err = with("provision = [\"/h\"]\nteardown = [\"/h\"]\ntimeout_secs = 0");
+        assert!(err.contains("access.timeout_secs"), "{err}");
+        let err = with("provision = [\"/h\"]\nteardown = [\"/h\"]\nretry_initial_secs = 10\nretry_max_secs = 5");
+        assert!(err.contains("access.retry_max_secs") && err.contains("below"), "{err}");
+        let err = with("provision = [\"/h\"]\nteardown = [\"/h\"]\n[access.env]\nGPU_ESCROW_ACTION = \"x\"");
+        assert!(err.contains("access.env"), "{err}");
+        let err = FileConfig::from_toml("[access]\nprovison = [\"/h\"]", Path::new("o.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("provison"), "{err}");
+    }
+
+    #[test]
+    fn a_hook_that_is_not_an_executable_file_is_named() {
+        let hooks = AccessFileConfig {
+            provision: Some(vec!["/nonexistent/hook.sh".into()]),
+            teardown: Some(vec!["sh".into()]),
+            ..AccessFileConfig::default()
+        }
+        .resolve()
+        .unwrap()
+        .unwrap();
+        let err = check_hooks(&hooks).unwrap_err().to_string();
+        assert!(err.contains("/nonexistent/hook.sh is not an executable file"), "{err}");
+        let ok = AccessHooks {
+            provision: vec!["sh".into()],
+            ..hooks
+        };
+        check_hooks(&ok).unwrap();
     }
 
     #[test]

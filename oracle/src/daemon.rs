@@ -13,11 +13,12 @@ use protocol::{FollowBatch, LogFollower};
 use tokio::{net::TcpListener, sync::mpsc, task::JoinHandle};
 
 use crate::{
+    access::{worker, AccessHooks},
     clock::Clock,
     engine::Engine,
     error::{EngineError, OracleError},
     gpu::Sampler,
-    http::{self, ApiState, Status},
+    http::{self, AccessGate, ApiState, Status},
     metrics::Metrics,
     store::ChainCursor,
 };
@@ -42,6 +43,8 @@ pub struct Daemon {
     pub poll_interval: Duration,
     /// The bound HTTP listener.
     pub listener: TcpListener,
+    /// Access delivery hooks (`None`: none configured).
+    pub access: Option<AccessHooks>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -64,6 +67,7 @@ pub async fn run(daemon: Daemon, shutdown: impl Future<Output = ()> + Send + 'st
         chain_id,
         poll_interval,
         listener,
+        access,
     } = daemon;
     let status = Arc::new(Status::default());
 
@@ -98,11 +102,22 @@ pub async fn run(daemon: Daemon, shutdown: impl Future<Output = ()> + Send + 'st
         poll_interval,
     );
 
+    let gate = Arc::new(AccessGate::new(access.is_some()));
+    // Hooks run on their own tasks: the 1 Hz accounting never waits for one.
+    let hooks = access.map(|hooks| {
+        worker::spawn(
+            engine.clone(),
+            worker::Provisioner::new(hooks, metrics.clone()),
+            clock.clone(),
+        )
+    });
+
     let api = http::router(ApiState {
         engine: engine.clone(),
         metrics,
         clock: clock.clone(),
         status,
+        access: gate,
     });
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -117,6 +132,11 @@ pub async fn run(daemon: Daemon, shutdown: impl Future<Output = ()> + Send + 'st
     tracing::info!(target: "oracle::daemon", "shutting down: signing a last attestation for running rentals");
     ticks.abort();
     chain.abort();
+    if let Some(hooks) = hooks {
+        // Hooks still running are killed; provisioning and teardown state is durable, so they run
+        // again after the restart.
+        hooks.abort();
+    }
     let now = clock.now_secs();
     let signed = tokio::task::spawn_blocking(move || -> Result<usize, EngineError> {
         let mut e = engine.lock().map_err(|_| EngineError::Poisoned)?;

@@ -12,6 +12,7 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
+    ops::Range,
     sync::Arc,
 };
 
@@ -27,6 +28,7 @@ use protocol::{
 use serde::Serialize;
 
 use crate::{
+    access::{key_comment, AccessJob, AccessState, AccessStatus, Action, ConnectionDetails, HookInput, TeardownState},
     accounting::{avg_util_bps, History},
     allocation::Allocator,
     error::{EngineError, StoreError},
@@ -49,6 +51,9 @@ pub struct EngineConfig {
     /// Seconds after a rental's end before its GPUs go back to the pool (a top-up confirmed late
     /// may still extend it).
     pub release_after_secs: u64,
+    /// A provisioning hook is configured: new rentals count as up only once their access is
+    /// provisioned (SPEC 5.1), and their access is torn down at the end.
+    pub provisioning: bool,
 }
 
 #[derive(Debug)]
@@ -75,6 +80,45 @@ impl Rental {
         let covered = billing::covered_seconds(U256::from(self.terms.pricePerHour), self.deposit());
         let exhausted = self.started_at().saturating_add(covered);
         self.record.stopped.map_or(exhausted, |(_, at)| at.min(exhausted))
+    }
+
+    /// The seconds that may count as up: all, or with access delivery those from the first
+    /// second after provisioning succeeded (none while it has not) until the access was being
+    /// removed (a reorg or a top-up seen late may revive a rental whose access is gone).
+    fn eligible(&self) -> Range<u64> {
+        let Some(a) = &self.record.access else {
+            return 0..u64::MAX;
+        };
+        let from = a.provisioned_at.unwrap_or(u64::MAX);
+        let to = match a.teardown {
+            TeardownState::NotDue => u64::MAX,
+            TeardownState::Pending { since } => since,
+            TeardownState::Done { at } => at,
+        };
+        from..to.max(from)
+    }
+
+    /// Whether the renter's access must go: the rental was settled or refunded, stopped, or its
+    /// deposit ran out `grace` seconds ago (a top-up confirmed late may still extend it).
+    fn access_over(&self, now: u64, grace: u64) -> bool {
+        let end = self.end();
+        self.record.closed.is_some()
+            || (now >= end && (self.record.stopped.is_some() || now >= end.saturating_add(grace)))
+    }
+
+    /// Whether the GPUs may serve another rental as far as access goes.
+    fn access_released(&self) -> bool {
+        self.record.access.as_ref().is_none_or(AccessState::released)
+    }
+
+    fn hook_input(&self, access_key: &str) -> HookInput {
+        HookInput {
+            rental_id: self.record.rental_id,
+            renter: self.terms.renter,
+            offer_id: self.terms.offerId,
+            access_key: access_key.to_owned(),
+            gpu_uuids: self.record.gpus.clone(),
+        }
     }
 }
 
@@ -108,6 +152,9 @@ pub struct UsageView {
     pub energy_joules: u64,
     /// Seq of the last signed attestation (0: none yet).
     pub last_seq: u64,
+    /// With access delivery: the first second counted as up (the renter's access was ready).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned_at: Option<u64>,
 }
 
 /// The oracle's state and rules.
@@ -169,7 +216,15 @@ impl Engine {
                 reason: format!("terms of {}: {e}", record.rental_id),
             })
         })?;
-        if record.closed.is_none() && !self.allocator.claim(record.rental_id, &record.gpus) {
+        let access_released = record.access.as_ref().is_none_or(AccessState::released);
+        if let Some(access) = &record.access {
+            if !self.cfg.provisioning && !access_released {
+                tracing::warn!(target: "oracle::access", rental = %record.rental_id, provisioned = access.provisioned_at.is_some(),
+                    "rental has access state but no provision hook is configured: its access can be neither provisioned nor removed; configure [access] again");
+            }
+        }
+        // A closed rental whose access is not removed yet still occupies its GPUs.
+        if (record.closed.is_none() || !access_released) && !self.allocator.claim(record.rental_id, &record.gpus) {
             tracing::error!(target: "oracle::engine", rental = %record.rental_id, gpus = ?record.gpus,
                 "saved GPU assignment overlaps another rental's; this rental's seconds count as down");
         }
@@ -234,8 +289,8 @@ impl Engine {
                 rental_id,
                 terms,
                 deposit,
-                ..
-            } => self.open(*rental_id, terms, *deposit, block)?,
+                access_key,
+            } => self.open(*rental_id, terms, *deposit, access_key, block)?,
             EscrowEvent::RentalExtended(e) => {
                 if let Some(r) = self.rentals.get_mut(&e.rentalId) {
                     if !r.record.deposits.iter().any(|(b, d)| *b == block && *d == e.deposit) {
@@ -259,7 +314,14 @@ impl Engine {
         Ok(())
     }
 
-    fn open(&mut self, id: B256, terms: &RentalTerms, deposit: U256, block: u64) -> Result<(), EngineError> {
+    fn open(
+        &mut self,
+        id: B256,
+        terms: &RentalTerms,
+        deposit: U256,
+        access_key: &[u8],
+        block: u64,
+    ) -> Result<(), EngineError> {
         if self.rentals.contains_key(&id) || !self.allocator.serves(terms.offerId) {
             return Ok(());
         }
@@ -287,6 +349,7 @@ impl Engine {
                 ..UsageCounters::default()
             },
             last: None,
+            access: self.cfg.provisioning.then(|| self.new_access(id, access_key)),
         };
         self.store.save_rental(&record)?;
         tracing::info!(target: "oracle::engine", rental = %id, offer = terms.offerId, gpus = ?record.gpus,
@@ -304,12 +367,39 @@ impl Engine {
         Ok(())
     }
 
+    /// The access state of a new rental: its key as an OpenSSH line, or the reason it has none.
+    fn new_access(&self, id: B256, access_key: &[u8]) -> AccessState {
+        match protocol::access_key::to_openssh(access_key, &key_comment(&id)) {
+            Ok(line) => AccessState {
+                access_key: Some(line),
+                ..AccessState::default()
+            },
+            Err(e) => {
+                let reason = format!(
+                    "the access key given at open is not an SSH public key ({e}); this rental cannot be provisioned: the renter should stop it"
+                );
+                tracing::error!(target: "oracle::access", rental = %id, error = %reason, "provisioning failed permanently");
+                self.metrics
+                    .provision_attempts
+                    .with_label_values(&["invalid_key"])
+                    .inc();
+                AccessState {
+                    access_key: None,
+                    last_error: Some(reason),
+                    ..AccessState::default()
+                }
+            }
+        }
+    }
+
     fn close(&mut self, id: B256, block: u64, how: &str) -> Result<(), EngineError> {
         if let Some(r) = self.rentals.get_mut(&id) {
             if r.record.closed.is_none() {
                 r.record.closed = Some(block);
                 self.store.save_rental(&r.record)?;
-                self.allocator.release(id);
+                if r.access_released() {
+                    self.allocator.release(id);
+                }
                 tracing::info!(target: "oracle::engine", rental = %id, how, "rental closed");
             }
         }
@@ -337,7 +427,10 @@ impl Engine {
             self.store.save_rental(&r.record)?;
         }
         for id in dropped {
-            self.allocator.release(id);
+            // Its access (if any) is torn down first; the tick frees the GPUs after that.
+            if self.rentals.get(&id).is_some_and(Rental::access_released) {
+                self.allocator.release(id);
+            }
             tracing::warn!(target: "oracle::engine", rental = %id, block, "rental's opening block was reorganised away");
         }
         Ok(())
@@ -349,9 +442,29 @@ impl Engine {
         let ids: Vec<B256> = self.rentals.keys().copied().collect();
         let mut signed = Vec::new();
         let mut active = 0;
+        let mut provisioned = 0;
         for id in ids {
             let Some(r) = self.rentals.get_mut(&id) else { continue };
+            let over = r.access_over(now, self.cfg.release_after_secs);
+            if let Some(a) = r.record.access.as_mut() {
+                if over && a.touched_host() && a.teardown == TeardownState::NotDue {
+                    a.teardown = TeardownState::Pending { since: now };
+                    self.store.save_rental(&r.record)?;
+                    tracing::info!(target: "oracle::access", rental = %id, "rental over: access teardown pending");
+                }
+            }
+            if let Some(a) = &r.record.access {
+                if a.provisioned_at.is_some() && !matches!(a.teardown, TeardownState::Done { .. }) {
+                    provisioned += 1;
+                }
+            }
             if r.record.closed.is_some() {
+                // Its GPUs waited for the teardown of its access.
+                let held = r.record.gpus.first().and_then(|g| self.allocator.holder(g));
+                if held == Some(id) && r.access_released() {
+                    self.allocator.release(id);
+                    tracing::info!(target: "oracle::engine", rental = %id, "access removed; GPUs back in the pool");
+                }
                 continue;
             }
             let end = r.end();
@@ -365,7 +478,9 @@ impl Engine {
                     self.store.save_rental(&r.record)?;
                 }
             }
-            self.history.advance(&mut r.live, &r.record.gpus, now.min(end));
+            let eligible = r.eligible();
+            self.history
+                .advance_within(&mut r.live, &r.record.gpus, now.min(end), &eligible);
             let last_end = r.record.last.as_ref().map(|l| l.periodEnd);
             let due_final = now >= end && last_end.is_none_or(|p| p < end);
             let progressed = r.live.counted_until.min(end) > last_end.unwrap_or(r.started_at());
@@ -375,17 +490,18 @@ impl Engine {
                     signed.push(s);
                 }
             }
-            let held = self
-                .rentals
-                .get(&id)
+            let rental = self.rentals.get(&id);
+            let held = rental
                 .and_then(|r| r.record.gpus.first())
                 .and_then(|g| self.allocator.holder(g));
-            if held == Some(id) && now >= end.saturating_add(self.cfg.release_after_secs) {
+            let released = rental.is_some_and(Rental::access_released);
+            if held == Some(id) && released && now >= end.saturating_add(self.cfg.release_after_secs) {
                 self.allocator.release(id);
                 tracing::info!(target: "oracle::engine", rental = %id, "rental over; GPUs back in the pool");
             }
         }
         self.update_active_gauge(active);
+        self.metrics.provisioned_rentals.set(provisioned);
         Ok(signed)
     }
 
@@ -398,8 +514,9 @@ impl Engine {
     pub fn attest_now(&mut self, id: B256, now: u64) -> Result<SignedAttestation, EngineError> {
         let r = self.rentals.get_mut(&id).ok_or(EngineError::UnknownRental(id))?;
         if r.record.closed.is_none() {
-            let end = r.end();
-            self.history.advance(&mut r.live, &r.record.gpus, now.min(end));
+            let (end, eligible) = (r.end(), r.eligible());
+            self.history
+                .advance_within(&mut r.live, &r.record.gpus, now.min(end), &eligible);
         }
         match self.sign_next(id, now)? {
             Some(s) => Ok(s),
@@ -415,7 +532,9 @@ impl Engine {
         let mut period_end = counters.counted_until;
         if counters.counted_until > end {
             // The stop was learned after seconds past it were counted: take them back out.
-            let after = self.history.up_seconds(&r.record.gpus, end, counters.counted_until);
+            let after = self
+                .history
+                .up_seconds(&r.record.gpus, end, counters.counted_until, &r.eligible());
             counters.uptime = counters.uptime.saturating_sub(after).min(end.saturating_sub(start));
             period_end = end;
         }
@@ -485,8 +604,9 @@ impl Engine {
         let mut n = 0;
         for id in ids {
             if let Some(r) = self.rentals.get_mut(&id) {
-                let end = r.end();
-                self.history.advance(&mut r.live, &r.record.gpus, now.min(end));
+                let (end, eligible) = (r.end(), r.eligible());
+                self.history
+                    .advance_within(&mut r.live, &r.record.gpus, now.min(end), &eligible);
             }
             if self.sign_next(id, now)?.is_some() {
                 n += 1;
@@ -518,11 +638,119 @@ impl Engine {
             avg_util_bps: avg_util_bps(&r.live),
             energy_joules: r.live.energy_mj / 1_000,
             last_seq: r.record.last.as_ref().map_or(0, |l| l.seq),
+            provisioned_at: r.record.access.as_ref().and_then(|a| a.provisioned_at),
         })
     }
 
     /// Ids of the rentals the oracle tracks.
     pub fn rental_ids(&self) -> Vec<B256> {
         self.rentals.keys().copied().collect()
+    }
+
+    /// What the engine serves (chain id and escrow of the access request message included).
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    /// The hook runs due at `now` (Unix seconds): provisioning for running rentals whose access
+    /// is not ready (once they have GPUs), teardown for rentals that are over and whose host was
+    /// touched. The caller skips the ones already running or waiting for a retry.
+    pub fn access_jobs(&self, now: u64) -> Vec<AccessJob> {
+        let mut jobs = Vec::new();
+        for r in self.rentals.values() {
+            let Some(a) = &r.record.access else { continue };
+            if matches!(a.teardown, TeardownState::Done { .. }) {
+                continue;
+            }
+            let key = a.access_key.as_deref().unwrap_or_default();
+            if r.access_over(now, self.cfg.release_after_secs) {
+                if a.touched_host() {
+                    jobs.push(AccessJob {
+                        action: Action::Teardown,
+                        input: r.hook_input(key),
+                    });
+                }
+            } else if a.provisioned_at.is_none() && a.access_key.is_some() && !r.record.gpus.is_empty() {
+                jobs.push(AccessJob {
+                    action: Action::Provision,
+                    input: r.hook_input(key),
+                });
+            }
+        }
+        jobs
+    }
+
+    /// Records a provisioning hook run that ended at `now_ms` (Unix milliseconds). On success
+    /// the rental's seconds count as up from the first whole second after it; the state is
+    /// durable when this returns.
+    pub fn record_provision(
+        &mut self,
+        id: B256,
+        outcome: Result<ConnectionDetails, String>,
+        now_ms: u64,
+    ) -> Result<(), EngineError> {
+        let r = self.rentals.get_mut(&id).ok_or(EngineError::UnknownRental(id))?;
+        let floor = r.live.counted_until.max(r.started_at());
+        let Some(a) = r.record.access.as_mut() else {
+            return Ok(());
+        };
+        a.attempts = a.attempts.saturating_add(1);
+        match outcome {
+            Ok(details) => {
+                // Seconds already classified stay down: uptime never covers time before access.
+                a.provisioned_at = Some(a.provisioned_at.unwrap_or(now_ms.div_ceil(1_000).max(floor)));
+                a.connection = Some(details);
+                a.last_error = None;
+            }
+            Err(e) => a.last_error = Some(e),
+        }
+        self.store.save_rental(&r.record)?;
+        Ok(())
+    }
+
+    /// Records a teardown hook run that ended at `now` (Unix seconds); durable when this returns.
+    pub fn record_teardown(&mut self, id: B256, outcome: Result<(), String>, now: u64) -> Result<(), EngineError> {
+        let r = self.rentals.get_mut(&id).ok_or(EngineError::UnknownRental(id))?;
+        let Some(a) = r.record.access.as_mut() else {
+            return Ok(());
+        };
+        a.teardown_attempts = a.teardown_attempts.saturating_add(1);
+        match outcome {
+            Ok(()) => {
+                a.teardown = TeardownState::Done { at: now };
+                a.teardown_error = None;
+            }
+            Err(e) => {
+                if a.teardown == TeardownState::NotDue {
+                    a.teardown = TeardownState::Pending { since: now };
+                }
+                a.teardown_error = Some(e);
+            }
+        }
+        self.store.save_rental(&r.record)?;
+        Ok(())
+    }
+
+    /// The renter of `id` and where its access stands at `now`; `None` for an unknown rental.
+    pub fn access_status(&self, id: B256, now: u64) -> Option<(alloy::primitives::Address, AccessStatus)> {
+        let r = self.rentals.get(&id)?;
+        let status = match &r.record.access {
+            None => AccessStatus::NotManaged,
+            Some(_) if r.access_over(now, self.cfg.release_after_secs) => AccessStatus::Ended,
+            Some(a) => match (&a.connection, a.provisioned_at, &a.access_key) {
+                (Some(c), Some(_), _) => AccessStatus::Ready(c.clone()),
+                (_, _, None) => AccessStatus::Failed(a.last_error.clone().unwrap_or_default()),
+                _ => AccessStatus::Provisioning {
+                    attempts: a.attempts,
+                    last_error: a.last_error.clone(),
+                },
+            },
+        };
+        Some((r.terms.renter, status))
+    }
+
+    /// The persisted access state of `id`.
+    pub fn access_state(&self, id: B256) -> Option<&AccessState> {
+        self.rentals.get(&id).and_then(|r| r.record.access.as_ref())
     }
 }

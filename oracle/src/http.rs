@@ -3,6 +3,8 @@
 //! - `GET  /v1/rentals/{id}/attestation`: the latest signed attestation (JSON = `protocol::SignedAttestation`);
 //! - `POST /v1/rentals/{id}/attestation`: signs a fresh one now and returns it;
 //! - `GET  /v1/rentals/{id}/usage`: live uptime, elapsed, utilisation, energy;
+//! - `GET  /v1/rentals/{id}/access`: the connection details, to the renter only (signed request,
+//!   see [`crate::access::auth`]);
 //! - `GET  /healthz`: 200 while the GPUs are sampled, 503 when sampling stalled;
 //! - `GET  /metrics`: Prometheus text format.
 
@@ -14,14 +16,24 @@ use std::sync::{
 use alloy::primitives::B256;
 use axum::{
     extract::{Path, State},
-    http::{header, StatusCode},
+    http::{header, HeaderMap, HeaderName, Method, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
     Json, Router,
 };
 use serde_json::json;
+use tower_http::cors::{Any, CorsLayer};
 
-use crate::{clock::Clock, engine::Engine, error::EngineError, metrics::Metrics};
+use crate::{
+    access::{
+        auth::{self, AuthError, ReplayCache},
+        AccessStatus,
+    },
+    clock::Clock,
+    engine::Engine,
+    error::EngineError,
+    metrics::Metrics,
+};
 
 /// Sampling is considered stalled when the last sample is older than this.
 pub const STALL_MS: u64 = 5_000;
@@ -35,6 +47,25 @@ pub struct Status {
     pub chain_block: AtomicU64,
 }
 
+/// What the access endpoint needs besides the engine.
+#[derive(Debug, Default)]
+pub struct AccessGate {
+    /// A provisioning hook is configured.
+    pub enabled: bool,
+    /// Signed requests already served.
+    pub replay: Mutex<ReplayCache>,
+}
+
+impl AccessGate {
+    /// A gate for an oracle with (`enabled`) or without a provisioning hook.
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            replay: Mutex::new(ReplayCache::default()),
+        }
+    }
+}
+
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct ApiState {
@@ -46,12 +77,27 @@ pub struct ApiState {
     pub clock: Arc<dyn Clock>,
     /// Liveness.
     pub status: Arc<Status>,
+    /// Access requests.
+    pub access: Arc<AccessGate>,
 }
 
 impl std::fmt::Debug for ApiState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiState").finish_non_exhaustive()
     }
+}
+
+/// Any origin may read and request: the dApp runs in renters' browsers on any host. Nothing here relies on
+/// cookies or ambient credentials; `/access` is authorized by the renter's signature in its own headers.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-access-timestamp"),
+            HeaderName::from_static("x-access-signature"),
+        ])
 }
 
 /// The router.
@@ -62,8 +108,10 @@ pub fn router(state: ApiState) -> Router {
             get(get_attestation).post(post_attestation),
         )
         .route("/v1/rentals/{id}/usage", get(get_usage))
+        .route("/v1/rentals/{id}/access", get(get_access))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .layer(cors())
         .with_state(state)
 }
 
@@ -141,6 +189,108 @@ async fn get_usage(State(state): State<ApiState>, Path(id): Path<String>) -> Res
         Ok(Some(view)) => Json(view).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, format!("unknown rental {id}")),
         Err(r) => r,
+    }
+}
+
+async fn get_access(State(state): State<ApiState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let response = access_response(&state, &id, &headers);
+    state
+        .metrics
+        .access_requests
+        .with_label_values(&[response.status().as_str()])
+        .inc();
+    response
+}
+
+fn refuse(e: &AuthError) -> Response {
+    error(
+        StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED),
+        e.to_string(),
+    )
+}
+
+/// A header's value; a value that is not visible ASCII reads as malformed.
+fn header_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"))
+}
+
+fn access_response(state: &ApiState, id: &str, headers: &HeaderMap) -> Response {
+    let id = match parse_id(id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let now = state.clock.now_secs();
+    let (chain_id, escrow, found) = match lock(state) {
+        Ok(e) => (e.config().chain_id, e.config().escrow, e.access_status(id, now)),
+        Err(r) => return r,
+    };
+    if !state.access.enabled {
+        return match found {
+            None => error(StatusCode::NOT_FOUND, format!("unknown rental {id}")),
+            Some(_) => error(
+                StatusCode::NOT_IMPLEMENTED,
+                "this oracle delivers no access details: its operator configured no provisioning hook ([access] provision); ask the provider how to reach the GPUs",
+            ),
+        };
+    }
+    let request = match auth::parse_headers(
+        header_value(headers, auth::TIMESTAMP_HEADER),
+        header_value(headers, auth::SIGNATURE_HEADER),
+    ) {
+        Ok(r) => r,
+        Err(e) => return refuse(&e),
+    };
+    if let Err(e) = auth::check_fresh(request.timestamp, now) {
+        return refuse(&e);
+    }
+    let Some((renter, status)) = found else {
+        return error(StatusCode::NOT_FOUND, format!("unknown rental {id}"));
+    };
+    let signer = match auth::recover_signer(&request, chain_id, escrow, id) {
+        Ok(a) => a,
+        Err(e) => return refuse(&e),
+    };
+    if signer != renter {
+        return refuse(&AuthError::NotRenter { signer });
+    }
+    let admitted = match state.access.replay.lock() {
+        Ok(mut cache) => cache.admit(id, request.timestamp, signer, now),
+        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "replay cache poisoned"),
+    };
+    if let Err(e) = admitted {
+        return refuse(&e);
+    }
+    let rental = format!("{id:#x}");
+    match status {
+        AccessStatus::Ready(c) => Json(json!({
+            "rentalId": rental,
+            "status": "ready",
+            "ssh": c.ssh_command(),
+            "host": c.host,
+            "port": c.port,
+            "user": c.user,
+            "notes": c.notes.unwrap_or_default(),
+        }))
+        .into_response(),
+        AccessStatus::Provisioning { attempts, last_error } => (
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "rentalId": rental,
+                "status": "provisioning",
+                "attempts": attempts,
+                "lastError": last_error,
+            })),
+        )
+            .into_response(),
+        AccessStatus::Ended => error(
+            StatusCode::GONE,
+            format!("rental {rental} has ended: its access is removed"),
+        ),
+        AccessStatus::Failed(reason) => error(StatusCode::UNPROCESSABLE_ENTITY, reason),
+        AccessStatus::NotManaged => error(
+            StatusCode::NOT_IMPLEMENTED,
+            "this rental opened before access delivery was configured on this host: ask the provider how to reach the GPUs",
+        ),
     }
 }
 

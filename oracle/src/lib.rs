@@ -6,10 +6,13 @@
 //! attestations ([`engine`]) after persisting what they commit to ([`store`]). The renter and
 //! the keeper fetch them over HTTP ([`http`]); operators scrape [`metrics`].
 //!
+//! - [`access`]: the provider's provisioning and teardown hooks, and the renter's signed request
+//!   for the connection details (SPEC 5.1);
 //! - [`config`]: file + env + flags, validated; [`startup`]: the chain checks before running;
 //! - [`key`]: the attester key (encrypted keystore); [`daemon`]: the tasks and the shutdown;
 //! - [`clock`]: system or manual time; [`error`]: the error types.
 
+pub mod access;
 pub mod accounting;
 pub mod allocation;
 pub mod client;

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use eyre::{bail, WrapErr};
 use oracle::{
     clock::{Clock, SystemClock},
-    config::{check_gpus, FileConfig, OfferConfig, Settings},
+    config::{check_gpus, check_hooks, AccessFileConfig, FileConfig, OfferConfig, Settings},
     daemon::{self, Daemon},
     engine::{Engine, EngineConfig},
     gpu::{
@@ -105,6 +105,21 @@ struct RunArgs {
     /// A served offer and its GPUs, `ID=UUID[,UUID…]`; repeatable; replaces the file's offers.
     #[arg(long = "offer", value_parser = parse_offer)]
     offers: Vec<OfferConfig>,
+    /// Provisioning hook (a program, run without arguments); overrides `[access] provision`.
+    #[arg(long, env = "GPU_ORACLE_PROVISION_HOOK")]
+    provision_hook: Option<String>,
+    /// Teardown hook (a program, run without arguments); overrides `[access] teardown`.
+    #[arg(long, env = "GPU_ORACLE_TEARDOWN_HOOK")]
+    teardown_hook: Option<String>,
+    /// Seconds a hook may run before it is killed.
+    #[arg(long, env = "GPU_ORACLE_HOOK_TIMEOUT_SECS")]
+    hook_timeout_secs: Option<u64>,
+    /// Seconds before the first retry of a failed hook.
+    #[arg(long, env = "GPU_ORACLE_HOOK_RETRY_INITIAL_SECS")]
+    hook_retry_initial_secs: Option<u64>,
+    /// Most seconds between two retries of a failed hook.
+    #[arg(long, env = "GPU_ORACLE_HOOK_RETRY_MAX_SECS")]
+    hook_retry_max_secs: Option<u64>,
     #[command(flatten)]
     gpus: GpuArgs,
 }
@@ -271,8 +286,19 @@ async fn run(args: RunArgs) -> eyre::Result<()> {
         attest_interval_secs: args.attest_interval_secs,
         release_after_secs: args.release_after_secs,
         offers: args.offers.clone(),
+        access: AccessFileConfig {
+            provision: args.provision_hook.clone().map(|p| vec![p]),
+            teardown: args.teardown_hook.clone().map(|p| vec![p]),
+            timeout_secs: args.hook_timeout_secs,
+            retry_initial_secs: args.hook_retry_initial_secs,
+            retry_max_secs: args.hook_retry_max_secs,
+            env: std::collections::BTreeMap::new(),
+        },
     };
     let settings = Settings::resolve(file.merge(overrides))?;
+    if let Some(hooks) = &settings.access {
+        check_hooks(hooks)?;
+    }
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut source = open_source(&args.gpus, clock.clone())?;
@@ -311,6 +337,7 @@ async fn run(args: RunArgs) -> eyre::Result<()> {
             offers: chain.offers.clone(),
             attest_interval_secs: settings.attest_interval_secs,
             release_after_secs: settings.release_after_secs,
+            provisioning: settings.access.is_some(),
         },
         signer,
         store,
@@ -321,7 +348,8 @@ async fn run(args: RunArgs) -> eyre::Result<()> {
         .await
         .wrap_err_with(|| format!("cannot listen on {} (set `listen`)", settings.listen))?;
     tracing::info!(target: "oracle::daemon", listen = %listener.local_addr()?, attester = %engine.attester(),
-        chain_id = chain.chain_id, escrow = %chain.escrow, from_block = follower.next_block(), "gpu-oracle running");
+        chain_id = chain.chain_id, escrow = %chain.escrow, from_block = follower.next_block(),
+        access_delivery = settings.access.is_some(), "gpu-oracle running");
     let daemon = Daemon {
         engine: Arc::new(std::sync::Mutex::new(engine)),
         metrics,
@@ -332,6 +360,7 @@ async fn run(args: RunArgs) -> eyre::Result<()> {
         chain_id: chain.chain_id,
         poll_interval: settings.poll_interval,
         listener,
+        access: settings.access.clone(),
     };
     daemon::run(daemon, daemon::shutdown_signal()).await?;
     Ok(())

@@ -3,7 +3,8 @@
 //! oracle's own metrics are prefixed `gpu_oracle_` and in base units.
 
 use prometheus::{
-    Encoder, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::gpu::{GpuInfo, GpuStatus, SampleBatch};
@@ -32,6 +33,17 @@ pub struct Metrics {
     pub active_rentals: IntGauge,
     /// Last block the chain follower has read.
     pub chain_block: IntGauge,
+    /// Provisioning hook runs by result (success, failure, timeout, malformed), plus rentals
+    /// whose key cannot be provisioned (invalid_key).
+    pub provision_attempts: IntCounterVec,
+    /// Rentals whose access is provisioned and not torn down.
+    pub provisioned_rentals: IntGauge,
+    /// Teardown hook runs by result (success, failure, timeout).
+    pub teardowns: IntCounterVec,
+    /// How long hooks ran, by action.
+    pub hook_duration: HistogramVec,
+    /// Access requests answered, by HTTP status.
+    pub access_requests: IntCounterVec,
 }
 
 fn gauge(registry: &Registry, name: &str, help: &str) -> GaugeVec {
@@ -69,6 +81,46 @@ impl Metrics {
             .unwrap_or_else(|e| unreachable!("{e}"));
         let chain_block = IntGauge::new("gpu_oracle_chain_last_block", "Last block read by the chain follower")
             .unwrap_or_else(|e| unreachable!("{e}"));
+        let provision_attempts = IntCounterVec::new(
+            Opts::new(
+                "gpu_oracle_provision_attempts_total",
+                "Provisioning hook runs by result (success, failure, timeout, malformed, invalid_key)",
+            ),
+            &["result"],
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let provisioned_rentals = IntGauge::new(
+            "gpu_oracle_provisioned_rentals",
+            "Rentals whose access is provisioned and not torn down",
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let teardowns = IntCounterVec::new(
+            Opts::new(
+                "gpu_oracle_teardown_total",
+                "Teardown hook runs by result (success, failure, timeout)",
+            ),
+            &["result"],
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let hook_duration = HistogramVec::new(
+            HistogramOpts::new("gpu_oracle_hook_duration_seconds", "Time a hook ran, by action")
+                .buckets(vec![0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0]),
+            &["action"],
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let access_requests = IntCounterVec::new(
+            Opts::new(
+                "gpu_oracle_access_requests_total",
+                "GET /v1/rentals/{id}/access answers, by HTTP status",
+            ),
+            &["status"],
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        register(Box::new(provision_attempts.clone()));
+        register(Box::new(provisioned_rentals.clone()));
+        register(Box::new(teardowns.clone()));
+        register(Box::new(hook_duration.clone()));
+        register(Box::new(access_requests.clone()));
         register(Box::new(attestations_signed.clone()));
         register(Box::new(sample_latency.clone()));
         register(Box::new(nvml_errors.clone()));
@@ -96,6 +148,11 @@ impl Metrics {
             nvml_errors,
             active_rentals,
             chain_block,
+            provision_attempts,
+            provisioned_rentals,
+            teardowns,
+            hook_duration,
+            access_requests,
         }
     }
 

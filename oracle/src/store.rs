@@ -16,7 +16,7 @@ use alloy::primitives::{Address, Bytes, B256, U256};
 use protocol::UsageAttestation;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use crate::error::StoreError;
+use crate::{access::AccessState, error::StoreError};
 
 /// Cumulative accounting of a rental up to `counted_until` (exclusive, Unix seconds).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +54,10 @@ pub struct RentalRecord {
     pub usage: UsageCounters,
     /// The last attestation released (or about to be): the next one continues from it.
     pub last: Option<UsageAttestation>,
+    /// Provisioning and teardown of the renter's access (absent: the oracle runs no provisioning
+    /// hook, or ran none when the rental opened; its uptime then counts from the open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessState>,
 }
 
 /// Where the chain follower stands, saved after the events up to it were applied.
@@ -199,6 +203,12 @@ mod tests {
             gpus: vec!["GPU-a".into()],
             usage: UsageCounters::default(),
             last: None,
+            access: Some(AccessState {
+                access_key: Some("ssh-ed25519 AAAA gpu-escrow-070707070707".into()),
+                attempts: 2,
+                provisioned_at: Some(1_000),
+                ..AccessState::default()
+            }),
         };
         store.save_rental(&record).unwrap();
         record.usage.uptime = 42;
@@ -210,6 +220,22 @@ mod tests {
                 .any(|e| e.unwrap().path().to_string_lossy().ends_with(".tmp")),
             "no temp file left behind"
         );
+        drop(store);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn records_written_before_access_delivery_still_load() {
+        let dir = temp_dir("legacy");
+        let store = Store::open(&dir).unwrap();
+        let id = B256::repeat_byte(8);
+        let legacy = serde_json::json!({
+            "rentalId": id, "termsAbi": "0x01", "openedBlock": 1, "deposits": [], "stopped": null,
+            "closed": null, "gpus": [], "usage": UsageCounters::default(), "last": null,
+        });
+        fs::write(store.rental_path(&id), legacy.to_string()).unwrap();
+        let records = store.load_rentals().unwrap();
+        assert_eq!(records[0].access, None);
         drop(store);
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -46,6 +46,7 @@ impl Host {
                 offers: BTreeMap::from([(m.offer_id, (pool, per_rental))]),
                 attest_interval_secs: 60,
                 release_after_secs: 300,
+                provisioning: false,
             },
             m.attester.clone(),
             Store::open(temp_dir(name)).unwrap(),
