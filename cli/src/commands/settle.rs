@@ -1,0 +1,248 @@
+//! `stop` and `settle`: the renter's way out, with the provider's attestation checked locally
+//! before anything is sent.
+
+use alloy::{primitives::Address, rpc::types::TransactionReceipt};
+use eyre::{bail, eyre, Result};
+use protocol::{billing, bindings::GpuEscrow, domain, SignedAttestation};
+use serde_json::json as j;
+
+use crate::{
+    args::StopArgs,
+    context::Ctx,
+    events::{self, Rental},
+    oracle::Oracle,
+    output::{fields, json, note, out},
+    token::Token,
+    tx::send,
+    units::{format_duration, format_time},
+};
+
+/// Checks an attestation before it is sent: right rental, right GPU model, signed by the
+/// rental's attester, uptime within the elapsed time.
+fn verify(ctx: &Ctx, rental: &Rental, signed: &SignedAttestation) -> Result<()> {
+    let a = &signed.attestation;
+    if a.rentalId != rental.id {
+        bail!(
+            "the oracle answered with an attestation of rental {} instead of {}",
+            a.rentalId,
+            rental.id
+        );
+    }
+    if a.gpuModelHash != rental.terms.gpuModelHash {
+        bail!(
+            "the oracle attests a GPU model (hash {}) other than the offer's ({}); the rental ran on different hardware: do not settle with it",
+            a.gpuModelHash,
+            rental.terms.gpuModelHash
+        );
+    }
+    signed
+        .verify(&domain(ctx.chain_id, ctx.deployment.escrow), rental.terms.attester)
+        .map_err(|e| eyre!("the oracle's attestation does not verify: {e}; the escrow would refuse it"))?;
+    if a.uptimeSeconds > a.periodEnd.saturating_sub(rental.started_at()) {
+        bail!(
+            "the attestation claims {} s of uptime over only {} s since the start; the escrow would refuse it",
+            a.uptimeSeconds,
+            a.periodEnd.saturating_sub(rental.started_at())
+        );
+    }
+    Ok(())
+}
+
+/// Waits until the chain's latest block is at least `period_end`: the oracle signs with its own
+/// clock, which is usually ahead of the last block, and the escrow refuses attestations from its
+/// future.
+async fn wait_for_chain_time(ctx: &Ctx, period_end: u64) -> Result<()> {
+    let deadline = std::time::Instant::now() + MAX_CHAIN_LAG;
+    let mut told = false;
+    loop {
+        let (_, now) = ctx.head().await?;
+        if now >= period_end {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            bail!(
+                "the chain's latest block ({}) is still before the attestation's period end ({}) after {} s: is the chain producing blocks? (a local anvil needs --block-time or a transaction to mine)",
+                format_time(now),
+                format_time(period_end),
+                MAX_CHAIN_LAG.as_secs()
+            );
+        }
+        if !told {
+            note(&format!(
+                "waiting for a block at or after the attestation's period end ({} s ahead of the chain)",
+                period_end - now
+            ));
+            told = true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// How long the chain may lag the oracle's clock before `stop` and `settle` give up.
+const MAX_CHAIN_LAG: std::time::Duration = std::time::Duration::from_mins(1);
+
+async fn oracle_of(ctx: &Ctx, rental: &Rental) -> Result<Oracle> {
+    let offer = ctx
+        .escrow
+        .offer(rental.terms.offerId)
+        .call()
+        .await
+        .map_err(|e| ctx.call_error(e, "reading the rental's offer"))?;
+    Oracle::of_provider(ctx, offer.provider).await
+}
+
+fn require_renter(rental: &Rental, me: Address, what: &str) -> Result<()> {
+    if rental.terms.renter != me {
+        bail!(
+            "only the renter {} can {what} rental {}; you sign as {me}",
+            rental.terms.renter,
+            rental.id
+        );
+    }
+    Ok(())
+}
+
+pub(crate) async fn stop(ctx: &Ctx, args: StopArgs) -> Result<()> {
+    let me = ctx.me()?;
+    let rental = events::rental(ctx, args.rental).await?;
+    if rental.closed() {
+        bail!(
+            "rental {} is already closed: see `gpu-escrow receipt {}`",
+            rental.id,
+            rental.id
+        );
+    }
+    require_renter(&rental, me, "stop")?;
+    let token = ctx.token(rental.terms.token).await?;
+    if args.no_settle {
+        let receipt = send(ctx, "stop the rental", ctx.escrow.stop(rental.terms.clone())).await?;
+        let stopped = receipt
+            .decoded_log::<GpuEscrow::RentalStopped>()
+            .ok_or_else(|| eyre!("the stop transaction emitted no RentalStopped"))?
+            .data;
+        let at: u64 = stopped.stoppedAt.to();
+        if ctx.global.json {
+            return json(&j!({"rentalId": rental.id, "stoppedAt": at, "tx": receipt.transaction_hash}));
+        }
+        out(&fields(&[
+            ("rental", format!("{:#x}", rental.id)),
+            ("stopped", format_time(at)),
+            (
+                "next",
+                format!(
+                    "settle with `gpu-escrow settle {:#x}` once the provider's oracle has a final attestation",
+                    rental.id
+                ),
+            ),
+            ("tx", format!("{:#x}", receipt.transaction_hash)),
+        ]));
+        return Ok(());
+    }
+    let oracle = oracle_of(ctx, &rental).await?;
+    let signed = oracle.attestation(rental.id, true).await?;
+    verify(ctx, &rental, &signed)?;
+    wait_for_chain_time(ctx, signed.attestation.periodEnd).await?;
+    let (usage, signature) = signed.onchain_usage();
+    let receipt = send(
+        ctx,
+        "stop and settle the rental",
+        ctx.escrow.stopAndSettle(rental.terms.clone(), usage, signature),
+    )
+    .await?;
+    print_settled(ctx, &rental, &token, &receipt)
+}
+
+pub(crate) async fn settle(ctx: &Ctx, id: alloy::primitives::B256) -> Result<()> {
+    let me = ctx.me()?;
+    let rental = events::rental(ctx, id).await?;
+    if rental.closed() {
+        bail!("rental {id} is already closed: see `gpu-escrow receipt {id}`");
+    }
+    let token = ctx.token(rental.terms.token).await?;
+    let quote = ctx
+        .escrow
+        .quote(rental.terms.clone())
+        .call()
+        .await
+        .map_err(|e| ctx.call_error(e, "quoting the rental"))?;
+    let (_, now) = ctx.head().await?;
+    if !quote.ended {
+        bail!(
+            "rental {id} is still running until {}: stop it with `gpu-escrow stop {id}` (which also settles)",
+            format_time(quote.endsAt)
+        );
+    }
+    let window_closes = quote.endsAt + u64::from(rental.terms.challengeWindow);
+    if me != rental.terms.renter && now < window_closes {
+        bail!(
+            "the challenge window is open: rental {id} ended at {} and only its renter may settle it during the next {} (until {}); anyone may settle after that, and keepers do it automatically",
+            format_time(quote.endsAt),
+            format_duration(u64::from(rental.terms.challengeWindow)),
+            format_time(window_closes)
+        );
+    }
+    let deadline = quote.endsAt + u64::from(rental.terms.gracePeriod);
+    if now > deadline {
+        bail!(
+            "the settlement deadline passed at {}: rental {id} can only be refunded now (the whole remaining deposit goes back to the renter; anyone may call refund)",
+            format_time(deadline)
+        );
+    }
+    let oracle = oracle_of(ctx, &rental).await?;
+    let mut signed = oracle.attestation(id, false).await.ok();
+    if signed.as_ref().is_none_or(|s| s.attestation.periodEnd < quote.endsAt) {
+        signed = Some(oracle.attestation(id, true).await?);
+    }
+    let Some(signed) = signed.filter(|s| s.attestation.periodEnd >= quote.endsAt) else {
+        bail!(
+            "the provider's oracle has no attestation covering the end ({}) yet; try again in a few seconds",
+            format_time(quote.endsAt)
+        );
+    };
+    verify(ctx, &rental, &signed)?;
+    wait_for_chain_time(ctx, signed.attestation.periodEnd).await?;
+    let (usage, signature) = signed.onchain_usage();
+    let receipt = send(
+        ctx,
+        "settle the rental",
+        ctx.escrow.settle(rental.terms.clone(), usage, signature),
+    )
+    .await?;
+    print_settled(ctx, &rental, &token, &receipt)
+}
+
+fn print_settled(ctx: &Ctx, rental: &Rental, token: &Token, receipt: &TransactionReceipt) -> Result<()> {
+    let settled = receipt
+        .decoded_log::<GpuEscrow::RentalSettled>()
+        .ok_or_else(|| eyre!("the transaction emitted no RentalSettled"))?
+        .data;
+    let fee = billing::fee(settled.cost, rental.terms.feeBps);
+    if ctx.global.json {
+        return json(&j!({
+            "rentalId": rental.id,
+            "token": token,
+            "billedSeconds": settled.billedSeconds,
+            "cost": settled.cost.to_string(),
+            "fee": fee.to_string(),
+            "providerNet": (settled.cost - fee).to_string(),
+            "refund": settled.refund.to_string(),
+            "tx": receipt.transaction_hash,
+        }));
+    }
+    out(&fields(&[
+        ("rental", format!("{:#x}", rental.id)),
+        ("billed", format_duration(settled.billedSeconds)),
+        (
+            "cost",
+            format!(
+                "{} (provider {}, fee {})",
+                token.show(settled.cost),
+                token.show(settled.cost - fee),
+                token.show(fee)
+            ),
+        ),
+        ("refund", token.show(settled.refund)),
+        ("tx", format!("{:#x}", receipt.transaction_hash)),
+    ]));
+    Ok(())
+}

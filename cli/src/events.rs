@@ -1,0 +1,262 @@
+//! Reading the escrow's history from its logs, with topic filters so that the node does the
+//! searching: a rental's events by its id, a renter's rentals, a provider's offers. Ranges are
+//! split to respect RPC limits on `eth_getLogs`.
+
+use std::collections::BTreeMap;
+
+use alloy::{
+    primitives::{Address, Bytes, B256, U256},
+    providers::Provider,
+    rpc::types::Filter,
+    sol_types::{SolCall, SolEvent},
+};
+use eyre::{eyre, Result};
+use protocol::{
+    billing,
+    bindings::GpuEscrow,
+    chain::{EscrowEvent, LoggedEvent},
+    RentalTerms,
+};
+
+use crate::context::Ctx;
+
+/// Fetches and decodes the escrow's logs matching `filter` (address and block range are set
+/// here) from the deploy block to the head, in chain order.
+pub(crate) async fn fetch(ctx: &Ctx, filter: Filter) -> Result<Vec<LoggedEvent>> {
+    let (head, _) = ctx.head().await?;
+    let step = ctx.global.log_range.max(1);
+    let mut from = ctx.deployment.deploy_block;
+    let mut out = Vec::new();
+    while from <= head {
+        let to = head.min(from.saturating_add(step - 1));
+        let f = filter
+            .clone()
+            .address(ctx.deployment.escrow)
+            .from_block(from)
+            .to_block(to);
+        let logs = ctx
+            .provider
+            .get_logs(&f)
+            .await
+            .map_err(|e| ctx.rpc_error(&e, &format!("reading the escrow's logs of blocks {from}..={to} (a provider that limits ranges needs a smaller --log-range)")))?;
+        for log in logs {
+            if log.removed {
+                continue;
+            }
+            let (Some(block_number), Some(log_index), Some(tx_hash), Some(block_hash)) =
+                (log.block_number, log.log_index, log.transaction_hash, log.block_hash)
+            else {
+                continue;
+            };
+            let event = EscrowEvent::decode(&log.inner.data)
+                .map_err(|e| eyre!("log {log_index} of block {block_number} does not decode as an escrow event: {e}; is the escrow address right?"))?;
+            if let Some(event) = event {
+                out.push(LoggedEvent {
+                    block_number,
+                    block_hash,
+                    tx_hash,
+                    log_index,
+                    event,
+                });
+            }
+        }
+        from = to + 1;
+    }
+    out.sort_by_key(|e| (e.block_number, e.log_index));
+    Ok(out)
+}
+
+/// The signatures of every event about one rental (each has the rental id as first topic).
+fn rental_signatures() -> Vec<B256> {
+    vec![
+        GpuEscrow::RentalOpened::SIGNATURE_HASH,
+        GpuEscrow::RentalExtended::SIGNATURE_HASH,
+        GpuEscrow::RentalStopped::SIGNATURE_HASH,
+        GpuEscrow::Checkpointed::SIGNATURE_HASH,
+        GpuEscrow::RentalSettled::SIGNATURE_HASH,
+        GpuEscrow::RentalRefunded::SIGNATURE_HASH,
+    ]
+}
+
+/// A rental as its events tell it.
+#[derive(Debug, Clone)]
+pub(crate) struct Rental {
+    pub(crate) id: B256,
+    pub(crate) terms: RentalTerms,
+    /// The deposit at open.
+    pub(crate) initial_deposit: U256,
+    /// The deposit after every extension.
+    pub(crate) deposit: U256,
+    pub(crate) open_tx: B256,
+    pub(crate) extend_txs: Vec<B256>,
+    pub(crate) checkpoint_txs: Vec<B256>,
+    pub(crate) stopped: Option<(u64, Address, B256)>,
+    /// (billed seconds, cost, refund, tx).
+    pub(crate) settled: Option<(u64, U256, U256, B256)>,
+    /// (refund, tx).
+    pub(crate) refunded: Option<(U256, B256)>,
+}
+
+impl Rental {
+    fn from_events(id: B256, events: &[LoggedEvent]) -> Option<Self> {
+        let mut rental = events.iter().find_map(|e| match &e.event {
+            EscrowEvent::RentalOpened {
+                rental_id,
+                terms,
+                deposit,
+                ..
+            } if *rental_id == id => Some(Self {
+                id,
+                terms: terms.clone(),
+                initial_deposit: *deposit,
+                deposit: *deposit,
+                open_tx: e.tx_hash,
+                extend_txs: Vec::new(),
+                checkpoint_txs: Vec::new(),
+                stopped: None,
+                settled: None,
+                refunded: None,
+            }),
+            _ => None,
+        })?;
+        for e in events.iter().filter(|e| e.event.rental_id() == Some(id)) {
+            match &e.event {
+                EscrowEvent::RentalExtended(x) => {
+                    rental.deposit = x.deposit;
+                    rental.extend_txs.push(e.tx_hash);
+                }
+                EscrowEvent::RentalStopped(x) => rental.stopped = Some((x.stoppedAt.to(), x.by, e.tx_hash)),
+                EscrowEvent::Checkpointed(_) => rental.checkpoint_txs.push(e.tx_hash),
+                EscrowEvent::RentalSettled(x) => {
+                    rental.settled = Some((x.billedSeconds, x.cost, x.refund, e.tx_hash));
+                }
+                EscrowEvent::RentalRefunded(x) => rental.refunded = Some((x.refund, e.tx_hash)),
+                _ => {}
+            }
+        }
+        Some(rental)
+    }
+
+    pub(crate) fn started_at(&self) -> u64 {
+        self.terms.startedAt.to()
+    }
+
+    pub(crate) fn price(&self) -> U256 {
+        U256::from(self.terms.pricePerHour)
+    }
+
+    /// When the deposit runs out.
+    pub(crate) fn natural_end(&self) -> u64 {
+        self.started_at()
+            .saturating_add(billing::covered_seconds(self.price(), self.deposit))
+    }
+
+    pub(crate) fn closed(&self) -> bool {
+        self.settled.is_some() || self.refunded.is_some()
+    }
+
+    /// When billing ended: the stop, the deposit running out, or (for a running rental settled by
+    /// `stopAndSettle`) the attestation's period end, read from the settling transaction.
+    pub(crate) async fn end(&self, ctx: &Ctx) -> Result<u64> {
+        let mut end = self.natural_end();
+        if let Some((stopped_at, _, _)) = self.stopped {
+            end = end.min(stopped_at);
+        } else if let Some((_, _, _, tx)) = self.settled {
+            if let Some(period_end) = stop_and_settle_period_end(ctx, tx).await? {
+                end = end.min(period_end);
+            }
+        }
+        Ok(end)
+    }
+}
+
+/// The attestation's `periodEnd` if `tx` is a `stopAndSettle` call.
+async fn stop_and_settle_period_end(ctx: &Ctx, tx: B256) -> Result<Option<u64>> {
+    let Some(tx) = ctx
+        .provider
+        .get_transaction_by_hash(tx)
+        .await
+        .map_err(|e| ctx.rpc_error(&e, "reading the settling transaction"))?
+    else {
+        return Ok(None);
+    };
+    let input: &Bytes = alloy::consensus::Transaction::input(&tx);
+    Ok(GpuEscrow::stopAndSettleCall::abi_decode(input)
+        .ok()
+        .map(|c| c.usage.periodEnd))
+}
+
+/// A rental's events, found by its id; an error that says so when there is no such rental.
+pub(crate) async fn rental(ctx: &Ctx, id: B256) -> Result<Rental> {
+    let events = fetch(ctx, Filter::new().event_signature(rental_signatures()).topic1(id)).await?;
+    Rental::from_events(id, &events).ok_or_else(|| {
+        eyre!(
+            "no rental {id} on the escrow {} (chain {}): check the id (as `rent` or `history` printed it)",
+            ctx.deployment.escrow,
+            ctx.chain_id
+        )
+    })
+}
+
+/// Every rental opened by `renter` (topic 2 of `RentalOpened`), or all rentals when `None`, with
+/// their later events, in opening order.
+pub(crate) async fn rentals(ctx: &Ctx, renter: Option<Address>) -> Result<Vec<Rental>> {
+    let mut opened = Filter::new().event_signature(GpuEscrow::RentalOpened::SIGNATURE_HASH);
+    if let Some(renter) = renter {
+        opened = opened.topic2(renter.into_word());
+    }
+    let opened = fetch(ctx, opened).await?;
+    let ids: Vec<B256> = opened.iter().filter_map(|e| e.event.rental_id()).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut later = Filter::new().event_signature(rental_signatures()[1..].to_vec());
+    if renter.is_some() {
+        later = later.topic1(ids.clone());
+    }
+    let later = fetch(ctx, later).await?;
+    let mut all = opened;
+    all.extend(later);
+    all.sort_by_key(|e| (e.block_number, e.log_index));
+    Ok(ids.iter().filter_map(|id| Rental::from_events(*id, &all)).collect())
+}
+
+/// What `OfferCreated` recorded: the strings the offer itself only keeps as hashes.
+#[derive(Debug, Clone)]
+pub(crate) struct CreatedOffer {
+    pub(crate) provider: Address,
+    pub(crate) params: GpuEscrow::OfferParams,
+}
+
+/// `OfferCreated` of every offer (or of one provider's), by offer id.
+pub(crate) async fn offers_created(ctx: &Ctx, provider: Option<Address>) -> Result<BTreeMap<u64, CreatedOffer>> {
+    let mut filter = Filter::new().event_signature(GpuEscrow::OfferCreated::SIGNATURE_HASH);
+    if let Some(p) = provider {
+        filter = filter.topic2(p.into_word());
+    }
+    Ok(offers_created_from(fetch(ctx, filter).await?))
+}
+
+/// The `OfferCreated` of one offer.
+pub(crate) async fn offer_created(ctx: &Ctx, offer_id: u64) -> Result<Option<CreatedOffer>> {
+    let filter = Filter::new()
+        .event_signature(GpuEscrow::OfferCreated::SIGNATURE_HASH)
+        .topic1(U256::from(offer_id));
+    Ok(offers_created_from(fetch(ctx, filter).await?).remove(&offer_id))
+}
+
+fn offers_created_from(events: Vec<LoggedEvent>) -> BTreeMap<u64, CreatedOffer> {
+    events
+        .into_iter()
+        .filter_map(|e| match e.event {
+            EscrowEvent::OfferCreated(o) => Some((
+                o.offerId,
+                CreatedOffer {
+                    provider: o.provider,
+                    params: o.params,
+                },
+            )),
+            _ => None,
+        })
+        .collect()
+}
