@@ -1,0 +1,84 @@
+// The shared context of the views: the connected chain, the market index, the renter's history, and the
+// transaction runner that reports each step (wallet prompt, pending, confirmed, failed with a decoded reason).
+import { type Abi, type Address, type Hash, type TransactionReceipt } from "viem";
+import { escrowAbi, type Chain } from "./chain";
+import { explain } from "./errors";
+import { renterHistory, type Market, type Rental } from "./indexer";
+import { h, notice, type Notice } from "./ui";
+
+export interface TxCall {
+  functionName: string;
+  args?: readonly unknown[];
+  value?: bigint;
+  /** Defaults to the escrow. */
+  address?: Address;
+  abi?: Abi;
+}
+
+export class App {
+  history: Rental[] = [];
+  private listeners: (() => void)[] = [];
+
+  constructor(
+    readonly chain: Chain,
+    readonly market: Market,
+  ) {}
+
+  onChange(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  changed(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  async refresh(): Promise<void> {
+    await this.market.refresh();
+    this.history = await renterHistory(this.chain, this.chain.account);
+    this.changed();
+  }
+
+  txLink(hash: Hash): HTMLElement {
+    const url = this.chain.explorerTx(hash);
+    return url
+      ? h("a", { href: url, target: "_blank", rel: "noopener", class: "tx", title: hash }, hash)
+      : h("code", { class: "tx", title: hash }, hash);
+  }
+
+  /**
+   * Simulates the call (so a revert is reported with the contract's error before anything is signed), asks the
+   * wallet to send it, and waits for the receipt. Returns null after reporting the failure.
+   */
+  async tx(label: string, call: TxCall, existing?: Notice): Promise<TransactionReceipt | null> {
+    const n = existing ?? notice("pending", `${label}: checking…`);
+    try {
+      const { request } = await this.chain.pub.simulateContract({
+        address: call.address ?? this.chain.escrow,
+        abi: call.abi ?? escrowAbi,
+        functionName: call.functionName,
+        args: call.args ?? [],
+        value: call.value,
+        account: this.chain.account,
+      });
+      n.set("pending", `${label}: confirm the transaction in your wallet…`);
+      const hash = await this.chain.wallet.writeContract({ ...request, chain: null } as Parameters<
+        typeof this.chain.wallet.writeContract
+      >[0]);
+      n.set("pending", `${label}: transaction pending `, this.txLink(hash));
+      const receipt = await this.chain.pub.waitForTransactionReceipt({ hash });
+      if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
+      n.set("success", `${label}: confirmed in block ${receipt.blockNumber} `, this.txLink(hash));
+      return receipt;
+    } catch (e) {
+      n.set("error", `${label} failed: ${explain(e)}`);
+      return null;
+    }
+  }
+
+  /** Reports an error from any other step (signatures, the oracle, input checks). */
+  fail(label: string, e: unknown, existing?: Notice): void {
+    const msg = `${label}: ${explain(e)}`;
+    if (existing) existing.set("error", msg);
+    else notice("error", msg);
+  }
+}

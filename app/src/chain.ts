@@ -1,0 +1,164 @@
+// Wallet, deployment and contract access. Reads and writes both go through the connected EIP-1193 wallet, so the
+// dApp needs no RPC URL of its own: it works on whatever chain the wallet is on that has a deployment file.
+import {
+  createPublicClient,
+  createWalletClient,
+  custom,
+  erc20Abi,
+  getAddress,
+  parseAbi,
+  zeroAddress,
+  type Abi,
+  type Address,
+  type EIP1193Provider,
+  type Hash,
+  type PublicClient,
+  type WalletClient,
+} from "viem";
+import { abi } from "@artifacts/GpuEscrow.sol/GpuEscrow.json";
+
+export const escrowAbi: Abi = abi;
+
+/** EIP-2612 and ERC-5267 reads of a permit token. */
+export const permitAbi = parseAbi([
+  "function nonces(address owner) view returns (uint256)",
+  "function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)",
+]);
+
+/** deployments/<chainId>.json as written by script/Deploy.s.sol; `explorer` is optional (a block explorer's base URL). */
+export interface Deployment {
+  chainId: number;
+  escrow: Address;
+  deployBlock: number;
+  tokens: Record<string, Address>;
+  explorer?: string;
+}
+
+export interface TokenInfo {
+  address: Address;
+  symbol: string;
+  decimals: number;
+  native: boolean;
+}
+
+const CHAIN_NAMES: Record<number, string> = {
+  1: "Ethereum",
+  10: "OP Mainnet",
+  137: "Polygon",
+  8453: "Base",
+  42161: "Arbitrum One",
+  11155111: "Sepolia",
+  84532: "Base Sepolia",
+  31337: "local anvil",
+};
+const NATIVE_SYMBOL: Record<number, string> = { 137: "POL", 80002: "POL" };
+const EXPLORERS: Record<number, string> = {
+  1: "https://etherscan.io",
+  10: "https://optimistic.etherscan.io",
+  137: "https://polygonscan.com",
+  8453: "https://basescan.org",
+  42161: "https://arbiscan.io",
+  11155111: "https://sepolia.etherscan.io",
+  84532: "https://sepolia.basescan.org",
+};
+
+export function chainName(id: number): string {
+  return CHAIN_NAMES[id] ?? `chain ${id}`;
+}
+
+declare global {
+  interface Window {
+    ethereum?: EIP1193Provider;
+  }
+}
+
+export class Chain {
+  readonly pub: PublicClient;
+  readonly wallet: WalletClient;
+  readonly tokens = new Map<Address, TokenInfo>();
+
+  constructor(
+    readonly provider: EIP1193Provider,
+    readonly chainId: number,
+    readonly account: Address,
+    readonly dep: Deployment,
+  ) {
+    const transport = custom(provider);
+    this.pub = createPublicClient({ transport, pollingInterval: 500 });
+    this.wallet = createWalletClient({ transport, account, pollingInterval: 500 });
+  }
+
+  get escrow(): Address {
+    return this.dep.escrow;
+  }
+
+  explorerTx(hash: Hash): string | undefined {
+    const base = this.dep.explorer ?? EXPLORERS[this.chainId];
+    return base ? `${base.replace(/\/$/, "")}/tx/${hash}` : undefined;
+  }
+
+  async token(address: Address): Promise<TokenInfo> {
+    const key = getAddress(address);
+    const known = this.tokens.get(key);
+    if (known) return known;
+    let info: TokenInfo;
+    if (key === zeroAddress) {
+      info = { address: key, symbol: NATIVE_SYMBOL[this.chainId] ?? "ETH", decimals: 18, native: true };
+    } else {
+      const [symbol, decimals] = await Promise.all([
+        this.pub.readContract({ address: key, abi: erc20Abi, functionName: "symbol" }),
+        this.pub.readContract({ address: key, abi: erc20Abi, functionName: "decimals" }),
+      ]);
+      info = { address: key, symbol, decimals, native: false };
+    }
+    this.tokens.set(key, info);
+    return info;
+  }
+
+  /** Tokens offers may use here: the native coin and the deployment's ERC-20s. */
+  async knownTokens(): Promise<TokenInfo[]> {
+    const addrs = [zeroAddress as Address, ...Object.values(this.dep.tokens)];
+    return Promise.all(addrs.map((a) => this.token(a)));
+  }
+
+  read<T>(functionName: string, args: readonly unknown[] = []): Promise<T> {
+    return this.pub.readContract({ address: this.escrow, abi: escrowAbi, functionName, args }) as Promise<T>;
+  }
+
+  async balanceOf(token: TokenInfo, who: Address = this.account): Promise<bigint> {
+    if (token.native) return this.pub.getBalance({ address: who });
+    return this.pub.readContract({ address: token.address, abi: erc20Abi, functionName: "balanceOf", args: [who] });
+  }
+
+  async allowance(token: TokenInfo): Promise<bigint> {
+    return this.pub.readContract({
+      address: token.address,
+      abi: erc20Abi,
+      functionName: "allowance",
+      args: [this.account, this.escrow],
+    });
+  }
+}
+
+/** Fetches a deployment file relative to the page; null when this chain has none. */
+export async function loadDeployment(chainId: number): Promise<Deployment | null> {
+  const res = await fetch(`deployments/${chainId}.json`, { cache: "no-store" });
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`deployments/${chainId}.json: HTTP ${res.status}`);
+  const text = await res.text();
+  // A static host may answer unknown paths with the app's index page.
+  if (!text.trimStart().startsWith("{")) return null;
+  const d = JSON.parse(text) as Deployment;
+  return { ...d, escrow: getAddress(d.escrow), deployBlock: Number(d.deployBlock), tokens: d.tokens ?? {} };
+}
+
+/** Chain ids with a deployment file (deployments/index.json, written by the build and by the local server). */
+export async function deployedChains(): Promise<number[]> {
+  try {
+    const res = await fetch("deployments/index.json", { cache: "no-store" });
+    if (!res.ok) return [];
+    return ((await res.json()) as { chainIds: number[] }).chainIds ?? [];
+  } catch {
+    return [];
+  }
+}

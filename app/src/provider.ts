@@ -1,0 +1,282 @@
+// The provider page: registration and oracle endpoint, offers (create, reprice, retire), earnings per offer with
+// claimEarnings, and withdrawable credit.
+import { getAddress, isAddress } from "viem";
+import type { App } from "./app";
+import type { TokenInfo } from "./chain";
+import { amount, duration, parseAmount, pct } from "./format";
+import { creditsView } from "./credits";
+import { eventAbi } from "./indexer";
+import { busy, field, h, notice, replace } from "./ui";
+
+interface OfferAccount {
+  net: bigint;
+  fees: bigint;
+  activeRentals: number;
+  capacity: number;
+}
+
+export function providerView(app: App): HTMLElement {
+  const chain = app.chain;
+  const registration = h("div", { testid: "provider-registration" });
+  const offers = h("div", { testid: "provider-offers" });
+  const create = createOfferForm(app);
+
+  const render = async () => {
+    const me = app.market.providers.get(chain.account);
+    if (!me) {
+      const payout = h("input", { type: "text", value: chain.account, testid: "reg-payout" });
+      const attester = h("input", { type: "text", value: chain.account, testid: "reg-attester" });
+      const endpoint = h("input", {
+        type: "url",
+        placeholder: "https://gpu-host.example:7070",
+        testid: "reg-endpoint",
+      });
+      const btn = h("button", { class: "primary", testid: "reg-submit" }, "Register");
+      btn.addEventListener(
+        "click",
+        () =>
+          void busy(btn, async () => {
+            if (!isAddress(payout.value) || !isAddress(attester.value)) {
+              notice("error", "Register: payout and attester must be addresses (0x…)");
+              return;
+            }
+            const ok = await app.tx("Register as provider", {
+              functionName: "registerProvider",
+              args: [getAddress(payout.value), getAddress(attester.value), endpoint.value.trim()],
+            });
+            if (ok) await app.refresh();
+          }),
+      );
+      replace(
+        registration,
+        h("p", {}, "This account is not a registered provider."),
+        h(
+          "div",
+          { class: "form" },
+          field("Payout address", payout),
+          field("Attester (signs usage attestations)", attester),
+          field("Oracle endpoint URL", endpoint, "where renters and keepers reach your gpu-oracle"),
+        ),
+        btn,
+      );
+      create.hidden = true;
+    } else {
+      const endpoint = h("input", { type: "url", value: me.endpoint, testid: "endpoint-input" });
+      const btn = h("button", { testid: "endpoint-submit" }, "Update endpoint");
+      btn.addEventListener(
+        "click",
+        () =>
+          void busy(btn, async () => {
+            if (
+              await app.tx("Update oracle endpoint", { functionName: "setEndpoint", args: [endpoint.value.trim()] })
+            ) {
+              await app.refresh();
+            }
+          }),
+      );
+      replace(
+        registration,
+        h(
+          "dl",
+          {},
+          h("dt", {}, "Payout"),
+          h("dd", {}, h("code", {}, me.payout)),
+          h("dt", {}, "Attester"),
+          h("dd", {}, h("code", {}, me.attester)),
+          h("dt", {}, "Oracle endpoint"),
+          h("dd", { testid: "endpoint" }, me.endpoint),
+          h("dt", {}, "Completed rentals"),
+          h("dd", {}, me.completed),
+          h("dt", {}, "Uptime"),
+          h("dd", {}, me.wallSeconds ? `${((me.billedSeconds / me.wallSeconds) * 100).toFixed(1)} %` : "no history"),
+        ),
+        h("div", { class: "actions" }, field("Oracle endpoint", endpoint), btn),
+      );
+      create.hidden = false;
+    }
+    await renderOffers(app, offers);
+  };
+  app.onChange(() => void render().catch((e) => app.fail("Provider page", e)));
+  void render().catch((e) => app.fail("Provider page", e));
+  return h(
+    "section",
+    {},
+    h("h2", {}, "Provider"),
+    registration,
+    create,
+    h("h3", {}, "Your offers"),
+    offers,
+    h("h3", {}, "Withdrawable credit"),
+    creditsView(app),
+  );
+}
+
+function createOfferForm(app: App): HTMLElement {
+  const model = h("input", { type: "text", placeholder: "NVIDIA H100 80GB HBM3", testid: "co-model" });
+  const vram = h("input", { type: "number", min: 1, value: "80", testid: "co-vram" });
+  const count = h("input", { type: "number", min: 1, value: "1", testid: "co-count" });
+  const token = h("select", { testid: "co-token" });
+  const price = h("input", { type: "text", placeholder: "per hour", testid: "co-price" });
+  const minMinutes = h("input", { type: "number", min: 1, value: "1", testid: "co-min" });
+  const maxHours = h("input", { type: "number", min: 1, value: "168", testid: "co-max" });
+  const spot = h("input", { type: "checkbox", testid: "co-spot" });
+  const sla = h("input", { type: "number", min: 0, max: 100, step: "any", value: "99", testid: "co-sla" });
+  const region = h("input", { type: "text", placeholder: "eu-west", testid: "co-region" });
+  const capacity = h("input", { type: "number", min: 0, value: "1", testid: "co-capacity" });
+  const btn = h("button", { class: "primary", testid: "co-submit" }, "Publish offer");
+  let tokens: TokenInfo[] = [];
+  void app.chain.knownTokens().then((list) => {
+    tokens = list;
+    replace(token, ...list.map((t) => h("option", { value: t.address }, t.native ? `${t.symbol} (native)` : t.symbol)));
+  });
+  btn.addEventListener(
+    "click",
+    () =>
+      void busy(btn, async () => {
+        const t = tokens.find((x) => x.address === token.value);
+        if (!t) return;
+        let pricePerHour: bigint;
+        try {
+          pricePerHour = parseAmount(price.value, t);
+        } catch (e) {
+          app.fail("Publish offer: price", e);
+          return;
+        }
+        const params = {
+          gpuModel: model.value.trim(),
+          vramGiB: Number(vram.value),
+          gpuCount: Number(count.value),
+          token: t.address,
+          pricePerHour,
+          minDuration: Math.round(Number(minMinutes.value) * 60),
+          maxDuration: Math.round(Number(maxHours.value) * 3600),
+          spot: spot.checked,
+          slaBps: Math.round(Number(sla.value) * 100),
+          region: region.value.trim(),
+          capacity: Number(capacity.value),
+        };
+        if (await app.tx("Publish offer", { functionName: "createOffer", args: [params] })) await app.refresh();
+      }),
+  );
+  return h(
+    "div",
+    { class: "card", testid: "create-offer" },
+    h("h3", {}, "Publish an offer"),
+    h(
+      "div",
+      { class: "form" },
+      field("GPU model (the NVML name the oracle reports)", model),
+      field("VRAM per GPU (GiB)", vram),
+      field("GPUs per rental", count),
+      field("Token", token),
+      field("Price per hour", price),
+      field("Minimum rental (minutes)", minMinutes),
+      field("Maximum rental (hours)", maxHours),
+      field("Spot (you may reclaim at any time)", spot),
+      field("SLA uptime (%)", sla),
+      field("Region", region),
+      field("Capacity (rentals at once)", capacity),
+    ),
+    btn,
+  );
+}
+
+async function renderOffers(app: App, el: HTMLElement): Promise<void> {
+  const chain = app.chain;
+  const mine = [...app.market.offers.values()].filter((o) => o.provider === chain.account);
+  if (mine.length === 0) {
+    replace(el, h("p", { class: "empty" }, "No offer yet."));
+    return;
+  }
+  const claimed = new Map<bigint, bigint>();
+  const logs = await chain.pub.getLogs({
+    address: chain.escrow,
+    event: eventAbi("EarningsClaimed"),
+    args: { provider: chain.account },
+    fromBlock: BigInt(chain.dep.deployBlock),
+  });
+  for (const l of logs as unknown as { args: { offerId: bigint; net: bigint } }[]) {
+    claimed.set(l.args.offerId, (claimed.get(l.args.offerId) ?? 0n) + l.args.net);
+  }
+  const rows = await Promise.all(
+    mine.map(async (o) => {
+      const t = await chain.token(o.token);
+      const acc = await chain.read<OfferAccount>("offerAccount", [o.id]);
+      const newPrice = h("input", { type: "text", placeholder: "new price", testid: "op-price" });
+      const priceBtn = h("button", { testid: "op-price-submit" }, "Set price");
+      priceBtn.addEventListener(
+        "click",
+        () =>
+          void busy(priceBtn, async () => {
+            let p: bigint;
+            try {
+              p = parseAmount(newPrice.value, t);
+            } catch (e) {
+              app.fail("Set price", e);
+              return;
+            }
+            if (await app.tx(`Set the price of offer #${o.id}`, { functionName: "updatePrice", args: [o.id, p] })) {
+              await app.refresh();
+            }
+          }),
+      );
+      const retire = h("button", { testid: "op-retire" }, "Retire");
+      retire.addEventListener(
+        "click",
+        () =>
+          void busy(retire, async () => {
+            if (await app.tx(`Retire offer #${o.id}`, { functionName: "retireOffer", args: [o.id] }))
+              await app.refresh();
+          }),
+      );
+      const claim = h("button", { testid: "op-claim" }, "Claim earnings");
+      claim.addEventListener(
+        "click",
+        () =>
+          void busy(claim, async () => {
+            if (await app.tx(`Claim the earnings of offer #${o.id}`, { functionName: "claimEarnings", args: [o.id] })) {
+              await app.refresh();
+            }
+          }),
+      );
+      return h(
+        "tr",
+        { testid: "provider-offer", "data-offer": o.id.toString() },
+        h("td", {}, o.id.toString()),
+        h("td", {}, `${o.model} · ${o.gpuCount} × ${o.vramGiB} GiB · ${o.region} · ${o.spot ? "spot" : "on-demand"}`),
+        h("td", { testid: "op-current-price" }, amount(o.pricePerHour, t)),
+        h("td", {}, `${duration(o.minDuration)} – ${duration(o.maxDuration)}, SLA ${pct(o.slaBps)}`),
+        h("td", {}, o.retired ? "retired" : `${acc.activeRentals} / ${acc.capacity} rented`),
+        h("td", { testid: "op-accrued" }, amount(acc.net, t)),
+        h("td", { testid: "op-claimed" }, amount(claimed.get(o.id) ?? 0n, t)),
+        h(
+          "td",
+          { class: "actions" },
+          o.retired ? null : newPrice,
+          o.retired ? null : priceBtn,
+          o.retired ? null : retire,
+          acc.net > 0n ? claim : null,
+        ),
+      );
+    }),
+  );
+  replace(
+    el,
+    h(
+      "table",
+      {},
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ...["#", "Offer", "Price / hour", "Terms", "Status", "Earned, unclaimed", "Claimed", ""].map((c) =>
+            h("th", {}, c),
+          ),
+        ),
+      ),
+      h("tbody", {}, ...rows),
+    ),
+  );
+}

@@ -1,0 +1,640 @@
+#!/usr/bin/env node
+// End-to-end test of the dApp in Debian's Chromium driven by playwright-core: a real anvil (one block a second),
+// the escrow deployed with the project's forge scripts, the provider's offer served by the real gpu-oracle with a
+// mock GPU, the built app served on localhost, and a test wallet in the page that forwards EIP-1193 requests to
+// anvil (whose accounts are unlocked). Screenshots of every step go to app/test-results/. Exits non-zero on any
+// failure and stops every process it started.
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { createWalletClient, http, parseAbi, parseUnits, zeroAddress } from "viem";
+
+const APP = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
+const ROOT = resolve(APP, "..");
+const BIN = join(ROOT, "node_modules", ".bin");
+const RESULTS = join(APP, "test-results");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+// anvil's well-known development accounts: 0 deployer, 1 provider, 2 attester, 3 renter (as in script/demo.sh).
+const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+const PROVIDER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const ATTESTER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+const ATTESTER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+const DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+const PROVIDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+const RENTER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+const NEW_PROVIDER = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
+const GPU = "GPU-00000000-0000-4000-8000-000000000000";
+const SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbyh8/tsv992tYco2yEQJ9OO02B5V3kdLXghyEFXQFi e2e-renter";
+
+const procs = [];
+const tmp = mkdtempSync(join(tmpdir(), "gpu-escrow-app-e2e-"));
+let browser;
+const started = Date.now();
+
+function log(msg) {
+  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+function start(name, cmd, args, opts = {}) {
+  const logFile = join(tmp, `${name}.log`);
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const chunks = [];
+  child.stdout.on("data", (d) => chunks.push(d));
+  child.stderr.on("data", (d) => chunks.push(d));
+  child.on("exit", () => writeFileSync(logFile, Buffer.concat(chunks)));
+  const p = { name, child, output: () => Buffer.concat(chunks).toString() };
+  procs.push(p);
+  return p;
+}
+
+async function waitFor(what, fn, timeoutMs = 20_000, everyMs = 200) {
+  const until = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < until) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      if (e.fatal) throw e;
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ""}`);
+}
+
+function run(cmd, args, env = {}) {
+  try {
+    return execFileSync(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", stdio: "pipe" });
+  } catch (e) {
+    throw new Error(`${cmd} ${args.join(" ")} failed:\n${e.stdout ?? ""}${e.stderr ?? ""}`);
+  }
+}
+
+async function cleanup() {
+  if (browser) await browser.close().catch(() => {});
+  for (const p of procs) if (p.child.exitCode === null) p.child.kill("SIGTERM");
+  await Promise.all(
+    procs.map(
+      (p) =>
+        new Promise((ok) => {
+          if (p.child.exitCode !== null) return ok();
+          const t = setTimeout(() => {
+            p.child.kill("SIGKILL");
+            ok();
+          }, 3000);
+          p.child.on("exit", () => {
+            clearTimeout(t);
+            ok();
+          });
+        }),
+    ),
+  );
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+// ---- the in-page wallet: EIP-1193 over fetch to anvil's JSON-RPC ----
+function injectedWallet({ rpc, account, startChainId }) {
+  let current = account;
+  // Until the page asks to switch, the wallet claims to be on another chain (a chain without a deployment).
+  let fakeChainId = startChainId;
+  let reject = 0;
+  const listeners = {};
+  const emit = (ev, arg) => (listeners[ev] ?? []).forEach((fn) => fn(arg));
+  let id = 0;
+  const forward = async (method, params) => {
+    const res = await fetch(rpc, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
+    });
+    const body = await res.json();
+    if (body.error) {
+      const e = new Error(body.error.message);
+      e.code = body.error.code;
+      e.data = body.error.data;
+      throw e;
+    }
+    return body.result;
+  };
+  window.__wallet = {
+    setAccount(a) {
+      current = a;
+      emit("accountsChanged", [a]);
+    },
+    rejectNext() {
+      reject += 1;
+    },
+  };
+  window.ethereum = {
+    isTestWallet: true,
+    async request({ method, params }) {
+      if (method === "eth_requestAccounts" || method === "eth_accounts") return [current];
+      if (method === "eth_chainId" && fakeChainId) return fakeChainId;
+      if (method === "wallet_switchEthereumChain") {
+        const wanted = params[0].chainId;
+        if (wanted !== (await forward("eth_chainId", []))) {
+          const e = new Error(`Unrecognized chain ID ${wanted}`);
+          e.code = 4902;
+          throw e;
+        }
+        fakeChainId = null;
+        emit("chainChanged", wanted);
+        return null;
+      }
+      if (reject > 0 && ["eth_sendTransaction", "personal_sign", "eth_signTypedData_v4"].includes(method)) {
+        reject -= 1;
+        const e = new Error("User rejected the request.");
+        e.code = 4001;
+        throw e;
+      }
+      return forward(method, params ?? []);
+    },
+    on(ev, fn) {
+      (listeners[ev] ??= []).push(fn);
+    },
+    removeListener(ev, fn) {
+      listeners[ev] = (listeners[ev] ?? []).filter((f) => f !== fn);
+    },
+  };
+}
+
+async function main() {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (make app-install)`);
+  if (!existsSync(join(APP, "dist", "index.html")))
+    throw new Error("app/dist is missing: build the app first (make app)");
+  if (!existsSync(join(ROOT, "out", "GpuEscrow.sol", "GpuEscrow.json")))
+    throw new Error("out/ is missing: forge build");
+  // The binaries come from `cargo build -p gpu-oracle -p gpu-escrow-cli` (make test-app builds them).
+  const oracleBin = join(ROOT, "target", "debug", "gpu-oracle");
+  const cliBin = join(ROOT, "target", "debug", "gpu-escrow");
+  for (const bin of [oracleBin, cliBin]) {
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: cargo build -p gpu-oracle -p gpu-escrow-cli`);
+  }
+  rmSync(RESULTS, { recursive: true, force: true });
+  mkdirSync(RESULTS, { recursive: true });
+  // The provider's provisioning and teardown hook: provisioning records the access key it was given and prints the
+  // connection details; teardown has nothing to remove.
+  const hook = join(tmp, "access-hook.sh");
+  const hookKey = join(tmp, "provisioned-key");
+  writeFileSync(
+    hook,
+    [
+      "#!/bin/sh",
+      '[ "$GPU_ESCROW_ACTION" = provision ] || exit 0',
+      `printf '%s' "$GPU_ESCROW_ACCESS_KEY" > '${hookKey}'`,
+      `echo '{"host": "127.0.0.1", "port": 2222, "user": "renter", "notes": "e2e host"}'`,
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+
+  const [chainPort, oraclePort, appPort] = [await freePort(), await freePort(), await freePort()];
+  const rpc = `http://127.0.0.1:${chainPort}`;
+  const oracleUrl = `http://127.0.0.1:${oraclePort}`;
+  const env = { PATH: `${BIN}:${process.env.PATH}` };
+
+  const anvil = start("anvil", join(BIN, "anvil"), ["--port", String(chainPort), "--block-time", "1", "--silent"]);
+  await waitFor("anvil", async () => {
+    if (anvil.child.exitCode !== null) throw new Error(`anvil exited: ${anvil.output()}`);
+    const r = await fetch(rpc, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
+    });
+    return r.ok;
+  });
+  log(`anvil on ${rpc}`);
+
+  const forge = join(BIN, "forge");
+  run(
+    forge,
+    ["script", "script/Deploy.s.sol", "--rpc-url", rpc, "--broadcast", "--slow", "--private-key", DEPLOYER_KEY],
+    env,
+  );
+  // The provider registers (its oracle endpoint is set later from the provider page) and publishes an H100 offer.
+  const provider = (...args) => run(cliBin, ["--rpc-url", rpc, "--private-key", PROVIDER_KEY, ...args], env);
+  provider(
+    "register",
+    "--payout",
+    PROVIDER,
+    "--attester",
+    ATTESTER,
+    "--endpoint",
+    "http://127.0.0.1:7070",
+  );
+  provider(
+    "offer",
+    "create",
+    "--model",
+    "NVIDIA H100 80GB HBM3",
+    "--vram",
+    "80",
+    "--gpus",
+    "1",
+    "--token",
+    "USDC",
+    "--price",
+    "2.50",
+    "--min-duration",
+    "60",
+    "--max-duration",
+    String(7 * 24 * 3600),
+    "--region",
+    "eu-west",
+    "--sla-bps",
+    "9900",
+    "--capacity",
+    "4",
+  );
+  const deployment = JSON.parse(readFileSync(join(ROOT, "deployments", "31337.json"), "utf8"));
+  log(`escrow ${deployment.escrow} deployed, provider registered, offer 1 published`);
+
+  // The renter's test money: the local USDC is a mock anyone may mint.
+  const deployer = createWalletClient({ account: DEPLOYER, transport: http(rpc), chain: null });
+  await deployer.writeContract({
+    address: deployment.tokens.USDC,
+    abi: parseAbi(["function mint(address to, uint256 amount)"]),
+    functionName: "mint",
+    args: [RENTER, 1000_000_000n],
+  });
+
+  const oracle = start("gpu-oracle", oracleBin, [
+    "run",
+    "--rpc-url",
+    rpc,
+    "--deployment",
+    "deployments/31337.json",
+    "--state-dir",
+    join(tmp, "oracle"),
+    "--listen",
+    `127.0.0.1:${oraclePort}`,
+    "--dev-private-key",
+    ATTESTER_KEY,
+    "--confirmations",
+    "0",
+    "--poll-interval-ms",
+    "500",
+    "--attest-interval-secs",
+    "5",
+    "--offer",
+    `1=${GPU}`,
+    "--mock-gpus",
+    "1",
+    "--mock-model",
+    "NVIDIA H100 80GB HBM3",
+    "--provision-hook",
+    hook,
+    "--teardown-hook",
+    hook,
+  ]);
+  await waitFor("gpu-oracle /healthz", async () => {
+    if (oracle.child.exitCode !== null) throw new Error(`gpu-oracle exited: ${oracle.output()}`);
+    return (await fetch(`${oracleUrl}/healthz`)).ok;
+  });
+  log(`gpu-oracle on ${oracleUrl}`);
+
+  const server = start("serve", process.execPath, [join(APP, "scripts", "serve.mjs"), "--port", String(appPort)]);
+  await waitFor("app server", () => server.output().includes("app: "));
+  const appUrl = `http://127.0.0.1:${appPort}/`;
+  log(`app on ${appUrl}`);
+
+  // A fresh profile (--user-data-dir) in the test's temporary folder.
+  const context = await chromium.launchPersistentContext(join(tmp, "chromium-profile"), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    acceptDownloads: true,
+    viewport: { width: 1400, height: 1000 },
+  });
+  browser = context;
+  await context.addInitScript(injectedWallet, { rpc, account: PROVIDER, startChainId: "0x1" });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const consoleErrors = [];
+  page.on("pageerror", (e) => consoleErrors.push(e.message));
+
+  let shot = 0;
+  const step = async (name, fn) => {
+    const t0 = Date.now();
+    try {
+      await fn();
+      passed += 1;
+    } finally {
+      shot += 1;
+      const file = join(RESULTS, `${String(shot).padStart(2, "0")}-${name}.png`);
+      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+    }
+    log(`ok  ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  };
+  const byId = (id) => page.getByTestId(id);
+  const text = async (loc) => ((await loc.textContent()) ?? "").trim();
+  const errorNotices = async () => page.locator("[data-testid=notice][data-kind=error]").allTextContents();
+  // Waits for an error notice matching `re`.
+  const expectError = (re) =>
+    waitFor(`an error notice matching ${re}`, async () => (await errorNotices()).some((t) => re.test(t)), 30_000);
+  // Clicks and waits for a new notice matching `re`; a new error notice fails at once with its text.
+  const act = async (loc, re) => {
+    const notices = () => page.locator("[data-testid=notice]").allTextContents();
+    const seen = new Set(await notices());
+    const before = new Set(await errorNotices());
+    await loc.click();
+    await waitFor(
+      `a notice matching ${re}`,
+      async () => {
+        const errors = (await errorNotices()).filter((t) => !before.has(t));
+        if (errors.length) throw Object.assign(new Error(`error notice: ${errors[0]}`), { fatal: true });
+        return (await notices()).some((t) => !seen.has(t) && re.test(t));
+      },
+      40_000,
+    ).catch((e) => {
+      throw new Error(`${re}: ${e.message}`);
+    });
+  };
+  const number = (s) => Number(s.replace(/[^0-9.]/g, ""));
+
+  await step("wrong-network-switch", async () => {
+    await page.goto(appUrl);
+    await byId("wrong-network").waitFor();
+    if (!/not deployed on Ethereum \(chain 1\)/.test(await text(byId("wrong-network"))))
+      throw new Error("wrong network not explained");
+    await byId("switch-chain").click();
+  });
+
+  await step("provider-connect", async () => {
+    await waitFor("the account shown", async () => (await text(byId("account"))) === PROVIDER);
+    if (!/31337/.test(await text(byId("network")))) throw new Error("network not shown");
+    await byId("tab-provider").click();
+    await waitFor("the registered endpoint", async () => (await text(byId("endpoint"))) === "http://127.0.0.1:7070");
+  });
+
+  await step("provider-endpoint-and-offer", async () => {
+    await byId("endpoint-input").fill(oracleUrl);
+    await act(byId("endpoint-submit"), /Update oracle endpoint: confirmed/);
+    await waitFor("the new endpoint", async () => (await text(byId("endpoint"))) === oracleUrl);
+    await byId("co-model").fill("NVIDIA A100-SXM4-40GB");
+    await byId("co-vram").fill("40");
+    await byId("co-count").fill("2");
+    await byId("co-token").selectOption(zeroAddress);
+    await byId("co-price").fill("0.001");
+    await byId("co-spot").check();
+    await byId("co-region").fill("us-east");
+    await byId("co-capacity").fill("2");
+    await act(byId("co-submit"), /Publish offer: confirmed/);
+    await waitFor("two offers on the provider page", async () => (await byId("provider-offer").count()) === 2);
+  });
+
+  await step("provider-reprice-decoded-revert", async () => {
+    const row = page.locator('[data-testid=provider-offer][data-offer="2"]');
+    await row.getByTestId("op-price").fill("0");
+    await row.getByTestId("op-price-submit").click();
+    await expectError(/GpuEscrow_ZeroPrice/);
+    await row.getByTestId("op-price").fill("0.002");
+    await act(row.getByTestId("op-price-submit"), /Set the price of offer #2: confirmed/);
+    await waitFor(
+      "the new price",
+      async () =>
+        (await text(page.locator('[data-testid=provider-offer][data-offer="2"] [data-testid=op-current-price]'))) ===
+        "0.002 ETH",
+    );
+  });
+
+  await step("register-provider", async () => {
+    await page.evaluate((a) => window.__wallet.setAccount(a), NEW_PROVIDER);
+    await waitFor("the new account", async () => (await text(byId("account"))) === NEW_PROVIDER);
+    await byId("tab-provider").click();
+    await byId("reg-endpoint").fill("https://gpu-host.example:7070");
+    await act(byId("reg-submit"), /Register as provider: confirmed/);
+    await waitFor("the registration", async () => (await text(byId("endpoint"))) === "https://gpu-host.example:7070");
+  });
+
+  await step("renter-browse-filter", async () => {
+    await page.evaluate((a) => window.__wallet.setAccount(a), RENTER);
+    await waitFor("the renter's account", async () => (await text(byId("account"))) === RENTER);
+    await byId("tab-offers").click();
+    await waitFor("two offers", async () => (await byId("offer-row").count()) === 2);
+    const models = async () => byId("offer-model").allTextContents();
+    // Sorted by price: 0.002 ETH before 2.5 USDC; the reverse when sorted highest first.
+    if ((await models())[0] !== "NVIDIA A100-SXM4-40GB") throw new Error(`price sort: ${await models()}`);
+    await byId("sort").selectOption("price-desc");
+    if ((await models())[0] !== "NVIDIA H100 80GB HBM3") throw new Error(`price-desc sort: ${await models()}`);
+    await byId("filter-vram").fill("80");
+    await waitFor("only the 80 GiB offer", async () => (await models()).join() === "NVIDIA H100 80GB HBM3");
+    await byId("filter-vram").fill("");
+    await byId("filter-spot").selectOption("spot");
+    await waitFor("only the spot offer", async () => (await models()).join() === "NVIDIA A100-SXM4-40GB");
+    await byId("filter-spot").selectOption("any");
+    await byId("filter-price").fill("1");
+    await waitFor("only offers up to 1 per hour", async () => (await models()).join() === "NVIDIA A100-SXM4-40GB");
+    await byId("filter-price").fill("");
+    await byId("filter-model").fill("h100");
+    await waitFor("the model filter", async () => (await models()).join() === "NVIDIA H100 80GB HBM3");
+    if ((await text(byId("offer-price"))) !== "2.5 USDC")
+      throw new Error(`price shown: ${await text(byId("offer-price"))}`);
+  });
+
+  await step("rent-approve-form", async () => {
+    await byId("rent-open").click();
+    await waitFor("the deposit estimate", async () => (await text(byId("rent-estimate-deposit"))) === "2.5 USDC");
+    if (!/Protocol fee: \d/.test(await text(byId("rent-fee")))) throw new Error("fee rate not shown");
+    await byId("rent-pay").selectOption("approve");
+    await byId("rent-ssh").fill("ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQAB me@host");
+    await byId("rent-submit").click();
+    await expectError(/SSH key is not usable: the key data says "ssh-rsa" but the line says "ssh-ed25519"/);
+    await byId("rent-ssh").fill(SSH_KEY);
+    await page.evaluate(() => window.__wallet.rejectNext());
+    await byId("rent-submit").click();
+    await expectError(/You rejected the request in your wallet/);
+  });
+
+  await step("rent-approve", async () => {
+    await act(byId("rent-submit"), /Rental 0x[0-9a-f]{64} opened with a deposit of 2.5 USDC/);
+    await waitFor("the rental card", async () => (await byId("rental-card").count()) === 1);
+  });
+
+  let rentalA;
+  await step("live-cost", async () => {
+    rentalA = await byId("rental-card").getAttribute("data-rental");
+    const first = await waitFor("an accrued cost", async () => {
+      const t = await text(byId("live-accrued"));
+      return t.endsWith("USDC") ? t : null;
+    });
+    await waitFor(
+      "the accrued cost to grow",
+      async () => number(await text(byId("live-accrued"))) > number(first),
+      15_000,
+    );
+    await waitFor("uptime from the oracle", async () => /%/.test(await text(byId("live-uptime"))), 20_000);
+    const left = await text(byId("live-left"));
+    if (!/\d+m/.test(left)) throw new Error(`time left: ${left}`);
+  });
+
+  await step("extend", async () => {
+    await byId("extend-amount").fill("1");
+    await act(byId("extend"), /Extend by 1 USDC: confirmed/);
+    await waitFor("the deposit of 3.5 USDC", async () => (await text(byId("live-deposit"))) === "3.5 USDC");
+  });
+
+  await step("access", async () => {
+    // The host may still be provisioning (202): ask again, with a fresh signature each time.
+    await waitFor(
+      "access details",
+      async () => {
+        await byId("access-request").click();
+        const answer = await waitFor("the oracle's answer", async () => {
+          if ((await byId("access-refused").count()) > 0) {
+            throw Object.assign(new Error(await text(byId("access-refused"))), { fatal: true });
+          }
+          if ((await byId("access-ssh").count()) > 0) return "ready";
+          return (await byId("access-provisioning").count()) > 0 ? "provisioning" : null;
+        });
+        if (answer === "provisioning") await new Promise((r) => setTimeout(r, 1000));
+        return answer === "ready";
+      },
+      30_000,
+      0,
+    );
+    const ssh = await text(byId("access-ssh"));
+    if (!/-p 2222/.test(ssh) || !/renter@127\.0\.0\.1/.test(ssh)) throw new Error(`ssh line: ${ssh}`);
+    const key = readFileSync(hookKey, "utf8");
+    if (!key.startsWith(SSH_KEY.split(" ").slice(0, 2).join(" "))) throw new Error(`the host got the key ${key}`);
+  });
+
+  await step("stop-and-receipt", async () => {
+    await act(byId("stop"), /Stop and settle: confirmed/);
+    const row = page.locator(`[data-testid=history-row][data-rental="${rentalA}"]`);
+    await waitFor("the settled receipt", async () => (await row.getAttribute("data-status")) === "settled");
+    const billed = number(await text(row.getByTestId("history-billed")));
+    const cost = number(await text(row.getByTestId("history-cost")));
+    const refund = number(await text(row.getByTestId("history-refund")));
+    if (!(billed > 0)) throw new Error(`billed seconds: ${billed}`);
+    if (Math.round((cost + refund) * 1e6) !== 3_500_000)
+      throw new Error(`cost ${cost} + refund ${refund} != deposit 3.5`);
+    if (await byId("rental-card").count()) throw new Error("the settled rental is still shown as running");
+  });
+
+  await step("download-receipts", async () => {
+    const [json] = await Promise.all([page.waitForEvent("download"), byId("download-json").click()]);
+    const jsonPath = join(RESULTS, "receipts.json");
+    await json.saveAs(jsonPath);
+    const receipts = JSON.parse(readFileSync(jsonPath, "utf8"));
+    const r = receipts.find((x) => x.rentalId === rentalA);
+    if (!r || r.status !== "settled" || Number(r.billedSeconds) <= 0) throw new Error(`receipt: ${JSON.stringify(r)}`);
+    const usdc = (v) => parseUnits(v, 6);
+    if (usdc(r.cost) + usdc(r.refund) !== usdc(r.deposit)) throw new Error(`receipt sums: ${JSON.stringify(r)}`);
+    if (usdc(r.fee) + usdc(r.providerNet) !== usdc(r.cost) || !r.txClose || !r.end)
+      throw new Error(`receipt: ${JSON.stringify(r)}`);
+    const [csv] = await Promise.all([page.waitForEvent("download"), byId("download-csv").click()]);
+    const csvPath = join(RESULTS, "receipts.csv");
+    await csv.saveAs(csvPath);
+    const lines = readFileSync(csvPath, "utf8").trim().split("\n");
+    if (!lines[0].startsWith("rentalId,") || !lines.some((l) => l.startsWith(rentalA)))
+      throw new Error(`csv: ${lines[0]}`);
+  });
+
+  await step("rent-permit-open-ended", async () => {
+    await byId("tab-offers").click();
+    await byId("filter-model").fill("");
+    await page.locator('[data-testid=offer-row][data-offer="1"] [data-testid=rent-open]').click();
+    await byId("rent-mode").selectOption("open");
+    await byId("rent-deposit").fill("0.042");
+    await byId("rent-pay").selectOption("permit");
+    await byId("rent-ssh").fill(SSH_KEY);
+    await waitFor("the estimate", async () => (await text(byId("rent-estimate-deposit"))) === "0.042 USDC");
+    await act(byId("rent-submit"), /opened with a deposit of 0.042 USDC/);
+    await waitFor("the rental card", async () => (await byId("rental-card").count()) === 1);
+  });
+
+  await step("low-balance-and-stop", async () => {
+    await waitFor("the low-balance warning", async () => byId("low-balance").isVisible(), 30_000);
+    await waitFor("uptime from the oracle", async () => /%/.test(await text(byId("live-uptime"))), 20_000);
+    await act(byId("stop"), /Stop and settle: confirmed/);
+    await waitFor(
+      "two settled rentals",
+      async () => (await page.locator("[data-testid=history-row][data-status=settled]").count()) === 2,
+    );
+  });
+
+  await step("rent-native-stop-without-oracle", async () => {
+    await byId("tab-offers").click();
+    await page.locator('[data-testid=offer-row][data-offer="2"] [data-testid=rent-open]').click();
+    await waitFor("the deposit estimate", async () => (await text(byId("rent-estimate-deposit"))) === "0.002 ETH");
+    await byId("rent-ssh").fill(SSH_KEY);
+    await act(byId("rent-submit"), /opened with a deposit of 0.002 ETH/);
+    await waitFor("the rental card", async () => (await byId("rental-card").count()) === 1);
+    // gpu-oracle serves only offer 1: no attestation, so the renter stops without one.
+    await byId("stop").click();
+    await expectError(/no attestation from the provider's oracle/);
+    await act(byId("stop-only"), /Stop: confirmed/);
+    await waitFor(
+      "a stopped rental",
+      async () => (await page.locator("[data-testid=history-row][data-status=stopped]").count()) === 1,
+    );
+  });
+
+  await step("provider-earnings", async () => {
+    await page.evaluate((a) => window.__wallet.setAccount(a), PROVIDER);
+    await waitFor("the provider's account", async () => (await text(byId("account"))) === PROVIDER);
+    await byId("tab-provider").click();
+    const row = page.locator('[data-testid=provider-offer][data-offer="1"]');
+    await waitFor("earnings on offer 1", async () => number(await text(row.getByTestId("op-accrued"))) > 0);
+    await act(row.getByTestId("op-claim"), /Claim the earnings of offer #1: confirmed/);
+    await waitFor(
+      "claimed earnings",
+      async () =>
+        number(await text(page.locator('[data-testid=provider-offer][data-offer="1"] [data-testid=op-claimed]'))) > 0,
+    );
+    const row2 = page.locator('[data-testid=provider-offer][data-offer="2"]');
+    await act(row2.getByTestId("op-retire"), /Retire offer #2: confirmed/);
+    await byId("tab-offers").click();
+    await waitFor("the retired offer gone", async () => (await byId("offer-row").count()) === 1);
+  });
+
+  if (consoleErrors.length) throw new Error(`uncaught errors in the page: ${consoleErrors.join("; ")}`);
+  log(`all steps passed; screenshots in ${RESULTS}`);
+}
+
+let failed = false;
+let passed = 0;
+try {
+  await main();
+} catch (e) {
+  failed = true;
+  console.error(`FAILED: ${e.stack ?? e}`);
+  for (const p of procs) {
+    const out = p.output().trim().split("\n").slice(-15).join("\n");
+    if (out) console.error(`--- last lines of ${p.name} ---\n${out}`);
+  }
+} finally {
+  await cleanup();
+}
+console.log(`e2e: ${passed} passed, ${failed ? 1 : 0} failed`);
+process.exit(failed ? 1 : 0);
