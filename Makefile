@@ -29,10 +29,11 @@ build: install ## compile the contracts and the Rust workspace
 	$(FORGE) build
 	cargo build --workspace --locked
 
-test: install ## every check: forge build/test/snapshot/fmt, cargo fmt/clippy/test, the demo end to end
+test: install ## every check: forge build/test/snapshot/fmt, cargo fmt/clippy/test, the demo end to end, the dApp
 	$(MAKE) --no-print-directory test-sol
 	$(MAKE) --no-print-directory test-rust
 	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory test-app
 
 # FORGE_SNAPSHOT_CHECK: a named gas snapshot that differs from snapshots/*.json fails the run instead of being
 # rewritten (forge test runs isolated, so it measures the gas tests too).
@@ -47,9 +48,11 @@ test-rust: install
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test --workspace --locked
 
-# The demo's story against the real chain and the real oracle binary; fails if any step or the settlement fails.
+# The demo's story against the real chain and the real binaries (gpu-oracle, gpu-keeper, gpu-escrow); it checks the
+# renter paid exactly the receipt's cost and access was removed, and fails if any step fails. The other stories
+# (the keeper settles; a GPU fault lowers the bill) are the e2e crate's tests, run by test-rust.
 test-e2e: install
-	cargo build --locked -p gpu-oracle
+	cargo build --locked -p gpu-oracle -p gpu-keeper -p gpu-escrow-cli
 	DEMO_RUN_SECONDS=10 bash script/demo.sh
 
 fmt: install ## format Solidity and Rust
@@ -59,18 +62,50 @@ fmt: install ## format Solidity and Rust
 snapshot: install ## re-measure gas (what users pay, --isolate) into .gas-snapshot and snapshots/
 	$(FORGE) snapshot --isolate --match-path '$(GAS_TESTS)'
 
-bench: install ## gas per operation beside the anchors, then the oracle's (and keeper's) benchmarks
+# Each benchmark program prints one BENCH_JSON line; tools/bench-report.js turns them and the gas snapshots into one
+# table, printed and written into README.md's benchmark block with the machine it ran on.
+BENCH_RESULTS := target/bench/results.jsonl
+
+bench: install ## gas per operation beside the anchors, keeper batch settlement, oracle load; table into README
 	$(FORGE) build
 	FORGE_SNAPSHOT_CHECK=true $(FORGE) snapshot --isolate --match-path '$(GAS_TESTS)' --check >/dev/null
-	node tools/gas-table.js
-	cargo run --release --locked -p gpu-oracle --example bench_sign
-	cargo run --release --locked -p gpu-oracle --example bench_daemon 60
-	cargo run --release --locked -p gpu-keeper --example bench_settle -- 1000 100
+	cargo build --release --locked -p gpu-oracle -p gpu-keeper --examples
+	mkdir -p $(dir $(BENCH_RESULTS)) && : > $(BENCH_RESULTS)
+	cargo run --release --locked -p gpu-oracle --example bench_sign | tee -a $(BENCH_RESULTS)
+	cargo run --release --locked -p gpu-oracle --example bench_daemon 60 | tee -a $(BENCH_RESULTS)
+	cargo run --release --locked -p gpu-keeper --example bench_settle -- 1000 100 | tee -a $(BENCH_RESULTS)
+	@echo
+	node tools/bench-report.js $(BENCH_RESULTS) --readme README.md
 
 clean: ## remove build outputs
 	rm -rf out cache target node_modules/.installed
 
-demo: install ## local chain, deploy, an offer served by gpu-oracle, a renter's whole rental and its receipt
+demo: install ## local chain, deploy, oracle, keeper and dApp, a renter's whole rental with the CLI, the receipt
 	$(FORGE) build
-	cargo build --locked -p gpu-oracle
+	cargo build --locked -p gpu-oracle -p gpu-keeper -p gpu-escrow-cli
+	$(MAKE) --no-print-directory app
 	bash script/demo.sh
+
+# The browser dApp (app/): its own pinned npm packages; the build reads the escrow ABI from out/ and copies
+# deployments/*.json into app/dist. Its tests drive Debian's Chromium (installed with apt, no browser download).
+.PHONY: app app-install app-serve test-app
+APP_PORT ?= 5173
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+app/node_modules/.installed: app/package.json app/package-lock.json
+	cd app && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+app-install: app/node_modules/.installed ## the dApp's npm packages, and Chromium for its tests (apt)
+	command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y chromium; }
+
+app: install app/node_modules/.installed ## build the dApp into app/dist
+	$(FORGE) build
+	cd app && npm run --silent build
+
+app-serve: app ## serve app/dist on 127.0.0.1 (port APP_PORT, default 5173) with the local deployments
+	node app/scripts/serve.mjs --port $(APP_PORT)
+
+test-app: app app-install ## the dApp end to end in headless Chromium (anvil, deploy script, gpu-oracle, CLI)
+	cargo build --locked -p gpu-oracle -p gpu-escrow-cli
+	node app/tests/e2e.mjs

@@ -80,4 +80,13 @@ async fn main() {
         "process CPU during settlement: {cpu:.2} s; peak RSS {} MiB",
         peak_rss_kib() / 1024
     );
+    // One machine-readable line for `make bench`'s table (tools/bench-report.js).
+    println!(
+        "BENCH_JSON {}",
+        serde_json::json!({
+            "bench": "keeper_settle", "rentals": settled, "batchSize": batch_size, "wallSeconds": wall,
+            "rounds": rounds, "transactions": txs, "gasTotal": gas, "gasPerRental": gas / settled as u64,
+            "cpuSeconds": cpu, "peakRssMiB": peak_rss_kib() / 1024
+        })
+    );
 }

@@ -36,5 +36,10 @@ fn main() {
     #[allow(clippy::cast_precision_loss)]
     let rate = n as f64 / secs;
     println!("signed {n} attestations in {secs:.3} s on one core: {rate:.0} signatures/s (target >= 5000)");
+    // One machine-readable line for `make bench`'s table (tools/bench-report.js).
+    println!(
+        "BENCH_JSON {}",
+        serde_json::json!({"bench": "oracle_sign", "signatures": n, "seconds": secs, "perSecond": rate})
+    );
     assert!(last.is_some());
 }
