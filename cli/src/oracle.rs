@@ -9,7 +9,7 @@ use protocol::{bindings::GpuEscrow, SignedAttestation};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::context::Ctx;
+use crate::{context::Ctx, events::Rental};
 
 /// A client of one provider's oracle.
 pub(crate) struct Oracle {
@@ -44,6 +44,17 @@ pub(crate) enum Access {
 }
 
 impl Oracle {
+    /// The oracle serving `rental`: the registered endpoint of its offer's provider.
+    pub(crate) async fn of_rental(ctx: &Ctx, rental: &Rental) -> Result<Self> {
+        let offer = ctx
+            .escrow
+            .offer(rental.terms.offerId)
+            .call()
+            .await
+            .map_err(|e| ctx.call_error(e, "reading the rental's offer"))?;
+        Self::of_provider(ctx, offer.provider).await
+    }
+
     /// The oracle of `provider`, from its on-chain registration.
     pub(crate) async fn of_provider(ctx: &Ctx, provider: Address) -> Result<Self> {
         let registration = ctx

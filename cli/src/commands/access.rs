@@ -24,13 +24,7 @@ pub(crate) async fn access(ctx: &Ctx, id: B256) -> Result<()> {
             signer.address()
         );
     }
-    let offer = ctx
-        .escrow
-        .offer(rental.terms.offerId)
-        .call()
-        .await
-        .map_err(|e| ctx.call_error(e, "reading the rental's offer"))?;
-    let oracle = Oracle::of_provider(ctx, offer.provider).await?;
+    let oracle = Oracle::of_rental(ctx, &rental).await?;
     let mut answer = ask(ctx, &oracle, id).await?;
     if matches!(answer, Access::Replayed) {
         // A request signed in the same second as an earlier one is the same request to the

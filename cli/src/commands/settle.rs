@@ -81,16 +81,6 @@ async fn wait_for_chain_time(ctx: &Ctx, period_end: u64) -> Result<()> {
 /// How long the chain may lag the oracle's clock before `stop` and `settle` give up.
 const MAX_CHAIN_LAG: std::time::Duration = std::time::Duration::from_mins(1);
 
-async fn oracle_of(ctx: &Ctx, rental: &Rental) -> Result<Oracle> {
-    let offer = ctx
-        .escrow
-        .offer(rental.terms.offerId)
-        .call()
-        .await
-        .map_err(|e| ctx.call_error(e, "reading the rental's offer"))?;
-    Oracle::of_provider(ctx, offer.provider).await
-}
-
 fn require_renter(rental: &Rental, me: Address, what: &str) -> Result<()> {
     if rental.terms.renter != me {
         bail!(
@@ -138,7 +128,7 @@ pub(crate) async fn stop(ctx: &Ctx, args: StopArgs) -> Result<()> {
         ]));
         return Ok(());
     }
-    let oracle = oracle_of(ctx, &rental).await?;
+    let oracle = Oracle::of_rental(ctx, &rental).await?;
     let signed = oracle.attestation(rental.id, true).await?;
     verify(ctx, &rental, &signed)?;
     wait_for_chain_time(ctx, signed.attestation.periodEnd).await?;
@@ -188,7 +178,7 @@ pub(crate) async fn settle(ctx: &Ctx, id: alloy::primitives::B256) -> Result<()>
             format_time(deadline)
         );
     }
-    let oracle = oracle_of(ctx, &rental).await?;
+    let oracle = Oracle::of_rental(ctx, &rental).await?;
     let mut signed = oracle.attestation(id, false).await.ok();
     if signed.as_ref().is_none_or(|s| s.attestation.periodEnd < quote.endsAt) {
         signed = Some(oracle.attestation(id, true).await?);

@@ -21,13 +21,7 @@ use crate::{
 pub(crate) async fn status(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     let rental = events::rental(ctx, args.rental).await?;
     let token = ctx.token(rental.terms.token).await?;
-    let offer = ctx
-        .escrow
-        .offer(rental.terms.offerId)
-        .call()
-        .await
-        .map_err(|e| ctx.call_error(e, "reading the rental's offer"))?;
-    let oracle = Oracle::of_provider(ctx, offer.provider).await.ok();
+    let oracle = Oracle::of_rental(ctx, &rental).await.ok();
     if !args.watch {
         let (view, closed) = snapshot(ctx, &rental, &token, oracle.as_ref()).await?;
         out(&render(ctx, &view, &token, closed)?);
