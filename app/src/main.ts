@@ -16,6 +16,8 @@ const viewEl = document.getElementById("view")!;
 
 let generation = 0;
 let timer: number | undefined;
+// The tab on show, kept when a changed account or chain rebuilds the page.
+let currentTab = "offers";
 
 function stop(): void {
   generation += 1;
@@ -113,6 +115,7 @@ async function connect(eth: EIP1193Provider, ask: boolean): Promise<void> {
   };
   const labels: Record<string, string> = { offers: "Offers", rentals: "My rentals", provider: "Provider" };
   const show = (name: string) => {
+    currentTab = name;
     replace(viewEl, views[name]);
     for (const b of tabsEl.querySelectorAll("button")) b.classList.toggle("active", b.dataset.tab === name);
   };
@@ -122,7 +125,8 @@ async function connect(eth: EIP1193Provider, ask: boolean): Promise<void> {
       h("button", { "data-tab": name, testid: `tab-${name}`, onclick: () => show(name) }, labels[name]),
     ),
   );
-  show("offers");
+  // A changed account or chain rebuilds the views; the page stays on the tab the user was on.
+  show(currentTab);
 
   let lastBlock = -1n;
   let running = false;
