@@ -6,6 +6,7 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {AttestationVerifier} from "./abstracts/AttestationVerifier.sol";
 import {EscrowGovernance} from "./abstracts/EscrowGovernance.sol";
 import {Payouts} from "./abstracts/Payouts.sol";
+import {IDisputeHooks} from "./interfaces/IDisputeHooks.sol";
 import {IGpuEscrow} from "./interfaces/IGpuEscrow.sol";
 import {IRentals} from "./interfaces/IRentals.sol";
 import {Billing} from "./libraries/Billing.sol";
@@ -91,8 +92,11 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
 
     function terminate(RentalTerms calldata terms) external override {
         bytes32 id = _rentalId(terms);
-        if (msg.sender != _offers[terms.offerId].provider) revert Errors.GpuEscrow_NotProvider(id, msg.sender);
-        _stopNow(id, terms);
+        Offer storage o = _offers[terms.offerId];
+        if (msg.sender != o.provider) revert Errors.GpuEscrow_NotProvider(id, msg.sender);
+        uint256 deposit = _stopNow(id, terms);
+        // The module is fixed before any deposit and trusted like this contract; the rental is already stopped.
+        if (!o.spot) IDisputeHooks(_disputeModule).onTerminated(terms, msg.sender, deposit);
     }
 
     function checkpoint(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature)
@@ -112,8 +116,9 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         (uint256 net, uint256 fee) = _newlyOwed(terms, s.paidSeconds, billed);
         _rentals[id].paidSeconds = uint32(billed);
         _rentals[id].lastSeq = usage.seq;
-        OfferAccount storage a = _accounts[terms.offerId];
-        (a.net, a.fees) = (a.net + uint104(net), a.fees + uint104(fee));
+        OfferAccount memory m = _accounts[terms.offerId];
+        _accrue(m, terms.offerId, terms.token, net, fee);
+        _accounts[terms.offerId] = m;
         emit Checkpointed(id, usage.seq, uint32(billed), net, fee);
     }
 
@@ -188,9 +193,33 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         uint256 paid = Billing.cost(terms.pricePerHour, s.paidSeconds);
         uint256 amount = s.deposit - paid;
         delete _rentals[id];
-        _close(terms.offerId, 0, 0);
+        _close(terms, 0, 0, 0, 0, false);
         emit RentalRefunded(id, amount);
         _payOrCredit(terms.token, terms.renter, amount);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                DISPUTES
+    //////////////////////////////////////////////////////////////*/
+
+    function freeze(RentalTerms calldata terms) external override {
+        _requireDisputeModule();
+        bytes32 id = _rentalId(terms);
+        _activeRental(id);
+        _rentals[id].status = RentalStatus.Frozen;
+        emit RentalFrozen(id);
+    }
+
+    function resolve(RentalTerms calldata terms) external override nonReentrant returns (uint256 amount) {
+        _requireDisputeModule();
+        bytes32 id = _rentalId(terms);
+        RentalState memory s = _rentals[id];
+        if (s.status == RentalStatus.None) revert Errors.GpuEscrow_RentalNotActive(id, s.status);
+        amount = s.deposit - Billing.cost(terms.pricePerHour, s.paidSeconds);
+        delete _rentals[id];
+        _close(terms, 0, 0, 0, 0, false);
+        emit RentalResolved(id, amount);
+        TokenTransfer.push(terms.token, msg.sender, amount);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -225,7 +254,7 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         override
         returns (bytes32)
     {
-        return _usageDigest(_rentalId(terms), terms, usage);
+        return _usageDigest(_rentalId(terms), usage);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -252,9 +281,10 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         }
         OfferAccount storage a = _accounts[p.offerId];
         uint16 active = a.activeRentals;
-        if (active >= a.capacity) {
+        uint16 capacity = o.capacity;
+        if (active >= capacity) {
             if (o.retired) revert Errors.GpuEscrow_OfferRetired(p.offerId);
-            revert Errors.GpuEscrow_OfferAtCapacity(p.offerId, a.capacity);
+            revert Errors.GpuEscrow_OfferAtCapacity(p.offerId, capacity);
         }
         // active < capacity ≤ type(uint16).max, checked above.
         unchecked {
@@ -266,10 +296,10 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
             offerId: p.offerId,
             token: token,
             pricePerHour: price,
-            gpuModelHash: o.gpuModelHash,
             attester: attester,
             startedAt: uint40(block.timestamp),
             feeBps: c.feeBps,
+            slaBps: o.slaBps,
             challengeWindow: c.challengeWindow,
             gracePeriod: c.gracePeriod,
             salt: p.salt
@@ -293,7 +323,7 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         uint64 offerId = terms.offerId;
         assembly ("memory-safe") {
             let m := mload(0x40)
-            // token, pricePerHour, gpuModelHash, attester, startedAt, feeBps, challengeWindow, gracePeriod, salt
+            // token, pricePerHour, attester, startedAt, feeBps, slaBps, challengeWindow, gracePeriod, salt
             mcopy(m, add(terms, 0x40), 0x120)
             mstore(add(m, 0x120), deposit)
             mstore(add(m, 0x140), 0x160)
@@ -319,18 +349,24 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         _verifyUsage(id, terms, s, usage, signature);
         if (usage.periodEnd < end) revert Errors.GpuEscrow_AttestationNotFinal(id, usage.periodEnd, end);
 
-        uint256 billed = _billedSeconds(terms, usage, end);
+        // end ≥ startedAt: end is startedAt plus covered seconds, or a stop/periodEnd at or after the start.
+        uint256 wall = end - terms.startedAt;
+        uint256 billed = usage.uptimeSeconds < wall ? usage.uptimeSeconds : wall;
         uint256 cost = Billing.cost(terms.pricePerHour, billed);
         (uint256 net, uint256 fee) = _newlyOwed(terms, s.paidSeconds, billed);
-        // cost ≤ deposit: billed ≤ end − start ≤ coveredSeconds(deposit), and cost(coveredSeconds(d)) ≤ d.
+        uint256 credit = Billing.slaCredit(cost, billed, wall, terms.slaBps);
+        if (credit > net) credit = net;
+        // credit ≤ net ≤ cost ≤ deposit: billed ≤ end − start ≤ coveredSeconds(deposit), and
+        // cost(coveredSeconds(d)) ≤ d.
         uint256 amount;
         unchecked {
-            amount = s.deposit - cost;
+            net -= credit;
+            amount = s.deposit - cost + credit;
         }
 
         delete _rentals[id];
-        _close(terms.offerId, net, fee);
-        emit RentalSettled(id, uint64(billed), cost, amount);
+        _close(terms, net, fee, wall, billed, true);
+        emit RentalSettled(id, uint64(billed), cost, amount, credit);
         _payOrCredit(terms.token, terms.renter, amount);
     }
 
@@ -355,24 +391,61 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         if (block.timestamp > deadline) revert Errors.GpuEscrow_SettlementDeadlinePassed(id, deadline);
     }
 
-    function _stopNow(bytes32 id, RentalTerms calldata terms) private {
+    /// @dev Stops a running rental now; returns its deposit.
+    function _stopNow(bytes32 id, RentalTerms calldata terms) private returns (uint256) {
         RentalState memory s = _activeRental(id);
         _requireRunning(id, terms, s);
         _rentals[id].stoppedAt = uint40(block.timestamp);
         emit RentalStopped(id, msg.sender, uint40(block.timestamp));
+        return s.deposit;
     }
 
-    /// @dev Accrues the last payment of a closing rental and gives back its unit of capacity: one slot write.
-    function _close(uint64 offerId, uint256 net, uint256 fee) private {
-        OfferAccount storage a = _accounts[offerId];
-        OfferAccount memory m = a;
+    /// @dev Accrues the last payment of a closing rental, adds a settled one to the offer's record, and gives back
+    /// its unit of capacity: one slot write.
+    function _close(RentalTerms calldata terms, uint256 net, uint256 fee, uint256 rented, uint256 up, bool settled)
+        private
+    {
+        uint64 offerId = terms.offerId;
+        OfferAccount memory m = _accounts[offerId];
         // Every active rental holds one unit of activeRentals, released exactly once, here.
         unchecked {
             m.activeRentals -= 1;
         }
-        m.net += uint104(net);
-        m.fees += uint104(fee);
+        _accrue(m, offerId, terms.token, net, fee);
+        if (settled) {
+            // Saturating counters: each term is below 2^40 (uint32 seconds, a uint24 count) and so each sum below
+            // 2^41: nothing wraps, and a counter at its maximum stays there.
+            unchecked {
+                uint256 completed = uint256(m.completed) + 1;
+                uint256 secondsRented = uint256(m.secondsRented) + rented;
+                uint256 secondsUp = uint256(m.secondsUp) + up;
+                m.completed = uint24(completed > type(uint24).max ? type(uint24).max : completed);
+                m.secondsRented = uint40(secondsRented > type(uint40).max ? type(uint40).max : secondsRented);
+                m.secondsUp = uint40(secondsUp > type(uint40).max ? type(uint40).max : secondsUp);
+            }
+        }
         _accounts[offerId] = m;
+    }
+
+    /// @dev Adds a payment to the offer's accrued earnings and fees. When either would overflow its field, everything
+    /// accrued, this payment included, is credited to the provider's payout address and the treasury instead.
+    function _accrue(OfferAccount memory m, uint64 offerId, address token, uint256 net, uint256 fee) private {
+        uint256 newNet = uint256(m.net) + net;
+        uint256 newFees = uint256(m.fees) + fee;
+        if (newNet > type(uint64).max || newFees > type(uint64).max) {
+            address payout = _providers[_offers[offerId].provider].payout;
+            _credit[payout][token] += newNet;
+            _credit[_treasury][token] += newFees;
+            emit Credited(payout, token, newNet);
+            emit Credited(_treasury, token, newFees);
+            (newNet, newFees) = (0, 0);
+        }
+        m.net = uint64(newNet);
+        m.fees = uint64(newFees);
+    }
+
+    function _requireDisputeModule() private view {
+        if (msg.sender != _disputeModule) revert Errors.GpuEscrow_NotDisputeModule(msg.sender);
     }
 
     function _activeRental(bytes32 id) private view returns (RentalState memory s) {

@@ -15,12 +15,8 @@ abstract contract AttestationVerifier is EIP712 {
     constructor() EIP712("GpuEscrow", "1") {}
 
     /// @dev The digest an attester signs for `usage` of rental `id`.
-    function _usageDigest(bytes32 id, RentalTerms calldata terms, Usage calldata usage)
-        internal
-        view
-        returns (bytes32)
-    {
-        return _hashTypedDataV4(UsageAttestationHash.structHash(id, terms.gpuModelHash, usage));
+    function _usageDigest(bytes32 id, Usage calldata usage) internal view returns (bytes32) {
+        return _hashTypedDataV4(UsageAttestationHash.structHash(id, usage));
     }
 
     /// @dev Reverts unless `usage` is a well-formed next attestation of rental `id`, signed by the rental's attester.
@@ -49,7 +45,7 @@ abstract contract AttestationVerifier is EIP712 {
         if (usage.uptimeSeconds < s.paidSeconds) {
             revert Errors.GpuEscrow_UptimeDecreased(id, usage.uptimeSeconds, s.paidSeconds);
         }
-        if (!_isValidSignature(terms.attester, _usageDigest(id, terms, usage), signature)) {
+        if (!_isValidSignature(terms.attester, _usageDigest(id, usage), signature)) {
             revert Errors.GpuEscrow_InvalidAttestationSignature(id, terms.attester);
         }
     }

@@ -23,6 +23,8 @@ abstract contract EscrowGovernance is IEscrowGovernance, Ownable2Step {
 
     Config internal _config;
     address internal _treasury;
+    /// @dev Set once, before any token is allowed (so before any money can arrive), and never changed.
+    address internal _disputeModule;
     /// @dev Every token ever allowed, in the order first allowed; a token's id is its index here.
     address[] internal _tokens;
     /// @dev id + 1 of each token in `_tokens` (0: never allowed).
@@ -79,7 +81,19 @@ abstract contract EscrowGovernance is IEscrowGovernance, Ownable2Step {
         emit WindowsUpdated(challengeWindow, gracePeriod);
     }
 
+    function setDisputeModule(address module) external override onlyOwner {
+        if (module == address(0)) revert Errors.GpuEscrow_ZeroAddress();
+        if (_disputeModule != address(0) || _tokens.length != 0) revert Errors.GpuEscrow_DisputeModuleFixed();
+        _disputeModule = module;
+        emit DisputeModuleSet(module);
+    }
+
+    function disputeModule() external view override returns (address) {
+        return _disputeModule;
+    }
+
     function setTokenAllowed(address token, bool allowed) external override onlyOwner {
+        if (_disputeModule == address(0)) revert Errors.GpuEscrow_NoDisputeModule();
         uint256 idPlusOne = _tokenIdPlusOne[token];
         if (idPlusOne == 0) {
             if (!allowed) return;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IDisputeHooks} from "../interfaces/IDisputeHooks.sol";
 import {IOfferBook} from "../interfaces/IOfferBook.sol";
 import {Billing} from "../libraries/Billing.sol";
 import {Errors} from "../libraries/Errors.sol";
@@ -22,36 +23,36 @@ abstract contract OfferBook is EscrowGovernance, ProviderRegistry, IOfferBook {
         _requireRegistered(msg.sender);
         uint8 tokenId = _allowedTokenId(p.token);
         if (p.pricePerHour == 0) revert Errors.GpuEscrow_ZeroPrice();
-        if (p.minDuration == 0 || p.minDuration > p.maxDuration) {
+        if (p.minDuration == 0 || p.minDuration > p.maxDuration || p.minDuration > type(uint24).max) {
             revert Errors.GpuEscrow_InvalidDurationBounds(p.minDuration, p.maxDuration);
         }
         if (p.slaBps > MAX_SLA_BPS) revert Errors.GpuEscrow_InvalidSla(p.slaBps);
         if (bytes(p.gpuModel).length == 0 || p.gpuCount == 0) revert Errors.GpuEscrow_InvalidGpuSpec();
         _checkLabel(p.gpuModel);
         _checkLabel(p.region);
-
         offerId = ++_offerCount;
+        // The module checks the provider's bond (reverting below its minimum) and lists the offer under it.
+        IDisputeHooks(_disputeModule).onOfferCreated(msg.sender, p.token, offerId);
         bytes32 gpuModelHash = keccak256(bytes(p.gpuModel));
         address attester = _providers[msg.sender].attester;
         _offers[offerId] = Offer({
             attester: attester,
-            minDuration: p.minDuration,
+            minDuration: uint24(p.minDuration),
             maxDuration: p.maxDuration,
             tokenId: tokenId,
+            capacity: p.capacity,
+            slaBps: p.slaBps,
             token: p.token,
             pricePerHour: p.pricePerHour,
             gpuModelHash: gpuModelHash,
             provider: msg.sender,
-            slaBps: p.slaBps,
             vramGiB: p.vramGiB,
             gpuCount: p.gpuCount,
             spot: p.spot,
             retired: false,
             regionHash: keccak256(bytes(p.region))
         });
-        // Capacity shares the slot with earnings and the rentals in use, so the slot is non-zero while the offer
-        // is open or busy and settlements never pay for a fresh storage write.
-        _accounts[offerId] = OfferAccount({net: 0, fees: 0, activeRentals: 0, capacity: p.capacity});
+        _accounts[offerId].listed = true;
         emit OfferCreated(offerId, msg.sender, p, gpuModelHash, attester);
     }
 
@@ -63,8 +64,7 @@ abstract contract OfferBook is EscrowGovernance, ProviderRegistry, IOfferBook {
     }
 
     function setCapacity(uint64 offerId, uint16 capacity) external override {
-        _ownedLiveOffer(offerId);
-        _accounts[offerId].capacity = capacity;
+        _ownedLiveOffer(offerId).capacity = capacity;
         emit OfferCapacityUpdated(offerId, capacity);
     }
 
@@ -75,8 +75,9 @@ abstract contract OfferBook is EscrowGovernance, ProviderRegistry, IOfferBook {
     }
 
     function retireOffer(uint64 offerId) external override {
-        _ownedLiveOffer(offerId).retired = true;
-        _accounts[offerId].capacity = 0;
+        Offer storage o = _ownedLiveOffer(offerId);
+        o.retired = true;
+        o.capacity = 0;
         emit OfferRetired(offerId);
     }
 

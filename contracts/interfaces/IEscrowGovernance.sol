@@ -6,13 +6,15 @@ import {Config} from "../types/DataTypes.sol";
 /// @title IEscrowGovernance
 /// @notice What the owner (a multisig in production, two-step ownership transfer) may change, and the hard bounds
 /// it can never leave. Nothing here can move, freeze or redirect escrowed money: the fee and both time windows are
-/// snapshotted into each rental's terms at open, and pausing stops only *new* rentals.
+/// snapshotted into each rental's terms at open, and pausing stops only *new* rentals. The dispute module, the one
+/// contract that can freeze and resolve rentals, is fixed before the first token is allowed, so before any deposit.
 interface IEscrowGovernance {
     event FeeUpdated(uint16 oldFeeBps, uint16 newFeeBps);
     event TreasuryUpdated(address oldTreasury, address newTreasury);
     event WindowsUpdated(uint32 challengeWindow, uint32 gracePeriod);
     event TokenAllowed(address indexed token, bool allowed);
     event PausedSet(bool paused);
+    event DisputeModuleSet(address module);
 
     /// @notice Hard cap on the protocol fee: 15 %.
     function MAX_FEE_BPS() external view returns (uint16);
@@ -39,8 +41,17 @@ interface IEscrowGovernance {
     /// @dev Requirements: owner; 5 min ≤ challengeWindow ≤ 7 days; challengeWindow < gracePeriod ≤ 30 days.
     function setWindows(uint32 challengeWindow, uint32 gracePeriod) external;
 
+    /// @notice Sets the dispute module (`IDisputeModule`): the contract that holds provider bonds and may freeze and
+    /// resolve rentals under dispute. Once only, and only before any token was ever allowed.
+    /// @dev Requirements: owner; non-zero (`GpuEscrow_ZeroAddress`); not set before and no token allowed yet
+    /// (`GpuEscrow_DisputeModuleFixed`).
+    function setDisputeModule(address module) external;
+
+    /// @notice The dispute module (zero until set).
+    function disputeModule() external view returns (address);
+
     /// @notice Allows or refuses a token for new offers and new rentals. Running rentals are unaffected.
-    /// @dev Requirements: owner; at most 168 distinct tokens are ever allowed (`GpuEscrow_TooManyTokens`).
+    /// @dev Requirements: owner; the dispute module is set (`GpuEscrow_NoDisputeModule`); at most 168 distinct tokens are ever allowed (`GpuEscrow_TooManyTokens`).
     function setTokenAllowed(address token, bool allowed) external;
 
     /// @notice Pauses or resumes the opening of new rentals. Everything else keeps working while paused.

@@ -21,8 +21,10 @@ interface IOfferBook {
     /// signs (the NVML device name, e.g. "NVIDIA H100 80GB HBM3").
     /// @dev Requirements: caller registered (`GpuEscrow_ProviderNotRegistered`); token allowed
     /// (`GpuEscrow_TokenNotAllowed`); price > 0 (`GpuEscrow_ZeroPrice`); 0 < minDuration ≤ maxDuration
-    /// (`GpuEscrow_InvalidDurationBounds`); slaBps ≤ 10 000 (`GpuEscrow_InvalidSla`); non-empty model, gpuCount > 0
-    /// (`GpuEscrow_InvalidGpuSpec`); model and region at most 64 bytes (`GpuEscrow_StringTooLong`).
+    /// (`GpuEscrow_InvalidDurationBounds`), minDuration at most 2^24 − 1 seconds (194 days); slaBps ≤ 10 000
+    /// (`GpuEscrow_InvalidSla`); non-empty model, gpuCount > 0 (`GpuEscrow_InvalidGpuSpec`); model and region at
+    /// most 64 bytes (`GpuEscrow_StringTooLong`); the caller's bond in the offer's token, not counting what it is
+    /// unbonding, is at least the dispute module's minimum (`DisputeModule_BondBelowMinimum`).
     /// @return offerId Sequential, starting at 1.
     function createOffer(OfferParams calldata params) external returns (uint64 offerId);
 
@@ -48,7 +50,8 @@ interface IOfferBook {
     /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`).
     function offer(uint64 offerId) external view returns (Offer memory);
 
-    /// @notice The offer's counters: accrued earnings and fees, capacity in use and capacity.
+    /// @notice The offer's counters: accrued earnings and fees, rentals in use, and its record (rentals settled,
+    /// seconds rented, seconds up) that `IDisputeModule.reputation` sums per provider.
     function offerAccount(uint64 offerId) external view returns (OfferAccount memory);
 
     /// @notice Number of offers ever created (ids run from 1 to this).

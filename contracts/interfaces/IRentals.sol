@@ -14,13 +14,16 @@ import {OpenParams, Quote, RentalState, RentalTerms, Usage} from "../types/DataT
 /// - cost(s) = ceil(pricePerHour × s / 3600) on cumulative seconds; fee = ceil(cost × feeBps / 10 000) with the
 ///   fee snapshotted at open; the provider earns cost − fee, the treasury fee; the renter gets deposit − cost back
 ///   in the transaction that settles. Checkpoints never change these totals.
+/// - SLA credit: when a settled rental's uptime (billed ÷ wall-clock seconds, in bps, rounded down) is below the
+///   SLA its offer promised (snapshotted at open), the renter gets back 10 bps of the cost per bps short, at most
+///   50 % of the cost, out of the provider's unpaid net; the fee is unchanged.
 /// - A refund that cannot be delivered (blacklisted or reverting receiver) is credited to the renter instead.
 ///
 /// A rental is identified by `keccak256(abi.encode(terms))`; its terms are emitted by `RentalOpened` and passed
 /// back to every function below. Its mutable state is one storage slot, deleted when the rental closes.
 interface IRentals {
     /// @notice Everything needed to rebuild the rental's terms: `RentalTerms(renter, offerId, token, pricePerHour,
-    /// gpuModelHash, attester, startedAt, feeBps, challengeWindow, gracePeriod, salt)`, fields in that order, and
+    /// attester, startedAt, feeBps, slaBps, challengeWindow, gracePeriod, salt)`, fields in that order, and
     /// the renter's access key (SSH wire format) for the provider's host to provision access with.
     event RentalOpened(
         bytes32 indexed rentalId,
@@ -28,10 +31,10 @@ interface IRentals {
         uint64 indexed offerId,
         address token,
         uint96 pricePerHour,
-        bytes32 gpuModelHash,
         address attester,
         uint40 startedAt,
         uint16 feeBps,
+        uint16 slaBps,
         uint32 challengeWindow,
         uint32 gracePeriod,
         bytes32 salt,
@@ -41,9 +44,17 @@ interface IRentals {
     event RentalExtended(bytes32 indexed rentalId, uint256 amount, uint256 deposit);
     event RentalStopped(bytes32 indexed rentalId, address indexed by, uint40 stoppedAt);
     event Checkpointed(bytes32 indexed rentalId, uint64 seq, uint32 paidSeconds, uint256 providerNet, uint256 fee);
-    /// @dev fee = ceil(cost × terms.feeBps / 10 000); a refund that could not be delivered also emits `Credited`.
-    event RentalSettled(bytes32 indexed rentalId, uint64 billedSeconds, uint256 cost, uint256 refund);
+    /// @dev fee = ceil(cost × terms.feeBps / 10 000); `refund` includes `slaCredit`; a refund that could not be
+    /// delivered also emits `Credited`.
+    event RentalSettled(
+        bytes32 indexed rentalId, uint64 billedSeconds, uint256 cost, uint256 refund, uint256 slaCredit
+    );
     event RentalRefunded(bytes32 indexed rentalId, uint256 refund);
+    /// @notice A subjective dispute froze the rental: no settle, checkpoint, refund, extend or stop until resolved.
+    event RentalFrozen(bytes32 indexed rentalId);
+    /// @notice The dispute module closed the rental and took the `amount` of its deposit not yet paid out, to split
+    /// by the dispute's outcome (`IDisputeModule`).
+    event RentalResolved(bytes32 indexed rentalId, uint256 amount);
 
     /// @notice How old an attestation may be when the renter stops and settles with it in one transaction.
     function STOP_ATTESTATION_MAX_AGE() external view returns (uint256);
@@ -92,7 +103,9 @@ interface IRentals {
     /// @dev Requirements: caller is the renter; rental active and not ended.
     function stop(RentalTerms calldata terms) external;
 
-    /// @notice The provider ends the rental now; billing cannot go past this second.
+    /// @notice The provider ends the rental now; billing cannot go past this second. Ending an on-demand (non-spot)
+    /// rental counts against the provider: the dispute module records it and pays the renter its termination
+    /// penalty out of the provider's bond (`IDisputeModule`).
     /// @dev Requirements: caller is the offer's provider (`GpuEscrow_NotProvider`); rental active and not ended.
     function terminate(RentalTerms calldata terms) external;
 
@@ -134,6 +147,19 @@ interface IRentals {
     /// the renter gets all the rest of the deposit back. Anyone may call it.
     /// @dev Requirements: rental active; now > end + gracePeriod (`GpuEscrow_RefundNotDue`).
     function refund(RentalTerms calldata terms) external;
+
+    /// @notice Freezes a rental under a subjective dispute: its money stays where it is until `resolve`.
+    /// @dev Requirements: caller is the dispute module (`GpuEscrow_NotDisputeModule`); rental active
+    /// (`GpuEscrow_RentalNotActive`). Emits `RentalFrozen`.
+    function freeze(RentalTerms calldata terms) external;
+
+    /// @notice Closes an active or frozen rental by a dispute outcome: the deposit not yet paid out by checkpoints
+    /// goes to the dispute module, which splits it between renter, provider and treasury by the outcome. The offer's
+    /// record does not count it as a settled rental.
+    /// @dev Requirements: caller is the dispute module (`GpuEscrow_NotDisputeModule`); rental active or frozen
+    /// (`GpuEscrow_RentalNotActive`). Emits `RentalResolved`.
+    /// @return amount What was sent to the module.
+    function resolve(RentalTerms calldata terms) external returns (uint256 amount);
 
     /// @notice The mutable state of a rental (status None once closed).
     function rentalState(bytes32 rentalId) external view returns (RentalState memory);

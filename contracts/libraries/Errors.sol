@@ -16,6 +16,8 @@ library Errors {
     error GpuEscrow_GracePeriodOutOfBounds(uint256 gracePeriod, uint256 min, uint256 max);
     error GpuEscrow_Paused();
     error GpuEscrow_TooManyTokens(uint256 max);
+    error GpuEscrow_DisputeModuleFixed();
+    error GpuEscrow_NoDisputeModule();
 
     /*//////////////////////////////////////////////////////////////
                                PROVIDERS
@@ -63,6 +65,7 @@ library Errors {
     error GpuEscrow_PermitOnNativeCoin(uint64 offerId);
     error GpuEscrow_EmptyBatch();
     error GpuEscrow_BatchLengthMismatch(uint256 terms, uint256 usages, uint256 signatures);
+    error GpuEscrow_NotDisputeModule(address caller);
 
     /*//////////////////////////////////////////////////////////////
                               ATTESTATIONS

@@ -25,6 +25,11 @@ library TokenTransfer {
             return;
         }
         if (msg.value != 0) revert Errors.GpuEscrow_NativeValueMismatch(0, msg.value);
+        pullExactErc20(token, from, amount);
+    }
+
+    /// @notice Takes exactly `amount` of ERC-20 `token` from `from`, whatever `msg.value` carries for other purposes.
+    function pullExactErc20(address token, address from, uint256 amount) internal {
         uint256 before = IERC20(token).balanceOf(address(this));
         IERC20(token).safeTransferFrom(from, address(this), amount);
         uint256 received = IERC20(token).balanceOf(address(this)) - before;

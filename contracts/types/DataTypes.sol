@@ -12,14 +12,16 @@ struct Provider {
 
 /// @notice An offer as stored. Only the price (for rentals opened afterwards), the capacity and the attester may
 /// change after creation; everything that identifies the hardware is fixed.
-/// @dev Slots 0–2 are what `open` reads; settlement reads none of them (the terms carry what it needs). The GPU
+/// @dev Slots 0 and 1 are what `open` reads; settlement reads none of them (the terms carry what it needs). The GPU
 /// model and region strings are in `OfferCreated`; storage keeps their keccak256 hashes.
 struct Offer {
     // slot 0
     address attester;
-    uint32 minDuration;
+    uint24 minDuration;
     uint32 maxDuration;
     uint8 tokenId;
+    uint16 capacity;
+    uint16 slaBps;
     // slot 1
     address token;
     uint96 pricePerHour;
@@ -27,21 +29,28 @@ struct Offer {
     bytes32 gpuModelHash;
     // slot 3
     address provider;
-    uint16 slaBps;
     uint16 vramGiB;
     uint16 gpuCount;
     bool spot;
     bool retired;
+    // slot 4
     bytes32 regionHash;
 }
 
-/// @notice Per-offer counters, one slot: the provider's accrued earnings (`net`), the fees it holds for the
-/// treasury, and the capacity in use. Opening and settling a rental each write this slot once.
+/// @notice Per-offer counters, one slot written once by each open and each settlement: the provider's accrued
+/// earnings (`net`), the fees they carry for the treasury, the rentals in use, and the offer's record (rentals
+/// settled, wall-clock seconds rented, attested seconds up).
+/// @dev `net` and `fees` are flushed to the payout address's and the treasury's credit when an accrual would
+/// overflow them; the record counters saturate at their maximum (uint40 seconds: 34,000 GPU-years).
+/// `listed` is set at creation and never cleared, so the slot is never zero and no accrual pays for a fresh write.
 struct OfferAccount {
-    uint104 net;
-    uint104 fees;
+    uint64 net;
+    uint64 fees;
     uint16 activeRentals;
-    uint16 capacity;
+    uint24 completed;
+    uint40 secondsRented;
+    uint40 secondsUp;
+    bool listed;
 }
 
 /// @notice What a provider passes to create an offer.
@@ -61,17 +70,18 @@ struct OfferParams {
 
 /// @notice The immutable terms of a rental. They are never stored: `rentalId = keccak256(abi.encode(terms))`, and
 /// every call on a rental passes them back in calldata (emitted in full by `RentalOpened`).
-/// @dev Fee, time windows and the offer's attester are snapshotted at open: neither governance nor the provider
-/// can change a running rental's rules.
+/// @dev Fee, SLA, time windows and the offer's attester are snapshotted at open: neither governance nor the
+/// provider can change a running rental's rules. The offer's GPU model is not repeated here: attestations carry the
+/// model they measured, and one that differs from the offer's is evidence for `IDisputeModule.proveWrongGpu`.
 struct RentalTerms {
     address renter;
     uint64 offerId;
     address token;
     uint96 pricePerHour;
-    bytes32 gpuModelHash;
     address attester;
     uint40 startedAt;
     uint16 feeBps;
+    uint16 slaBps;
     uint32 challengeWindow;
     uint32 gracePeriod;
     bytes32 salt;
@@ -81,6 +91,7 @@ struct RentalTerms {
 enum RentalStatus {
     None,
     Active,
+    /// Under a subjective dispute: nothing moves its money until the dispute module resolves it.
     Frozen
 }
 
@@ -108,12 +119,13 @@ struct OpenParams {
     bytes32 salt;
 }
 
-/// @notice A usage attestation as submitted on-chain. `rentalId` and `gpuModelHash` are not repeated: the contract
-/// takes them from the rental's terms when it rebuilds the EIP-712 digest.
+/// @notice A usage attestation as submitted on-chain. `rentalId` is not repeated: the contract derives it from the
+/// rental's terms when it rebuilds the EIP-712 digest.
 struct Usage {
     uint64 seq;
     uint64 periodEnd;
     uint64 uptimeSeconds;
+    bytes32 gpuModelHash;
     bytes32 gpuUuidsHash;
     uint64 energyJoules;
     uint16 avgUtilBps;

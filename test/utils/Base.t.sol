@@ -4,11 +4,13 @@ pragma solidity ^0.8.28;
 import {Test} from "forge-std/Test.sol";
 import {Vm} from "forge-std/Vm.sol";
 
+import {ICommitteeArbitrator} from "../../contracts/interfaces/ICommitteeArbitrator.sol";
 import {IRentals} from "../../contracts/interfaces/IRentals.sol";
 import {Billing} from "../../contracts/libraries/Billing.sol";
 import {OfferParams, OpenParams, RentalState, RentalTerms, Usage} from "../../contracts/types/DataTypes.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {ED25519_ACCESS_KEY} from "./AccessKeys.sol";
+import {IDisputeModuleFull} from "./IDisputeModuleFull.sol";
 import {IGpuEscrowFull} from "./IGpuEscrowFull.sol";
 
 /// @notice Shared fixture: an escrow, a 6-decimal USDC-like token with permit, a registered provider with one
@@ -28,9 +30,21 @@ abstract contract Base is Test {
     /// out/ by path (the name form may resolve to the unoptimized test-profile build, which would inflate gas).
     string internal constant ESCROW_ARTIFACT = "out/GpuEscrow.sol/GpuEscrow.json";
     string internal constant TOKEN_ARTIFACT = "out/MockERC20.sol/MockERC20.json";
+    string internal constant MODULE_ARTIFACT = "out/DisputeModule.sol/DisputeModule.json";
+    string internal constant ARBITRATOR_ARTIFACT = "out/CommitteeArbitrator.sol/CommitteeArbitrator.json";
+    /// @dev The dispute module's ruling period and unbonding delay in the fixture.
+    uint256 internal constant RULING_PERIOD = 3 days;
+    uint256 internal constant UNBONDING_DELAY = 14 days;
 
     IGpuEscrowFull internal escrow;
+    IDisputeModuleFull internal disputes;
+    ICommitteeArbitrator internal committee;
     MockERC20 internal usdc;
+
+    /// @dev The committee arbitrator's members (2-of-3).
+    address internal judge1 = makeAddr("judge1");
+    address internal judge2 = makeAddr("judge2");
+    address internal judge3 = makeAddr("judge3");
 
     address internal owner = makeAddr("owner");
     address internal treasury = makeAddr("treasury");
@@ -63,8 +77,19 @@ abstract contract Base is Test {
         usdc.approve(address(escrow), type(uint256).max);
     }
 
-    function deployEscrow(address owner_, address treasury_) internal returns (IGpuEscrowFull) {
-        return IGpuEscrowFull(deployCode(ESCROW_ARTIFACT, abi.encode(owner_, treasury_)));
+    /// @dev An escrow with its dispute module set (a 2-of-3 committee as arbitrator), ready for `setTokenAllowed`.
+    function deployEscrow(address owner_, address treasury_) internal returns (IGpuEscrowFull e) {
+        e = IGpuEscrowFull(deployCode(ESCROW_ARTIFACT, abi.encode(owner_, treasury_)));
+        address[] memory members = new address[](3);
+        (members[0], members[1], members[2]) = (judge1, judge2, judge3);
+        committee = ICommitteeArbitrator(deployCode(ARBITRATOR_ARTIFACT, abi.encode(members, 2, RULING_PERIOD)));
+        disputes = IDisputeModuleFull(
+            deployCode(
+                MODULE_ARTIFACT, abi.encode(owner_, address(e), address(committee), "", RULING_PERIOD, UNBONDING_DELAY)
+            )
+        );
+        vm.prank(owner_);
+        e.setDisputeModule(address(disputes));
     }
 
     function defaultOffer(address token) internal pure returns (OfferParams memory) {
@@ -77,7 +102,7 @@ abstract contract Base is Test {
             minDuration: 60,
             maxDuration: 30 days,
             spot: false,
-            slaBps: 9900,
+            slaBps: 0,
             region: "eu-west",
             capacity: 8
         });
@@ -103,10 +128,10 @@ abstract contract Base is Test {
     struct OpenedData {
         address token;
         uint96 pricePerHour;
-        bytes32 gpuModelHash;
         address attester;
         uint40 startedAt;
         uint16 feeBps;
+        uint16 slaBps;
         uint32 challengeWindow;
         uint32 gracePeriod;
         bytes32 salt;
@@ -124,10 +149,10 @@ abstract contract Base is Test {
                     offerId: uint64(uint256(log.topics[3])),
                     token: d.token,
                     pricePerHour: d.pricePerHour,
-                    gpuModelHash: d.gpuModelHash,
                     attester: d.attester,
                     startedAt: d.startedAt,
                     feeBps: d.feeBps,
+                    slaBps: d.slaBps,
                     challengeWindow: d.challengeWindow,
                     gracePeriod: d.gracePeriod,
                     salt: d.salt
@@ -143,6 +168,7 @@ abstract contract Base is Test {
             seq: seq,
             periodEnd: periodEnd,
             uptimeSeconds: uptime,
+            gpuModelHash: keccak256(bytes(H100)),
             gpuUuidsHash: GPU_UUIDS_HASH,
             energyJoules: uptime * 700,
             avgUtilBps: 9500

@@ -10,8 +10,8 @@ import {IGpuEscrowFull} from "../utils/IGpuEscrowFull.sol";
 
 /// @dev `UsageAttestationHash.structHash` takes the usage from calldata: this puts it there.
 contract UsageAttestationHashHarness {
-    function structHash(bytes32 rentalId, bytes32 gpuModelHash, Usage calldata usage) external pure returns (bytes32) {
-        return UsageAttestationHash.structHash(rentalId, gpuModelHash, usage);
+    function structHash(bytes32 rentalId, Usage calldata usage) external pure returns (bytes32) {
+        return UsageAttestationHash.structHash(rentalId, usage);
     }
 }
 
@@ -78,16 +78,13 @@ contract AttestationVectors_Test is Base {
             seq: uint64(_uint(string.concat(a, ".seq"))),
             periodEnd: uint64(_uint(string.concat(a, ".periodEnd"))),
             uptimeSeconds: uint64(_uint(string.concat(a, ".uptimeSeconds"))),
+            gpuModelHash: vm.parseJsonBytes32(json, string.concat(a, ".gpuModelHash")),
             gpuUuidsHash: vm.parseJsonBytes32(json, string.concat(a, ".gpuUuidsHash")),
             energyJoules: uint64(_uint(string.concat(a, ".energyJoules"))),
             avgUtilBps: uint16(_uint(string.concat(a, ".avgUtilBps")))
         });
         string memory name = vm.parseJsonString(json, string.concat(v, ".name"));
-        bytes32 structHash = harness.structHash(
-            vm.parseJsonBytes32(json, string.concat(a, ".rentalId")),
-            vm.parseJsonBytes32(json, string.concat(a, ".gpuModelHash")),
-            u
-        );
+        bytes32 structHash = harness.structHash(vm.parseJsonBytes32(json, string.concat(a, ".rentalId")), u);
         assertEq(structHash, vm.parseJsonBytes32(json, string.concat(v, ".structHash")), name);
 
         bytes32 digest = keccak256(abi.encodePacked(hex"1901", domainSeparator, structHash));

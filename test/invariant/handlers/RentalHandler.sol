@@ -70,7 +70,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
     function open(uint256 renterSeed, uint256 offerSeed, uint256 secondsSeed) external {
         address renter = renters[renterSeed % renters.length];
         uint64 offerId = offers[offerSeed % offers.length];
-        if (escrow.offerAccount(offerId).activeRentals >= escrow.offerAccount(offerId).capacity) return;
+        if (escrow.offerAccount(offerId).activeRentals >= escrow.offer(offerId).capacity) return;
         uint256 price = escrow.offer(offerId).pricePerHour;
         // Between one minute and twelve hours, not always a round number of seconds.
         uint256 s = _bound(secondsSeed, 60, 12 hours);
@@ -337,6 +337,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
             seq: seq,
             periodEnd: uint64(periodEnd),
             uptimeSeconds: uint64(uptime),
+            gpuModelHash: escrow.offer(t.offerId).gpuModelHash,
             gpuUuidsHash: bytes32(uint256(i)),
             energyJoules: uint64(uptime * 700),
             avgUtilBps: 9000
@@ -356,10 +357,10 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
             offerId: offerId,
             token: tokenOf[offerId],
             pricePerHour: price,
-            gpuModelHash: escrow.offer(offerId).gpuModelHash,
             attester: escrow.offer(offerId).attester,
             startedAt: uint40(block.timestamp),
             feeBps: escrow.config().feeBps,
+            slaBps: escrow.offer(offerId).slaBps,
             challengeWindow: escrow.config().challengeWindow,
             gracePeriod: escrow.config().gracePeriod,
             salt: bytes32(saltNonce)

@@ -48,8 +48,9 @@ contract AttestationDigest_Unit_Test is Base {
         RentalTerms memory t = openRental(ONE_HOUR_DEPOSIT, "s");
         Usage memory u = usageAt(3, uint64(block.timestamp), 0);
         bytes32 d = escrow.attestationDigest(t, u);
-        t.gpuModelHash = keccak256("NVIDIA A100-SXM4-80GB");
+        u.gpuModelHash = keccak256("NVIDIA A100-SXM4-80GB");
         assertTrue(escrow.attestationDigest(t, u) != d, "model");
+        u = usageAt(3, uint64(block.timestamp), 0);
         t = openRental(ONE_HOUR_DEPOSIT, "other");
         assertTrue(escrow.attestationDigest(t, u) != d, "rental");
         t = openRental(ONE_HOUR_DEPOSIT, "s2");

@@ -71,7 +71,8 @@ contract ClaimEarnings_Unit_Test is Base {
         assertEq(acc.net, 0);
         assertEq(acc.fees, 0);
         assertEq(acc.activeRentals, 1);
-        assertEq(acc.capacity, 8);
+        assertEq(acc.completed, 2);
+        assertEq(escrow.offer(offerId).capacity, 8);
         assertEq(usdc.balanceOf(address(escrow)), ONE_HOUR_DEPOSIT + f1 + f2, "running deposit + treasury credit");
         assertEq(running.offerId, offerId);
     }

@@ -97,9 +97,11 @@ contract CreateOffer_Unit_Test is Base {
         assertTrue(o.spot);
         assertFalse(o.retired);
         assertEq(o.tokenId, 0);
+        assertEq(o.capacity, 3);
         OfferAccount memory a = escrow.offerAccount(id);
-        assertEq(a.capacity, 3);
+        assertTrue(a.listed);
         assertEq(a.activeRentals, 0);
+        assertEq(a.completed, 0);
         assertEq(a.net, 0);
         assertEq(a.fees, 0);
     }

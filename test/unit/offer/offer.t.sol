@@ -20,7 +20,7 @@ contract Offer_Unit_Test is Base {
         assertEq(escrow.offer(offerId).gpuModelHash, keccak256(bytes(H100)));
         OfferAccount memory a = escrow.offerAccount(offerId);
         assertEq(a.activeRentals, 1);
-        assertEq(a.capacity, 8);
+        assertEq(escrow.offer(offerId).capacity, 8);
         assertEq(a.net, 0);
         assertEq(a.fees, 0);
     }

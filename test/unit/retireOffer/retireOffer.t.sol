@@ -35,7 +35,7 @@ contract RetireOffer_Unit_Test is Base {
         vm.prank(provider);
         escrow.retireOffer(offerId);
         assertTrue(escrow.offer(offerId).retired);
-        assertEq(escrow.offerAccount(offerId).capacity, 0);
+        assertEq(escrow.offer(offerId).capacity, 0);
         assertEq(escrow.offerAccount(offerId).activeRentals, 1);
 
         vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_OfferRetired.selector, offerId));

@@ -33,7 +33,7 @@ contract SetCapacity_Unit_Test is Base {
         emit IOfferBook.OfferCapacityUpdated(offerId, 1000);
         vm.prank(provider);
         escrow.setCapacity(offerId, 1000);
-        assertEq(escrow.offerAccount(offerId).capacity, 1000);
+        assertEq(escrow.offer(offerId).capacity, 1000);
     }
 
     function test_WhenZero() external {

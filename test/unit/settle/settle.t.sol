@@ -273,7 +273,7 @@ contract Settle_Unit_Test is Base {
         bytes memory sig = signUsage(t, u);
 
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalSettled(id, uptime, c, DEPOSIT - c);
+        emit IRentals.RentalSettled(id, uptime, c, DEPOSIT - c, 0);
         vm.prank(renter);
         escrow.settle(t, u, sig);
 

@@ -121,7 +121,7 @@ contract StopAndSettle_Unit_Test is Base {
         bytes memory sig = signUsage65(t, u); // 65-byte signatures work here too
 
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalSettled(id, uptime, c, DEPOSIT - c);
+        emit IRentals.RentalSettled(id, uptime, c, DEPOSIT - c, 0);
         vm.prank(renter);
         escrow.stopAndSettle(t, u, sig);
 

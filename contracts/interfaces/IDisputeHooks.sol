@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {RentalTerms} from "../types/DataTypes.sol";
+
+/// @title IDisputeHooks
+/// @notice What the escrow asks of its dispute module, which holds the providers' bonds. Neither call is on a
+/// renter's path: offers are created rarely, and only the provider can terminate.
+interface IDisputeHooks {
+    /// @notice `provider` creates offer `offerId` in `token`: reverts unless its bond in `token`, not counting what
+    /// is being unbonded, meets the minimum an offer requires; lists the offer under the provider.
+    /// @dev Requirements: caller is the escrow.
+    function onOfferCreated(address provider, address token, uint64 offerId) external;
+
+    /// @notice The provider ended a running on-demand (non-spot) rental early. Counted against its reputation, with
+    /// the module's termination penalty paid to the renter out of the provider's bond.
+    /// @dev Requirements: caller is the escrow.
+    function onTerminated(RentalTerms calldata terms, address provider, uint256 deposit) external;
+}

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {RentalTerms, Usage} from "../types/DataTypes.sol";
+import {IArbitrable} from "./IArbitrable.sol";
+import {IArbitrator} from "./IArbitrator.sol";
+import {IDisputeHooks} from "./IDisputeHooks.sol";
+
+/// @title IDisputeModule
+/// @notice Provider bonds, disputes and reputation for one `GpuEscrow`. The escrow lets this contract, and only it,
+/// freeze a rental and close it by a dispute outcome (`IRentals.freeze`, `IRentals.resolve`); the happy path
+/// (open, settle) never calls it.
+///
+/// Bonds:
+/// - A provider posts a bond per token (`bond`). An offer in a token needs at least `minBond(token)` not being
+///   unbonded (checked by the escrow's `createOffer`).
+/// - Unbonding is a request (`requestUnbond`) and, `UNBONDING_DELAY` later, a withdrawal (`withdrawBond`). The delay
+///   is longer than any challenge window (at most 7 days) plus the ruling period, so a rental's disputes end before
+///   the bond that answers for them can leave. A request that would leave less than the minimum needs every offer of
+///   the provider in that token retired with no rental running. Nothing is withdrawn while a dispute is open on one
+///   of the provider's rentals in that token. Nobody else, the owner included, can move a bond except by the rules
+///   below.
+///
+/// Objective disputes, proven by anyone with the evidence, no arbitrator:
+/// - Equivocation (`proveEquivocation`): two attestations of one live rental, both signed by its attester, that
+///   contradict each other (same seq and different content, or a higher seq with lower uptime). The renter gets back
+///   everything not yet paid out, and the provider's whole bond in the rental's token is slashed.
+/// - Wrong GPU (`proveWrongGpu`): a signed attestation of a live rental whose GPU model hash is not the offer's. Full
+///   refund as above, and WRONG_GPU_SLASH_BPS of the bond is slashed.
+/// - A slash pays SLASH_BOUNTY_BPS to whoever proved it, SLASH_RENTER_BPS to the renter, the rest to the treasury.
+/// - Terminating a running on-demand rental (`IRentals.terminate`) costs the provider TERMINATION_PENALTY_BPS of the
+///   rental's deposit (at most its bond), paid to the renter, and counts in its reputation.
+/// - SLA credits need no dispute: the escrow applies them at settlement (`IRentals`).
+///
+/// Subjective disputes (`openDispute`), renter or provider, while the rental is live and until its end plus the
+/// challenge window:
+/// - The opener posts `disputeBond(token)` in the rental's token and pays the arbitrator's fee; the rental is frozen.
+/// - The arbitrator (ERC-792, `CHOICES` = 10 001) rules before the deadline (`rulingPeriod` after opening): a ruling
+///   r ≥ 1 gives the renter r − 1 bps of the deposit not yet paid out, the provider the rest (fee taken from it);
+///   r = 0 (refused) or no ruling by the deadline applies the fallback: FALLBACK_RENTER_SHARE_BPS to the renter and
+///   the dispute bond back to the opener. Anyone executes the outcome (`executeRuling`).
+/// - The loser's dispute bond goes to the winner: an opener whose side got less than half loses it to the other
+///   party; otherwise it goes back to the opener.
+///
+/// Reputation: the escrow counts each offer's settled rentals, seconds rented and seconds up at settlement; this
+/// contract counts disputes opened and lost, slashes, terminations and ratings (the renter rates 1–5 once per closed
+/// rental). `reputation` returns all of them for a provider in one call.
+interface IDisputeModule is IDisputeHooks, IArbitrable {
+    /*//////////////////////////////////////////////////////////////
+                                 TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param amount Bonded, including what is being unbonded.
+    /// @param unbonding Requested for withdrawal; it still answers for slashes until withdrawn.
+    /// @param unbondableAt When `unbonding` may be withdrawn.
+    /// @param openDisputes Disputes open on the provider's rentals in this token.
+    struct BondAccount {
+        uint128 amount;
+        uint128 unbonding;
+        uint40 unbondableAt;
+        uint32 openDisputes;
+    }
+
+    enum DisputeStatus {
+        None,
+        Open,
+        Ruled
+    }
+
+    /// @param ruling Meaningful when Ruled: 0 refused, r ≥ 1 gives the renter r − 1 bps.
+    struct Dispute {
+        address opener;
+        uint40 deadline;
+        DisputeStatus status;
+        uint16 ruling;
+        address provider;
+        uint96 bond;
+        uint256 arbitratorDisputeId;
+    }
+
+    /// @notice A provider's record: settled rentals, seconds rented and up (from the escrow's offer accounts), and
+    /// this module's counters. Average rating = ratingSum ÷ ratingCount.
+    struct Reputation {
+        uint64 rentalsCompleted;
+        uint64 secondsRented;
+        uint64 secondsUp;
+        uint32 disputesOpened;
+        uint32 disputesLost;
+        uint32 slashes;
+        uint32 terminations;
+        uint32 ratingCount;
+        uint64 ratingSum;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    event MinBondSet(address indexed token, uint256 amount);
+    event DisputeBondSet(address indexed token, uint256 amount);
+    event Bonded(address indexed provider, address indexed token, uint256 amount, uint256 total);
+    event UnbondRequested(address indexed provider, address indexed token, uint256 amount, uint256 unbondableAt);
+    event BondWithdrawn(address indexed provider, address indexed token, uint256 amount);
+    /// @notice `amount` of `provider`'s bond was slashed: `bounty` to `submitter`, `toRenter`, the rest to the treasury.
+    event Slashed(
+        bytes32 indexed rentalId,
+        address indexed provider,
+        address token,
+        uint256 amount,
+        address submitter,
+        uint256 bounty,
+        uint256 toRenter
+    );
+    event EquivocationProven(bytes32 indexed rentalId, address indexed provider, uint64 seqA, uint64 seqB);
+    event WrongGpuProven(bytes32 indexed rentalId, address indexed provider, bytes32 attestedModelHash);
+    event TerminationPenalized(bytes32 indexed rentalId, address indexed provider, uint256 penalty);
+    event DisputeOpened(
+        bytes32 indexed rentalId,
+        uint256 indexed arbitratorDisputeId,
+        address indexed opener,
+        uint256 bond,
+        uint256 deadline,
+        string evidenceURI
+    );
+    event EvidenceSubmitted(bytes32 indexed rentalId, address indexed party, string evidenceURI);
+    /// @notice The dispute on `rentalId` closed: `renterShareBps` of the unpaid deposit went to the renter;
+    /// `fallbackApplied` when no usable ruling came; the dispute bond went to `bondTo`.
+    event DisputeResolved(bytes32 indexed rentalId, uint256 renterShareBps, bool fallbackApplied, address bondTo);
+    /// @notice A rental closed by a dispute outcome: what its unpaid deposit paid to the renter, to the provider's
+    /// payout address and, as the rental's fee, to the treasury.
+    event OutcomePaid(bytes32 indexed rentalId, uint256 toRenter, uint256 toProvider, uint256 fee);
+    event Rated(bytes32 indexed rentalId, address indexed provider, uint8 score);
+    event Credited(address indexed account, address indexed token, uint256 amount);
+    event Withdrawn(address indexed account, address indexed token, uint256 amount);
+
+    /*//////////////////////////////////////////////////////////////
+                                 BONDS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Adds `amount` to the caller's bond in `token` (msg.value for the native coin, address(0)).
+    /// @dev Requirements: amount > 0 (`DisputeModule_ZeroAmount`); exactly `amount` arrives (`GpuEscrow_NativeValueMismatch`,
+    /// `GpuEscrow_FeeOnTransferToken`).
+    function bond(address token, uint256 amount) external payable;
+
+    /// @notice Asks to withdraw `amount` of the caller's bond in `token` after UNBONDING_DELAY. Replaces any earlier
+    /// request and restarts the delay.
+    /// @dev Requirements: 0 < amount ≤ bond (`DisputeModule_ZeroAmount`, `DisputeModule_InsufficientBond`); if what
+    /// stays is below `minBond(token)`, each of the caller's offers in `token` is retired with no rental running
+    /// (`DisputeModule_BondInUse(offerId)`).
+    function requestUnbond(address token, uint256 amount) external;
+
+    /// @notice Withdraws the caller's unbonding amount in `token` (less whatever was slashed meanwhile).
+    /// @dev Requirements: a request exists (`DisputeModule_NothingUnbonding`); its delay passed
+    /// (`DisputeModule_UnbondingNotDue`); no dispute open on the caller's rentals in `token`
+    /// (`DisputeModule_BondAtStake`).
+    function withdrawBond(address token) external;
+
+    /*//////////////////////////////////////////////////////////////
+                          OBJECTIVE DISPUTES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Proves that the rental's attester signed two contradicting attestations. Full refund, whole bond
+    /// slashed; the caller earns the bounty. Closes any subjective dispute on the rental (its bond goes back).
+    /// @dev Requirements: rental active or frozen (`DisputeModule_RentalNotLive`); both signatures by
+    /// `terms.attester`, ECDSA or ERC-1271 (`DisputeModule_InvalidSignature`); a contradiction
+    /// (`DisputeModule_NotContradictory`).
+    function proveEquivocation(
+        RentalTerms calldata terms,
+        Usage calldata a,
+        bytes calldata signatureA,
+        Usage calldata b,
+        bytes calldata signatureB
+    ) external;
+
+    /// @notice Proves that the rental's attester signed an attestation for a GPU model other than the offer's.
+    /// Full refund, WRONG_GPU_SLASH_BPS of the bond slashed; the caller earns the bounty.
+    /// @dev Requirements: rental active or frozen; signature by `terms.attester`; `usage.gpuModelHash` differs from
+    /// the offer's (`DisputeModule_GpuModelMatches`).
+    function proveWrongGpu(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature) external;
+
+    /*//////////////////////////////////////////////////////////////
+                          SUBJECTIVE DISPUTES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Opens a dispute on a rental and freezes it. Send the arbitrator's fee (`arbitrationCost`) as
+    /// msg.value, plus the dispute bond when the rental's token is the native coin; an ERC-20 bond is pulled.
+    /// @dev Requirements: rental active (`DisputeModule_RentalNotLive`); caller is its renter or provider
+    /// (`DisputeModule_NotParty`); now < end + challengeWindow (`DisputeModule_DisputeWindowClosed`); exact value
+    /// (`DisputeModule_ValueMismatch`).
+    /// @return arbitratorDisputeId The arbitrator's id of the dispute.
+    function openDispute(RentalTerms calldata terms, string calldata evidenceURI)
+        external
+        payable
+        returns (uint256 arbitratorDisputeId);
+
+    /// @notice Adds evidence to an open dispute (emitted for the arbitrator).
+    /// @dev Requirements: a dispute open on `rentalId` (`DisputeModule_NoDispute`); caller is the renter or the
+    /// provider (`DisputeModule_NotParty`).
+    function submitEvidence(RentalTerms calldata terms, string calldata evidenceURI) external;
+
+    // rule (from IArbitrable): records the arbitrator's ruling. Requirements: caller is the arbitrator
+    // (`DisputeModule_NotArbitrator`); the dispute is open (`DisputeModule_UnknownArbitratorDispute`,
+    // `DisputeModule_AlreadyRuled`) and before its deadline (`DisputeModule_RulingAfterDeadline`); ruling ≤ CHOICES
+    // (`DisputeModule_RulingOutOfRange`). Emits `Ruling`.
+
+    /// @notice Applies a dispute's outcome: the ruling, or the fallback when the arbitrator refused or the deadline
+    /// passed without a ruling. Anyone may call it.
+    /// @dev Requirements: a dispute on the rental (`DisputeModule_NoDispute`) that is ruled or past its deadline
+    /// (`DisputeModule_RulingPending`).
+    function executeRuling(RentalTerms calldata terms) external;
+
+    /*//////////////////////////////////////////////////////////////
+                                RATINGS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The renter rates the provider of a closed rental 1 to 5, once. Any attestation of the rental signed by
+    /// its attester proves the rental was real.
+    /// @dev Requirements: caller is `terms.renter` (`DisputeModule_NotRenter`); 1 ≤ score ≤ 5
+    /// (`DisputeModule_InvalidScore`); the rental is closed (`DisputeModule_RentalNotClosed`) and not yet rated
+    /// (`DisputeModule_AlreadyRated`); `terms.attester` is still the offer's attester
+    /// (`DisputeModule_AttesterRotated`); the signature is the attester's (`DisputeModule_InvalidSignature`).
+    function rate(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature, uint8 score) external;
+
+    /*//////////////////////////////////////////////////////////////
+                         CREDIT AND GOVERNANCE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Withdraws the caller's credit in `token`: slash shares and dispute bonds whose transfer failed.
+    /// @dev Requirements: amount ≤ credit (`DisputeModule_InsufficientCredit`).
+    function withdraw(address token, uint256 amount) external;
+
+    /// @notice Sets the bond an offer in `token` requires, for offers created from now on.
+    /// @dev Requirements: owner.
+    function setMinBond(address token, uint256 amount) external;
+
+    /// @notice Sets the bond a dispute opener posts in `token`, for disputes opened from now on.
+    /// @dev Requirements: owner.
+    function setDisputeBond(address token, uint256 amount) external;
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    function CHOICES() external view returns (uint256);
+    function EQUIVOCATION_SLASH_BPS() external view returns (uint256);
+    function WRONG_GPU_SLASH_BPS() external view returns (uint256);
+    function SLASH_BOUNTY_BPS() external view returns (uint256);
+    function SLASH_RENTER_BPS() external view returns (uint256);
+    function TERMINATION_PENALTY_BPS() external view returns (uint256);
+    function FALLBACK_RENTER_SHARE_BPS() external view returns (uint256);
+    function UNBONDING_DELAY() external view returns (uint256);
+    function escrow() external view returns (address);
+    function arbitrator() external view returns (IArbitrator);
+    function rulingPeriod() external view returns (uint256);
+    function minBond(address token) external view returns (uint256);
+    function disputeBond(address token) external view returns (uint256);
+    function bondOf(address provider, address token) external view returns (BondAccount memory);
+    function dispute(bytes32 rentalId) external view returns (Dispute memory);
+    function rentalOfDispute(uint256 arbitratorDisputeId) external view returns (bytes32);
+    function rated(bytes32 rentalId) external view returns (bool);
+    function credit(address account, address token) external view returns (uint256);
+    function reputation(address provider) external view returns (Reputation memory);
+    /// @notice Every offer `provider` created, retired ones included, in creation order.
+    function offersOf(address provider) external view returns (uint64[] memory);
+}
