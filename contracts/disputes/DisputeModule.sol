@@ -334,7 +334,7 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
     }
 
     function setDisputeBond(address token, uint256 amount) external override onlyOwner {
-        if (amount > type(uint96).max) revert Errors.DisputeModule_InsufficientBond(address(0), token, amount, 0);
+        if (amount > type(uint96).max) revert Errors.DisputeModule_DisputeBondTooLarge(amount, type(uint96).max);
         disputeBond[token] = amount;
         emit DisputeBondSet(token, amount);
     }

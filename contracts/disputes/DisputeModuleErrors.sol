@@ -37,6 +37,7 @@ library DisputeModuleErrors {
     error DisputeModule_NotParty(bytes32 rentalId, address caller);
     error DisputeModule_DisputeWindowClosed(bytes32 rentalId, uint256 closedAt);
     error DisputeModule_ValueMismatch(uint256 expected, uint256 received);
+    error DisputeModule_DisputeBondTooLarge(uint256 amount, uint256 max);
     error DisputeModule_NoDispute(bytes32 rentalId);
     error DisputeModule_UnknownArbitratorDispute(uint256 disputeID);
     error DisputeModule_AlreadyRuled(bytes32 rentalId);

@@ -234,7 +234,7 @@ interface IDisputeModule is IDisputeHooks, IArbitrable {
     function setMinBond(address token, uint256 amount) external;
 
     /// @notice Sets the bond a dispute opener posts in `token`, for disputes opened from now on.
-    /// @dev Requirements: owner.
+    /// @dev Requirements: owner; amount < 2^96 (`DisputeModule_DisputeBondTooLarge`).
     function setDisputeBond(address token, uint256 amount) external;
 
     /*//////////////////////////////////////////////////////////////
