@@ -84,4 +84,46 @@ contract Billing_Fuzz_Test is Test {
         uint256 c18 = Billing.cost(p18, seconds_);
         assertEq(c6, refCeilDiv(c18, 1e12));
     }
+
+    /// The SLA credit is at most half the cost, zero at or above the SLA, and 10 bps of the cost per bps short below
+    /// the cap: the uptime is floor(billed × 10 000 / wall), so a shortfall is never rounded away.
+    function testFuzz_SlaCredit_Bounds(uint256 amount, uint256 billed, uint256 wall, uint256 slaBps) external pure {
+        amount = bound(amount, 0, type(uint160).max);
+        wall = bound(wall, 1, type(uint32).max);
+        billed = bound(billed, 0, wall);
+        slaBps = bound(slaBps, 0, 10_000);
+        uint256 credit = Billing.slaCredit(amount, billed, wall, slaBps);
+        uint256 uptimeBps = billed * 10_000 / wall;
+        assertLe(credit, amount / 2, "at most 50 % of the cost");
+        if (uptimeBps >= slaBps) {
+            assertEq(credit, 0, "no credit at or above the SLA");
+        } else {
+            uint256 creditBps = (slaBps - uptimeBps) * 10;
+            assertEq(credit, amount * (creditBps > 5000 ? 5000 : creditBps) / 10_000, "10 bps per bps short");
+        }
+        assertEq(Billing.slaCredit(amount, 0, 0, slaBps), 0, "no wall-clock time, no credit");
+    }
+
+    /// Less uptime never gives a smaller credit.
+    function testFuzz_SlaCredit_MonotoneInTheShortfall(
+        uint256 amount,
+        uint256 billedA,
+        uint256 billedB,
+        uint256 wall,
+        uint256 slaBps
+    ) external pure {
+        amount = bound(amount, 0, type(uint160).max);
+        wall = bound(wall, 1, type(uint32).max);
+        billedA = bound(billedA, 0, wall);
+        billedB = bound(billedB, 0, billedA);
+        slaBps = bound(slaBps, 0, 10_000);
+        assertGe(
+            Billing.slaCredit(amount, billedB, wall, slaBps),
+            Billing.slaCredit(amount, billedA, wall, slaBps),
+            "monotone in the shortfall"
+        );
+        // And a higher SLA never gives less.
+        uint256 higher = bound(slaBps + amount % 10_001, slaBps, 10_000);
+        assertGe(Billing.slaCredit(amount, billedA, wall, higher), Billing.slaCredit(amount, billedA, wall, slaBps));
+    }
 }

@@ -6,7 +6,8 @@ import {OfferParams, RentalTerms, Usage} from "../../contracts/types/DataTypes.s
 import {Base} from "../utils/Base.t.sol";
 
 /// @notice Whole rentals with random price, deposit, stop time, checkpoints, uptime and closing path: the deposit is
-/// always split exactly into provider net + fee + refund, and nothing is billed beyond the wall-clock time.
+/// always split exactly into provider net + fee + refund (earnings flushed to credits and SLA credits included), and
+/// nothing is billed beyond the wall-clock time.
 contract Settlement_Fuzz_Test is Base {
     struct Scenario {
         uint256 price;
@@ -18,6 +19,7 @@ contract Settlement_Fuzz_Test is Base {
         uint256 finalPeriodEnd;
         uint256 finalUptime;
         uint256 path; // 0 renter settles, 1 keeper settles, 2 renter stopAndSettle (ended), 3 refund
+        uint256 slaBps; // the offer's SLA: none in half the runs
     }
 
     struct Run {
@@ -27,6 +29,8 @@ contract Settlement_Fuzz_Test is Base {
         uint256 end;
         uint256 paid;
         uint256 lastUptime;
+        uint256 paidSeconds;
+        uint256 slaCredit;
         uint64 seq;
     }
 
@@ -34,7 +38,8 @@ contract Settlement_Fuzz_Test is Base {
         Run memory r;
         sc.price = bound(sc.price, 1, 1e24);
         sc.deposit = bound(sc.deposit, Billing.cost(sc.price, 60), sc.price * 30 days / 3600);
-        r.offer = _offer(uint96(sc.price));
+        sc.slaBps = sc.slaBps % 2 == 0 ? 0 : bound(sc.slaBps, 1, 10_000);
+        r.offer = _offer(uint96(sc.price), uint16(sc.slaBps));
         usdc.mint(renter, sc.deposit);
         uint256 renterBefore = usdc.balanceOf(renter);
         r.t = openRentalFrom(renter, r.offer, uint96(sc.deposit), "fuzz");
@@ -59,6 +64,7 @@ contract Settlement_Fuzz_Test is Base {
             _warpAtLeast(r.t.startedAt + pe + CHALLENGE_WINDOW);
             checkpointAs(keeper, r.t, ++r.seq, uint64(r.t.startedAt + pe), uint64(up));
             (lastPeriodEnd, r.lastUptime) = (pe, up);
+            r.paidSeconds = up < r.end ? up : r.end;
         }
 
         // Close it.
@@ -76,24 +82,44 @@ contract Settlement_Fuzz_Test is Base {
             if (sc.path == 2) escrow.stopAndSettle(r.t, u, sig);
             else escrow.settle(r.t, u, sig);
             r.lastUptime = up;
+            r.slaCredit = _expectedSlaCredit(sc.price, up < r.end ? up : r.end, r.end, sc.slaBps, r.paidSeconds);
         }
 
-        uint256 net = offerNet(r.offer);
-        uint256 fee_ = offerFees(r.offer);
+        // Accrued earnings and fees that would have overflowed the offer account's uint64 fields were flushed to the
+        // payout's and the treasury's credit: both are part of what the rental paid.
+        uint256 net = offerNet(r.offer) + escrow.credit(payout, address(usdc));
+        uint256 fee_ = offerFees(r.offer) + escrow.credit(treasury, address(usdc));
         uint256 refund_ = usdc.balanceOf(renter) + escrow.credit(renter, address(usdc)) - (renterBefore - sc.deposit);
         assertEq(net + fee_ + refund_, sc.deposit, "net + fee + refund == deposit");
         assertLe(net + fee_, Billing.cost(sc.price, r.end), "billed <= wall clock");
-        // Billed: min(last accepted uptime, wall). On a refund, the last one a checkpoint accepted.
+        // Billed: min(last accepted uptime, wall). On a refund, the last one a checkpoint accepted. The SLA credit
+        // comes out of the provider's net, never out of the fee.
         uint256 billed = r.lastUptime < r.end ? r.lastUptime : r.end;
-        assertEq(net + fee_, Billing.cost(sc.price, billed), "cost of min(uptime, wall)");
-        assertEq(fee_, Billing.fee(net + fee_, FEE_BPS), "fee on the total");
+        uint256 billedCost = Billing.cost(sc.price, billed);
+        assertEq(net + fee_ + r.slaCredit, billedCost, "cost of min(uptime, wall), less the SLA credit");
+        assertEq(fee_, Billing.fee(billedCost, FEE_BPS), "fee on the total");
+        assertLe(r.slaCredit, billedCost / 2, "SLA credit <= 50 % of the cost");
         assertEq(usdc.balanceOf(address(escrow)), net + fee_, "escrow holds exactly what it owes");
         assertEq(activeOn(r.offer), 0);
     }
 
-    function _offer(uint96 price) internal returns (uint64 id) {
+    /// @dev The credit a settlement gives back: the formula on the whole cost, at most the provider's unpaid net.
+    function _expectedSlaCredit(uint256 price, uint256 billed, uint256 wall, uint256 slaBps, uint256 paidSeconds)
+        internal
+        pure
+        returns (uint256 credit)
+    {
+        uint256 total = Billing.cost(price, billed);
+        uint256 paid = Billing.cost(price, paidSeconds);
+        uint256 unpaidNet = (total - Billing.fee(total, FEE_BPS)) - (paid - Billing.fee(paid, FEE_BPS));
+        credit = Billing.slaCredit(total, billed, wall, slaBps);
+        if (credit > unpaidNet) credit = unpaidNet;
+    }
+
+    function _offer(uint96 price, uint16 slaBps) internal returns (uint64 id) {
         OfferParams memory p = defaultOffer(address(usdc));
         p.pricePerHour = price;
+        p.slaBps = slaBps;
         p.minDuration = 60;
         p.maxDuration = 30 days;
         vm.prank(provider);

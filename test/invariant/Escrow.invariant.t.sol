@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IDisputeModule} from "../../contracts/interfaces/IDisputeModule.sol";
 import {Billing} from "../../contracts/libraries/Billing.sol";
 import {OfferParams, RentalState, RentalStatus} from "../../contracts/types/DataTypes.sol";
 import {BlacklistToken} from "../mocks/BlacklistToken.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {Base} from "../utils/Base.t.sol";
+import {DisputeHandler} from "./handlers/DisputeHandler.sol";
 import {RentalHandler} from "./handlers/RentalHandler.sol";
 import {RentalStore} from "./stores/RentalStore.sol";
 
 /// @notice The escrow's money invariants under random sequences of every rental action (see README.md).
 contract Escrow_Invariant_Test is Base {
     RentalHandler internal handler;
+    DisputeHandler internal disputeHandler;
     RentalStore internal store;
     address[] internal tokens;
     uint64[] internal offers;
@@ -23,6 +26,21 @@ contract Escrow_Invariant_Test is Base {
         MockERC20 dai = MockERC20(deployCode(TOKEN_ARTIFACT, abi.encode("Dai", "DAI", uint8(18))));
         tokens.push(address(busd));
         tokens.push(address(dai));
+        // Offers need a bond: the provider bonds the minimum in both tokens first; disputes cost a bond too.
+        vm.startPrank(owner);
+        disputes.setMinBond(address(busd), 100e6);
+        disputes.setMinBond(address(dai), 100e18);
+        disputes.setDisputeBond(address(busd), 5e6);
+        disputes.setDisputeBond(address(dai), 5e18);
+        vm.stopPrank();
+        busd.mint(provider, 1e15);
+        dai.mint(provider, 1e27);
+        vm.startPrank(provider);
+        busd.approve(address(disputes), type(uint256).max);
+        dai.approve(address(disputes), type(uint256).max);
+        disputes.bond(address(busd), 100e6);
+        disputes.bond(address(dai), 100e18);
+        vm.stopPrank();
         offers.push(_offer(address(busd), 2_500_000)); // 2.50 per hour
         offers.push(_offer(address(dai), 3.3e18)); // 3.30 per hour, not a multiple of 3600
 
@@ -34,16 +52,38 @@ contract Escrow_Invariant_Test is Base {
             vm.startPrank(r);
             busd.approve(address(escrow), type(uint256).max);
             dai.approve(address(escrow), type(uint256).max);
+            busd.approve(address(disputes), type(uint256).max);
+            dai.approve(address(disputes), type(uint256).max);
             vm.stopPrank();
         }
 
         store = new RentalStore();
         handler = new RentalHandler(escrow, store, attesterKey, provider, treasury, payout, renters, offers, tokens);
+        store.recordBond(address(busd), 100e6);
+        store.recordBond(address(dai), 100e18);
+        disputeHandler = new DisputeHandler(
+            escrow,
+            committee,
+            store,
+            handler,
+            DisputeHandler.Actors({
+                owner: owner,
+                provider: provider,
+                payout: payout,
+                treasury: treasury,
+                keeper: keeper,
+                judge1: judge1,
+                judge2: judge2
+            }),
+            renters,
+            tokens
+        );
         // Every run starts with six rentals open, on both offers and by every renter.
         for (uint256 i; i < 6; ++i) {
             handler.open(i, i, 600 + i * 2011);
         }
         targetContract(address(handler));
+        targetContract(address(disputeHandler));
         bytes4[] memory selectors = new bytes4[](13);
         selectors[0] = RentalHandler.open.selector;
         selectors[1] = RentalHandler.extend.selector;
@@ -59,6 +99,17 @@ contract Escrow_Invariant_Test is Base {
         selectors[11] = RentalHandler.blacklist.selector;
         selectors[12] = RentalHandler.warp.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+        bytes4[] memory disputeSelectors = new bytes4[](9);
+        disputeSelectors[0] = DisputeHandler.bond.selector;
+        disputeSelectors[1] = DisputeHandler.requestUnbond.selector;
+        disputeSelectors[2] = DisputeHandler.withdrawBond.selector;
+        disputeSelectors[3] = DisputeHandler.openDispute.selector;
+        disputeSelectors[4] = DisputeHandler.rule.selector;
+        disputeSelectors[5] = DisputeHandler.executeRuling.selector;
+        disputeSelectors[6] = DisputeHandler.tryMoveFrozen.selector;
+        disputeSelectors[7] = DisputeHandler.tryProveAgainstHonest.selector;
+        disputeSelectors[8] = DisputeHandler.ownerActs.selector;
+        targetSelector(FuzzSelector({addr: address(disputeHandler), selectors: disputeSelectors}));
     }
 
     function _offer(address token, uint96 price) internal returns (uint64 id) {
@@ -82,7 +133,7 @@ contract Escrow_Invariant_Test is Base {
             if (escrow.offer(offers[i]).token != token) continue;
             owed += uint256(escrow.offerAccount(offers[i]).net) + escrow.offerAccount(offers[i]).fees;
         }
-        owed += escrow.credit(treasury, token);
+        owed += escrow.credit(treasury, token) + escrow.credit(payout, token);
         for (uint256 i; i < renters.length; ++i) {
             owed += escrow.credit(renters[i], token);
         }
@@ -115,12 +166,13 @@ contract Escrow_Invariant_Test is Base {
         for (uint256 k; k < tokens.length; ++k) {
             address token = tokens[k];
             (uint256 openDeposits, uint256 openPaid) = _open(token);
-            uint256 refunds = store.refundsPushed(token) + store.refundsCredited(token);
+            uint256 refunds = store.refundsPushed(token) + store.refundsCredited(token) + store.resolvedRenter(token);
             assertEq(store.accrued(token) + refunds, store.closedDeposits(token) + openPaid, "conservation");
             assertEq(store.depositsIn(token), store.closedDeposits(token) + openDeposits, "deposits");
             assertEq(
                 MockERC20(token).balanceOf(address(escrow)),
-                store.depositsIn(token) - store.refundsPushed(token) - store.claimedNet(token) - store.withdrawn(token),
+                store.depositsIn(token) - store.refundsPushed(token) - store.claimedNet(token) - store.withdrawn(token)
+                    - store.resolvedOut(token),
                 "ghost ledger"
             );
         }
@@ -131,7 +183,8 @@ contract Escrow_Invariant_Test is Base {
         for (uint256 i; i < store.count(); ++i) {
             RentalStore.Record memory r = store.get(i);
             if (r.closed) {
-                assertLe(r.charged, r.wallCost, "charged <= cost(wall)");
+                // A dispute outcome may give the provider the whole unpaid deposit: no wall-clock bound then.
+                if (!r.resolved) assertLe(r.charged, r.wallCost, "charged <= cost(wall)");
                 assertEq(r.charged + r.refund, r.deposit, "charged + refund == deposit");
             } else {
                 RentalState memory s = escrow.rentalState(keccak256(abi.encode(r.terms)));
@@ -149,7 +202,8 @@ contract Escrow_Invariant_Test is Base {
         for (uint256 i; i < store.count(); ++i) {
             RentalStore.Record memory r = store.get(i);
             RentalState memory s = escrow.rentalState(keccak256(abi.encode(r.terms)));
-            assertEq(uint8(s.status), uint8(r.closed ? RentalStatus.None : RentalStatus.Active), "status");
+            RentalStatus expected = r.closed ? RentalStatus.None : r.frozen ? RentalStatus.Frozen : RentalStatus.Active;
+            assertEq(uint8(s.status), uint8(expected), "status");
         }
     }
 
@@ -163,6 +217,79 @@ contract Escrow_Invariant_Test is Base {
             }
             assertEq(escrow.offerAccount(offers[k]).activeRentals, open, "activeRentals");
         }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                              BONDS AND DISPUTES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Sum over open disputes of their bonds, in `token`.
+    function _openDisputeBonds(address token) internal view returns (uint256 total) {
+        for (uint256 i; i < store.count(); ++i) {
+            RentalStore.Record memory r = store.get(i);
+            if (r.closed || !r.frozen || r.terms.token != token) continue;
+            total += disputes.dispute(keccak256(abi.encode(r.terms))).bond;
+        }
+    }
+
+    /// Per token, escrow and module together hold exactly what came in (deposits, bonds, dispute bonds) less what
+    /// went out to anyone (refunds, earnings, withdrawals, bonds withdrawn, penalties, dispute bonds returned or
+    /// forfeited, dispute outcomes) — payments the module could not deliver stay in it as credit; and the module's
+    /// balance is exactly what it owes: bonds, open dispute bonds and credits.
+    function invariant_ConservationAcrossEscrowAndModule() external view {
+        for (uint256 k; k < tokens.length; ++k) {
+            address token = tokens[k];
+            uint256 moduleBalance = MockERC20(token).balanceOf(address(disputes));
+            uint256 credits = disputeHandler.moduleCreditsOf(token);
+            uint256 inflow = store.depositsIn(token) + store.bondsIn(token) + store.disputeBondsIn(token);
+            uint256 outflow = store.refundsPushed(token) + store.claimedNet(token) + store.withdrawn(token)
+                + store.bondsOut(token) + store.penalties(token) + store.disputeBondsOut(token)
+                + store.resolvedPaid(token);
+            assertEq(
+                MockERC20(token).balanceOf(address(escrow)) + moduleBalance + outflow,
+                inflow + credits,
+                "in == out + held"
+            );
+            uint256 bonded = disputes.bondOf(provider, token).amount;
+            assertEq(moduleBalance, bonded + _openDisputeBonds(token) + credits, "module balance == owed");
+            assertEq(
+                store.disputeBondsIn(token) - store.disputeBondsOut(token), _openDisputeBonds(token), "dispute bonds"
+            );
+        }
+    }
+
+    /// A frozen rental's money never moves without a ruling or a passed deadline: its state is what it was when frozen,
+    /// every escrow action on it reverted, and executeRuling succeeded exactly when it was due.
+    function invariant_FrozenMoneyNeverMoves() external view {
+        assertEq(store.frozenMoved(), 0, "frozen money moved");
+        for (uint256 i; i < store.count(); ++i) {
+            RentalStore.Record memory r = store.get(i);
+            if (r.closed || !r.frozen) continue;
+            RentalState memory s = escrow.rentalState(keccak256(abi.encode(r.terms)));
+            assertEq(uint8(s.status), uint8(RentalStatus.Frozen), "frozen");
+            assertEq(s.deposit, r.frozenDeposit, "deposit unchanged");
+            assertEq(s.paidSeconds, r.frozenPaidSeconds, "nothing paid");
+        }
+    }
+
+    /// The honest provider (its attester never signs a contradiction or another model) is never slashed: every proof
+    /// against it failed, and its bond is exactly what it bonded less what it withdrew and termination penalties.
+    function invariant_HonestBondNeverSlashed() external view {
+        assertEq(store.honestSlashes(), 0, "a proof against the honest provider succeeded");
+        assertEq(disputes.reputation(provider).slashes, 0, "slashes");
+        for (uint256 k; k < tokens.length; ++k) {
+            address token = tokens[k];
+            assertEq(
+                disputes.bondOf(provider, token).amount,
+                store.bondsIn(token) - store.bondsOut(token) - store.penalties(token),
+                "bond"
+            );
+        }
+    }
+
+    /// Owner calls on the module and the escrow never change a bond.
+    function invariant_OwnerCannotTouchBonds() external view {
+        assertEq(store.ownerMovedBonds(), 0, "an owner call changed a bond");
     }
 
     /// @dev How often each action ran and closed what, in the last run (`forge test --mt invariant_Conservation -vv`).
@@ -184,6 +311,20 @@ contract Escrow_Invariant_Test is Base {
         ];
         for (uint256 i; i < names.length; ++i) {
             emit log_named_uint(names[i], handler.calls(keccak256(bytes(names[i]))));
+        }
+        string[9] memory disputeActions = [
+            "bond",
+            "requestUnbond",
+            "withdrawBond",
+            "openDispute",
+            "rule",
+            "executeRuling",
+            "tryMoveFrozen",
+            "tryProveAgainstHonest",
+            "ownerActs"
+        ];
+        for (uint256 i; i < disputeActions.length; ++i) {
+            emit log_named_uint(disputeActions[i], disputeHandler.calls(keccak256(bytes(disputeActions[i]))));
         }
         emit log_named_uint("closed retries (all reverted)", store.closedRetries());
         emit log_named_uint("credited refunds, token 0", store.refundsCredited(tokens[0]));

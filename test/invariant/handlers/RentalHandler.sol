@@ -6,6 +6,7 @@ import {StdCheats} from "forge-std/StdCheats.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
 import {Vm} from "forge-std/Vm.sol";
 
+import {IDisputeModule} from "../../../contracts/interfaces/IDisputeModule.sol";
 import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
 import {Billing} from "../../../contracts/libraries/Billing.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
@@ -21,6 +22,7 @@ import {RentalStore} from "../stores/RentalStore.sol";
 /// so the campaign explores deep states; what each successful call moved is written to the store.
 contract RentalHandler is CommonBase, StdCheats, StdUtils {
     IGpuEscrowFull internal immutable escrow;
+    IDisputeModule internal immutable disputes;
     RentalStore internal immutable store;
     uint256 internal immutable attesterKey;
     address internal immutable provider;
@@ -32,6 +34,11 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
     uint64[] internal offers;
     mapping(uint64 offerId => address) internal tokenOf;
     mapping(uint256 index => uint64) internal lastSeqOf;
+    mapping(uint256 index => uint256) internal lastUptimeOf;
+    mapping(uint256 index => Usage) internal lastOf;
+    mapping(uint256 index => bytes) internal lastSigOf;
+    mapping(uint256 index => Usage) internal previousOf;
+    mapping(uint256 index => bytes) internal previousSigOf;
     uint256 internal saltNonce;
     address internal immutable offerTokenWithBlacklist;
 
@@ -49,6 +56,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         address[] memory tokens_
     ) {
         escrow = escrow_;
+        disputes = IDisputeModule(escrow_.disputeModule());
         store = store_;
         attesterKey = attesterKey_;
         provider = provider_;
@@ -109,8 +117,10 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
     function terminate(uint256 rentalSeed) external {
         (bool ok,, RentalTerms memory t) = _pickOpen(rentalSeed);
         if (!ok || escrow.quote(t).ended) return;
+        uint256 bondBefore = disputes.bondOf(provider, t.token).amount;
         vm.prank(provider);
         escrow.terminate(t);
+        store.recordPenalty(t.token, bondBefore - disputes.bondOf(provider, t.token).amount);
         calls[keccak256("terminate")]++;
     }
 
@@ -212,7 +222,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
 
     function withdraw(uint256 actorSeed, uint256 amountSeed) external {
         address token = tokenOf[offers[amountSeed % offers.length]];
-        address who = actorSeed % 4 == 0 ? treasury : renters[actorSeed % renters.length];
+        address who = actorSeed % 4 == 0 ? treasury : actorSeed % 4 == 1 ? payout : renters[actorSeed % renters.length];
         if (token == offerTokenWithBlacklist && BlacklistToken(token).blacklisted(who)) return;
         uint256 amount = _bound(amountSeed, 0, escrow.credit(who, token));
         vm.prank(who);
@@ -313,7 +323,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         for (uint256 k; k < n; ++k) {
             i = (seed + k) % n;
             RentalStore.Record memory r = store.get(i);
-            if (!r.closed) return (true, i, r.terms);
+            if (!r.closed && !r.frozen) return (true, i, r.terms);
         }
         return (false, type(uint256).max, t);
     }
@@ -333,6 +343,10 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
     {
         uint64 seq = lastSeqOf[i] + 1;
         lastSeqOf[i] = seq;
+        // An honest attester: its uptime never goes down from one seq to the next (a lower one is refused on-chain
+        // when out of range, and the call is skipped).
+        if (uptime < lastUptimeOf[i]) uptime = lastUptimeOf[i];
+        lastUptimeOf[i] = uptime;
         u = Usage({
             seq: seq,
             periodEnd: uint64(periodEnd),
@@ -344,6 +358,15 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         });
         (bytes32 r, bytes32 vs) = vm.signCompact(attesterKey, escrow.attestationDigest(t, u));
         sig = abi.encodePacked(r, vs);
+        previousOf[i] = lastOf[i];
+        previousSigOf[i] = lastSigOf[i];
+        lastOf[i] = u;
+        lastSigOf[i] = sig;
+    }
+
+    /// @dev The last two attestations the attester signed for rental `i` (seq 0: none), for proofs that must fail.
+    function signedOf(uint256 i) external view returns (Usage memory, bytes memory, Usage memory, bytes memory) {
+        return (previousOf[i], previousSigOf[i], lastOf[i], lastSigOf[i]);
     }
 
     function _openedTerms(address renter, uint64 offerId, uint96 price, uint96 deposit)
@@ -375,8 +398,12 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         revert("no RentalOpened");
     }
 
+    /// @dev What the offer has earned and not yet paid out: its account's net and fees, plus the payout's and the
+    /// treasury's credit in its token, where the account is flushed when a field would overflow its uint64.
     function _accrued(uint64 offerId) internal view returns (uint256) {
-        return uint256(escrow.offerAccount(offerId).net) + escrow.offerAccount(offerId).fees;
+        address token = tokenOf[offerId];
+        return uint256(escrow.offerAccount(offerId).net) + escrow.offerAccount(offerId).fees
+            + escrow.credit(payout, token) + escrow.credit(treasury, token);
     }
 
     function _id(RentalTerms memory t) internal pure returns (bytes32) {

@@ -15,6 +15,12 @@ contract RentalStore {
         uint256 wallCost;
         uint256 refund;
         bool closed;
+        /// Closed by a dispute outcome: the provider's share may exceed the wall-clock cost.
+        bool resolved;
+        /// Under a subjective dispute, and what the escrow held for it when frozen.
+        bool frozen;
+        uint256 frozenDeposit;
+        uint256 frozenPaidSeconds;
     }
 
     Record[] internal _records;
@@ -30,6 +36,25 @@ contract RentalStore {
     mapping(address token => uint256) public claimedNet;
     /// Credits withdrawn.
     mapping(address token => uint256) public withdrawn;
+
+    /// Dispute module, per token: provider bonds in and withdrawn, termination penalties taken from bonds, dispute
+    /// bonds in and paid back out (or credited), deposits the escrow handed over by `resolve` and what the module
+    /// paid (or credited) of them; and what dispute outcomes gave renters.
+    mapping(address token => uint256) public bondsIn;
+    mapping(address token => uint256) public bondsOut;
+    mapping(address token => uint256) public penalties;
+    mapping(address token => uint256) public disputeBondsIn;
+    mapping(address token => uint256) public disputeBondsOut;
+    mapping(address token => uint256) public resolvedOut;
+    mapping(address token => uint256) public resolvedPaid;
+    mapping(address token => uint256) public resolvedRenter;
+
+    /// A frozen rental's money moved without a ruling or a passed deadline.
+    uint256 public frozenMoved;
+    /// A proof against the honest provider succeeded.
+    uint256 public honestSlashes;
+    /// An owner call changed a bond.
+    uint256 public ownerMovedBonds;
 
     /// A settle or refund that succeeded on a rental already closed.
     uint256 public doubleCloses;
@@ -63,6 +88,56 @@ contract RentalStore {
         refundsPushed[r.terms.token] += pushed;
         refundsCredited[r.terms.token] += credited;
         closedDeposits[r.terms.token] += r.deposit;
+    }
+
+    function recordFrozen(uint256 i, uint256 deposit, uint256 paidSeconds, uint256 disputeBond) external {
+        Record storage r = _records[i];
+        (r.frozen, r.frozenDeposit, r.frozenPaidSeconds) = (true, deposit, paidSeconds);
+        disputeBondsIn[r.terms.token] += disputeBond;
+    }
+
+    /// @dev A dispute outcome closed rental `i`: `frozenAmount` left the escrow, `toRenter` of it to the renter,
+    /// `providerShare` (net + fee) to the provider's payout and the treasury.
+    function recordResolved(uint256 i, uint256 frozenAmount, uint256 toRenter, uint256 providerShare) external {
+        Record storage r = _records[i];
+        if (r.closed) doubleCloses++;
+        (r.closed, r.resolved, r.frozen) = (true, true, false);
+        r.charged += providerShare;
+        r.refund = toRenter;
+        address token = r.terms.token;
+        accrued[token] += providerShare;
+        resolvedRenter[token] += toRenter;
+        closedDeposits[token] += r.deposit;
+        resolvedOut[token] += frozenAmount;
+        resolvedPaid[token] += frozenAmount;
+    }
+
+    function recordBond(address token, uint256 amount) external {
+        bondsIn[token] += amount;
+    }
+
+    function recordBondWithdrawn(address token, uint256 amount) external {
+        bondsOut[token] += amount;
+    }
+
+    function recordPenalty(address token, uint256 amount) external {
+        penalties[token] += amount;
+    }
+
+    function recordDisputeBondOut(address token, uint256 amount) external {
+        disputeBondsOut[token] += amount;
+    }
+
+    function recordFrozenMoved() external {
+        frozenMoved++;
+    }
+
+    function recordHonestSlash() external {
+        honestSlashes++;
+    }
+
+    function recordOwnerMovedBonds() external {
+        ownerMovedBonds++;
     }
 
     function recordClosedRetry() external {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {DisputeModuleErrors} from "../../../contracts/disputes/DisputeModuleErrors.sol";
 import {IOfferBook} from "../../../contracts/interfaces/IOfferBook.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {Offer, OfferAccount, OfferParams} from "../../../contracts/types/DataTypes.sol";
@@ -110,5 +111,48 @@ contract CreateOffer_Unit_Test is Base {
         uint64 id = createOfferIn(address(0), 1 ether);
         assertEq(escrow.offer(id).token, address(0));
         assertEq(escrow.offer(id).tokenId, 1);
+    }
+
+    function test_RevertWhen_BondBelowMinimum() external {
+        vm.prank(owner);
+        disputes.setMinBond(address(usdc), 100e6);
+        create(
+            defaultOffer(address(usdc)),
+            abi.encodeWithSelector(
+                DisputeModuleErrors.DisputeModule_BondBelowMinimum.selector, provider, address(usdc), 0, 100e6
+            )
+        );
+
+        // A bond being unbonded does not count.
+        usdc.mint(provider, 150e6);
+        vm.startPrank(provider);
+        usdc.approve(address(disputes), 150e6);
+        disputes.bond(address(usdc), 150e6);
+        vm.stopPrank();
+        vm.prank(provider);
+        escrow.retireOffer(offerId);
+        vm.prank(provider);
+        disputes.requestUnbond(address(usdc), 60e6);
+        create(
+            defaultOffer(address(usdc)),
+            abi.encodeWithSelector(
+                DisputeModuleErrors.DisputeModule_BondBelowMinimum.selector, provider, address(usdc), 90e6, 100e6
+            )
+        );
+    }
+
+    function test_WhenBondAtMinimum() external {
+        vm.prank(owner);
+        disputes.setMinBond(address(usdc), 100e6);
+        usdc.mint(provider, 100e6);
+        vm.startPrank(provider);
+        usdc.approve(address(disputes), 100e6);
+        disputes.bond(address(usdc), 100e6);
+        uint64 id = escrow.createOffer(defaultOffer(address(usdc)));
+        vm.stopPrank();
+        // The module lists the offer under its provider, for reputation and unbonding checks.
+        uint64[] memory listed = disputes.offersOf(provider);
+        assertEq(listed.length, 2);
+        assertEq(listed[1], id);
     }
 }

@@ -2,8 +2,9 @@
 pragma solidity ^0.8.28;
 
 import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
+import {Billing} from "../../../contracts/libraries/Billing.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
-import {RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
+import {OfferAccount, OfferParams, RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
 import {ERC1271Wallet} from "../../mocks/ERC1271Wallet.sol";
 import {Base} from "../../utils/Base.t.sol";
 
@@ -309,5 +310,89 @@ contract Settle_Unit_Test is Base {
             signUsage(t, u),
             abi.encodeWithSelector(Errors.GpuEscrow_RentalNotActive.selector, id, RentalStatus.None)
         );
+    }
+
+    function test_WhenSettledItCountsInTheOfferRecord() external {
+        vm.warp(end);
+        settleAs(renter, t, 1, uint64(end), 2 hours - 600);
+        OfferAccount memory a = escrow.offerAccount(offerId);
+        assertEq(a.completed, 1);
+        assertEq(a.secondsRented, 2 hours, "wall-clock seconds");
+        assertEq(a.secondsUp, 2 hours - 600, "billed seconds");
+
+        // A refunded rental is not completed and adds nothing.
+        RentalTerms memory other = openRental(DEPOSIT, "refunded");
+        vm.warp(other.startedAt + 2 hours + GRACE_PERIOD + 1);
+        escrow.refund(other);
+        a = escrow.offerAccount(offerId);
+        assertEq(a.completed, 1);
+        assertEq(a.secondsRented, 2 hours);
+        assertEq(a.secondsUp, 2 hours - 600);
+    }
+
+    /// @dev A rental on a new offer promising `slaBps`, billed `uptime` of its two hours and settled by the renter.
+    function settleSla(uint16 slaBps, uint64 uptime) internal returns (uint256 c, uint256 credit, uint64 sla) {
+        OfferParams memory p = defaultOffer(address(usdc));
+        p.slaBps = slaBps;
+        vm.prank(provider);
+        sla = escrow.createOffer(p);
+        RentalTerms memory s = openRentalFrom(renter, sla, DEPOSIT, "sla");
+        assertEq(s.slaBps, slaBps, "snapshotted in the terms");
+        uint256 e = s.startedAt + 2 hours;
+        vm.warp(e);
+        c = cost(PRICE, uptime);
+        uint256 uptimeBps = uint256(uptime) * 10_000 / 2 hours;
+        credit = uptimeBps >= slaBps ? 0 : c * _min((slaBps - uptimeBps) * 10, 5000) / 10_000;
+        assertEq(credit, Billing.slaCredit(c, uptime, 2 hours, slaBps), "the library's formula");
+        uint256 renterBefore = usdc.balanceOf(renter);
+        Usage memory u = usageAt(1, uint64(e), uptime);
+        bytes memory sig = signUsage(s, u);
+        vm.expectEmit(address(escrow));
+        emit IRentals.RentalSettled(idOf(s), uptime, c, DEPOSIT - c + credit, credit);
+        vm.prank(renter);
+        escrow.settle(s, u, sig);
+        assertEq(usdc.balanceOf(renter), renterBefore + DEPOSIT - c + credit, "the credit is refunded");
+        assertEq(offerNet(sla), c - fee(c, FEE_BPS) - credit, "out of the provider's net");
+        assertEq(offerFees(sla), fee(c, FEE_BPS), "the fee is on the whole cost");
+    }
+
+    function _min(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a < b ? a : b;
+    }
+
+    function test_WhenSlaOfferBelowSla() external {
+        // SLA 99 %, up 97 % (6984 of 7200 s): 200 bps short, 20 % of the cost back.
+        (uint256 c, uint256 credit,) = settleSla(9900, 6984);
+        assertEq(credit, c * 2000 / 10_000);
+    }
+
+    function test_WhenSlaOfferAtSla() external {
+        (, uint256 credit,) = settleSla(9900, 7128);
+        assertEq(credit, 0, "exactly 99 %: no credit");
+    }
+
+    function test_WhenSlaOfferFarBelowSla() external {
+        // Up 50 %: 4 900 bps short, capped at half the cost.
+        (uint256 c, uint256 credit,) = settleSla(9900, 3600);
+        assertEq(credit, c / 2);
+    }
+
+    function test_WhenSlaCreditAboveUnpaidNet() external {
+        // A checkpoint paid almost everything: the credit is at most the provider's net still unpaid.
+        OfferParams memory p = defaultOffer(address(usdc));
+        p.slaBps = 10_000;
+        vm.prank(provider);
+        uint64 sla = escrow.createOffer(p);
+        RentalTerms memory s = openRentalFrom(renter, sla, DEPOSIT, "sla");
+        vm.warp(s.startedAt + 2 hours);
+        checkpointAs(keeper, s, 1, uint64(s.startedAt + 3000), 3000);
+        Usage memory u = usageAt(2, uint64(s.startedAt + 2 hours), 3000);
+        bytes memory sig = signUsage(s, u);
+        uint256 c = cost(PRICE, 3000);
+        vm.expectEmit(address(escrow));
+        emit IRentals.RentalSettled(idOf(s), 3000, c, DEPOSIT - c, 0);
+        vm.prank(renter);
+        escrow.settle(s, u, sig);
+        assertEq(offerNet(sla), c - fee(c, FEE_BPS), "paid earnings are not taken back");
     }
 }

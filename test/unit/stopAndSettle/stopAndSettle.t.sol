@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
-import {RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
+import {OfferParams, RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract StopAndSettle_Unit_Test is Base {
@@ -190,5 +190,29 @@ contract StopAndSettle_Unit_Test is Base {
         stopAndSettleNow(t, 1, 800);
         (uint256 c,,) = split(t, 700);
         assertEq(usdc.balanceOf(renter), before + DEPOSIT - c);
+    }
+
+    function test_WhenRunningWithSlaBelowIt() external {
+        // SLA 99.5 %, stopped after 1 000 s with 950 up (95 %): 450 bps short, 45 % of the cost back.
+        OfferParams memory p = defaultOffer(address(usdc));
+        p.slaBps = 9950;
+        vm.prank(provider);
+        uint64 sla = escrow.createOffer(p);
+        RentalTerms memory s = openRentalFrom(renter, sla, DEPOSIT, "sla");
+        vm.warp(s.startedAt + 1000);
+        uint256 c = cost(PRICE, 950);
+        uint256 credit = c * 4500 / 10_000;
+        uint256 renterBefore = usdc.balanceOf(renter);
+        Usage memory u = usageAt(1, uint64(block.timestamp), 950);
+        bytes memory sig = signUsage(s, u);
+        vm.expectEmit(address(escrow));
+        emit IRentals.RentalSettled(idOf(s), 950, c, DEPOSIT - c + credit, credit);
+        vm.prank(renter);
+        escrow.stopAndSettle(s, u, sig);
+        assertEq(usdc.balanceOf(renter), renterBefore + DEPOSIT - c + credit);
+        assertEq(offerNet(sla), c - fee(c, FEE_BPS) - credit);
+        assertEq(escrow.offerAccount(sla).completed, 1);
+        assertEq(escrow.offerAccount(sla).secondsRented, 1000);
+        assertEq(escrow.offerAccount(sla).secondsUp, 950);
     }
 }

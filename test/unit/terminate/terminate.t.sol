@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IDisputeModule} from "../../../contracts/interfaces/IDisputeModule.sol";
 import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
-import {RentalStatus, RentalTerms} from "../../../contracts/types/DataTypes.sol";
+import {OfferParams, RentalStatus, RentalTerms} from "../../../contracts/types/DataTypes.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract Terminate_Unit_Test is Base {
@@ -56,5 +57,54 @@ contract Terminate_Unit_Test is Base {
         settleAs(keeper, t, 1, uint64(t.startedAt + 700), 700);
         (,, uint256 net) = split(t, 600);
         assertEq(offerNet(offerId), net);
+    }
+
+    function test_WhenOnDemandRentalPaysPenalty() external {
+        usdc.mint(provider, 100e6);
+        vm.startPrank(provider);
+        usdc.approve(address(disputes), 100e6);
+        disputes.bond(address(usdc), 100e6);
+        vm.stopPrank();
+        vm.warp(t.startedAt + 600);
+        uint256 renterBefore = usdc.balanceOf(renter);
+        uint256 penalty = uint256(ONE_HOUR_DEPOSIT) * 1000 / 10_000;
+        vm.expectEmit(address(disputes));
+        emit IDisputeModule.TerminationPenalized(id, provider, penalty);
+        vm.prank(provider);
+        escrow.terminate(t);
+        // 10 % of the deposit, from the bond to the renter.
+        assertEq(usdc.balanceOf(renter), renterBefore + penalty);
+        assertEq(disputes.bondOf(provider, address(usdc)).amount, 100e6 - penalty);
+        assertEq(disputes.reputation(provider).terminations, 1);
+    }
+
+    function test_WhenPenaltyAboveBond() external {
+        // The penalty is at most the bond: here there is none, so it is zero and the termination still counts.
+        vm.warp(t.startedAt + 600);
+        vm.expectEmit(address(disputes));
+        emit IDisputeModule.TerminationPenalized(id, provider, 0);
+        vm.prank(provider);
+        escrow.terminate(t);
+        assertEq(disputes.reputation(provider).terminations, 1);
+    }
+
+    function test_WhenSpotRental() external {
+        usdc.mint(provider, 100e6);
+        vm.startPrank(provider);
+        usdc.approve(address(disputes), 100e6);
+        disputes.bond(address(usdc), 100e6);
+        OfferParams memory p = defaultOffer(address(usdc));
+        p.spot = true;
+        uint64 spot = escrow.createOffer(p);
+        vm.stopPrank();
+        RentalTerms memory s = openRentalFrom(renter, spot, ONE_HOUR_DEPOSIT, "spot");
+        vm.warp(s.startedAt + 600);
+        uint256 renterBefore = usdc.balanceOf(renter);
+        vm.prank(provider);
+        escrow.terminate(s);
+        // A spot rental may be preempted: no penalty, not counted.
+        assertEq(usdc.balanceOf(renter), renterBefore);
+        assertEq(disputes.bondOf(provider, address(usdc)).amount, 100e6);
+        assertEq(disputes.reputation(provider).terminations, 0);
     }
 }

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {CommonBase} from "forge-std/Base.sol";
+import {StdCheats} from "forge-std/StdCheats.sol";
+import {StdUtils} from "forge-std/StdUtils.sol";
+
+import {ICommitteeArbitrator} from "../../../contracts/interfaces/ICommitteeArbitrator.sol";
+import {IDisputeModule} from "../../../contracts/interfaces/IDisputeModule.sol";
+import {Billing} from "../../../contracts/libraries/Billing.sol";
+import {RentalState, RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
+import {MockERC20} from "../../mocks/MockERC20.sol";
+import {IGpuEscrowFull} from "../../utils/IGpuEscrowFull.sol";
+import {RentalStore} from "../stores/RentalStore.sol";
+import {RentalHandler} from "./RentalHandler.sol";
+
+/// @notice Drives the dispute module next to `RentalHandler`: the provider's bonds (bond, unbond, withdraw),
+/// subjective disputes opened by either party, committee votes and executions, attempts to move frozen money, proofs
+/// against the honest provider (which must all fail), and owner calls (which must leave bonds alone).
+contract DisputeHandler is CommonBase, StdCheats, StdUtils {
+    struct Actors {
+        address owner;
+        address provider;
+        address payout;
+        address treasury;
+        address keeper;
+        address judge1;
+        address judge2;
+    }
+
+    IGpuEscrowFull internal immutable escrow;
+    IDisputeModule internal immutable disputes;
+    ICommitteeArbitrator internal immutable committee;
+    RentalStore internal immutable store;
+    RentalHandler internal immutable rentals;
+    Actors internal a;
+    address[] internal tokens;
+    /// Everyone the module may pay or credit.
+    address[] internal payees;
+
+    mapping(bytes32 => uint256) public calls;
+
+    constructor(
+        IGpuEscrowFull escrow_,
+        ICommitteeArbitrator committee_,
+        RentalStore store_,
+        RentalHandler rentals_,
+        Actors memory actors,
+        address[] memory renters,
+        address[] memory tokens_
+    ) {
+        escrow = escrow_;
+        disputes = IDisputeModule(escrow_.disputeModule());
+        committee = committee_;
+        store = store_;
+        rentals = rentals_;
+        a = actors;
+        tokens = tokens_;
+        payees = renters;
+        payees.push(actors.provider);
+        payees.push(actors.payout);
+        payees.push(actors.treasury);
+        payees.push(actors.keeper);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 BONDS
+    //////////////////////////////////////////////////////////////*/
+
+    function bond(uint256 tokenSeed, uint256 amountSeed) external {
+        address token = tokens[tokenSeed % tokens.length];
+        uint256 amount = _bound(amountSeed, 1, 10 ** MockERC20(token).decimals() * 1000);
+        vm.prank(a.provider);
+        disputes.bond(token, amount);
+        store.recordBond(token, amount);
+        calls[keccak256("bond")]++;
+    }
+
+    function requestUnbond(uint256 tokenSeed, uint256 amountSeed) external {
+        address token = tokens[tokenSeed % tokens.length];
+        IDisputeModule.BondAccount memory b = disputes.bondOf(a.provider, token);
+        uint256 min = disputes.minBond(token);
+        // The offers stay listed: only what is above the minimum may leave.
+        if (b.amount <= min) return;
+        vm.prank(a.provider);
+        disputes.requestUnbond(token, _bound(amountSeed, 1, b.amount - min));
+        calls[keccak256("requestUnbond")]++;
+    }
+
+    function withdrawBond(uint256 tokenSeed) external {
+        address token = tokens[tokenSeed % tokens.length];
+        IDisputeModule.BondAccount memory b = disputes.bondOf(a.provider, token);
+        if (b.unbonding == 0 || b.openDisputes != 0) return;
+        if (block.timestamp < b.unbondableAt) vm.warp(b.unbondableAt);
+        vm.prank(a.provider);
+        disputes.withdrawBond(token);
+        store.recordBondWithdrawn(token, b.unbonding);
+        calls[keccak256("withdrawBond")]++;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                DISPUTES
+    //////////////////////////////////////////////////////////////*/
+
+    function openDispute(uint256 rentalSeed, bool byProvider) external {
+        (bool ok, uint256 i, RentalTerms memory t) = _pickLive(rentalSeed, RentalStatus.Active);
+        if (!ok) return;
+        if (block.timestamp >= escrow.quote(t).endsAt + t.challengeWindow) return;
+        RentalState memory s = escrow.rentalState(_id(t));
+        uint256 bondAmount = disputes.disputeBond(t.token);
+        vm.prank(byProvider ? a.provider : t.renter);
+        disputes.openDispute(t, "ipfs://evidence");
+        store.recordFrozen(i, s.deposit, s.paidSeconds, bondAmount);
+        calls[keccak256("openDispute")]++;
+    }
+
+    function rule(uint256 rentalSeed, uint256 ruling) external {
+        (bool ok,, RentalTerms memory t) = _pickLive(rentalSeed, RentalStatus.Frozen);
+        if (!ok) return;
+        IDisputeModule.Dispute memory d = disputes.dispute(_id(t));
+        if (d.status != IDisputeModule.DisputeStatus.Open || block.timestamp >= d.deadline) return;
+        ruling = _bound(ruling, 0, disputes.CHOICES());
+        vm.prank(a.judge1);
+        committee.vote(d.arbitratorDisputeId, ruling);
+        vm.prank(a.judge2);
+        committee.vote(d.arbitratorDisputeId, ruling);
+        calls[keccak256("rule")]++;
+    }
+
+    function executeRuling(uint256 rentalSeed, bool waitForDeadline) external {
+        (bool ok, uint256 i, RentalTerms memory t) = _pickLive(rentalSeed, RentalStatus.Frozen);
+        if (!ok) return;
+        bytes32 id = _id(t);
+        IDisputeModule.Dispute memory d = disputes.dispute(id);
+        bool due = d.status == IDisputeModule.DisputeStatus.Ruled || block.timestamp >= d.deadline;
+        if (!due && waitForDeadline) {
+            vm.warp(d.deadline);
+            due = true;
+        }
+        RentalState memory s = escrow.rentalState(id);
+        uint256 frozenAmount = s.deposit - Billing.cost(t.pricePerHour, s.paidSeconds);
+        bool executed;
+        try disputes.executeRuling(t) {
+            executed = true;
+        } catch {}
+        if (executed != due) store.recordFrozenMoved();
+        if (!executed) return;
+        uint256 share = d.status == IDisputeModule.DisputeStatus.Ruled && d.ruling != 0 ? d.ruling - 1 : 5000;
+        uint256 toRenter = frozenAmount * share / Billing.BPS;
+        store.recordResolved(i, frozenAmount, toRenter, frozenAmount - toRenter);
+        store.recordDisputeBondOut(t.token, d.bond);
+        calls[keccak256("executeRuling")]++;
+    }
+
+    /// @dev Every escrow action on a frozen rental must revert.
+    function tryMoveFrozen(uint256 rentalSeed) external {
+        (bool ok, uint256 i, RentalTerms memory t) = _pickLive(rentalSeed, RentalStatus.Frozen);
+        if (!ok) return;
+        (,, Usage memory u, bytes memory sig) = rentals.signedOf(i);
+        bool moved;
+        vm.prank(t.renter);
+        try escrow.stop(t) {
+            moved = true;
+        } catch {}
+        vm.prank(t.renter);
+        try escrow.stopAndSettle(t, u, sig) {
+            moved = true;
+        } catch {}
+        try escrow.settle(t, u, sig) {
+            moved = true;
+        } catch {}
+        try escrow.checkpoint(t, u, sig) {
+            moved = true;
+        } catch {}
+        try escrow.refund(t) {
+            moved = true;
+        } catch {}
+        if (moved) store.recordFrozenMoved();
+        calls[keccak256("tryMoveFrozen")]++;
+    }
+
+    /// @dev The honest attester never signed a contradiction nor a wrong model: both proofs must fail.
+    function tryProveAgainstHonest(uint256 rentalSeed) external {
+        uint256 n = store.count();
+        if (n == 0) return;
+        uint256 i = rentalSeed % n;
+        RentalTerms memory t = store.get(i).terms;
+        (Usage memory prev, bytes memory prevSig, Usage memory last, bytes memory lastSig) = rentals.signedOf(i);
+        if (last.seq == 0) return;
+        bool slashed;
+        vm.prank(a.keeper);
+        try disputes.proveWrongGpu(t, last, lastSig) {
+            slashed = true;
+        } catch {}
+        if (prev.seq != 0) {
+            vm.prank(a.keeper);
+            try disputes.proveEquivocation(t, prev, prevSig, last, lastSig) {
+                slashed = true;
+            } catch {}
+        }
+        if (slashed) store.recordHonestSlash();
+        calls[keccak256("tryProveAgainstHonest")]++;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 OWNER
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Governance calls of both contracts: none may change a bond.
+    function ownerActs(uint256 seed) external {
+        address token = tokens[seed % tokens.length];
+        uint256 before = _bondsTotal();
+        uint256 minBefore = disputes.minBond(token);
+        vm.startPrank(a.owner);
+        uint256 action = seed % 5;
+        if (action == 0) {
+            // Raise and restore the minimum: offers already listed are unaffected, nothing moves.
+            disputes.setMinBond(token, seed);
+            disputes.setMinBond(token, minBefore);
+        } else if (action == 1) {
+            disputes.setDisputeBond(token, _bound(seed, 0, 10 ** MockERC20(token).decimals() * 10));
+        } else if (action == 2) {
+            escrow.setFee(uint16(_bound(seed, 0, 1500)));
+        } else if (action == 3) {
+            escrow.setPaused(true);
+            escrow.setPaused(false);
+        } else {
+            // The owner has no credit of its own: withdrawals from the module and the escrow fail.
+            try disputes.withdraw(token, 1) {} catch {}
+            try escrow.withdraw(token, 1) {} catch {}
+        }
+        vm.stopPrank();
+        if (_bondsTotal() != before) store.recordOwnerMovedBonds();
+        calls[keccak256("ownerActs")]++;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 HELPERS
+    //////////////////////////////////////////////////////////////*/
+
+    function moduleCreditsOf(address token) external view returns (uint256) {
+        return _moduleCredits(token);
+    }
+
+    function _moduleCredits(address token) internal view returns (uint256 total) {
+        for (uint256 k; k < payees.length; ++k) {
+            total += disputes.credit(payees[k], token);
+        }
+    }
+
+    function _bondsTotal() internal view returns (uint256 total) {
+        for (uint256 k; k < tokens.length; ++k) {
+            IDisputeModule.BondAccount memory b = disputes.bondOf(a.provider, tokens[k]);
+            total += uint256(b.amount) + b.unbonding + b.unbondableAt + b.openDisputes;
+        }
+    }
+
+    /// @dev A rental the store has open with this escrow status, searching from a random index.
+    function _pickLive(uint256 seed, RentalStatus status) internal view returns (bool, uint256, RentalTerms memory t) {
+        uint256 n = store.count();
+        for (uint256 k; k < n; ++k) {
+            uint256 i = (seed + k) % n;
+            RentalStore.Record memory r = store.get(i);
+            if (r.closed) continue;
+            if (escrow.rentalState(_id(r.terms)).status == status) return (true, i, r.terms);
+        }
+        return (false, 0, t);
+    }
+
+    function _id(RentalTerms memory t) internal pure returns (bytes32) {
+        return keccak256(abi.encode(t));
+    }
+}
