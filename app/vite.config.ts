@@ -1,6 +1,7 @@
 // Build and dev server of the dApp.
-// - `@artifacts/...` resolves to the forge build output (../out), so the escrow ABI is read from the compiled
-//   contract at build time (`make build` or `forge build` first).
+// - `@artifacts/...` resolves to the forge build output (../out), so the ABIs of the escrow, the dispute module and
+//   the committee arbitrator are read from the compiled contracts at build time (`make build` or `forge build`
+//   first).
 // - deployments/<chainId>.json come from ../deployments: served live by the dev server and copied into
 //   dist/deployments/ (with an index.json of the chain ids) by the build.
 import { readdirSync, readFileSync, existsSync } from "node:fs";

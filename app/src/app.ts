@@ -1,7 +1,8 @@
 // The shared context of the views: the connected chain, the market index, the renter's history, and the
-// transaction runner that reports each step (wallet prompt, pending, confirmed, failed with a decoded reason).
+// transaction runner that reports each step (wallet prompt, pending, confirmed, failed with a decoded reason) for
+// calls to the escrow, the dispute module or a token.
 import { type Abi, type Address, type Hash, type TransactionReceipt } from "viem";
-import { escrowAbi, type Chain } from "./chain";
+import { disputesAbi, escrowAbi, withErrors, type Chain } from "./chain";
 import { explain } from "./errors";
 import { renterHistory, type Market, type Rental } from "./indexer";
 import { h, notice, type Notice } from "./ui";
@@ -10,8 +11,8 @@ export interface TxCall {
   functionName: string;
   args?: readonly unknown[];
   value?: bigint;
-  /** Defaults to the escrow. */
-  address?: Address;
+  /** Defaults to the escrow; `disputes` is the dispute module. */
+  address?: Address | "disputes";
   abi?: Abi;
 }
 
@@ -52,9 +53,10 @@ export class App {
   async tx(label: string, call: TxCall, existing?: Notice): Promise<TransactionReceipt | null> {
     const n = existing ?? notice("pending", `${label}: checking…`);
     try {
+      const disputes = call.address === "disputes";
       const { request } = await this.chain.pub.simulateContract({
-        address: call.address ?? this.chain.escrow,
-        abi: call.abi ?? escrowAbi,
+        address: disputes ? this.chain.disputes : ((call.address as Address | undefined) ?? this.chain.escrow),
+        abi: withErrors(call.abi ?? (disputes ? disputesAbi : escrowAbi)),
         functionName: call.functionName,
         args: call.args ?? [],
         value: call.value,
@@ -70,14 +72,14 @@ export class App {
       n.set("success", `${label}: confirmed in block ${receipt.blockNumber} `, this.txLink(hash));
       return receipt;
     } catch (e) {
-      n.set("error", `${label} failed: ${explain(e)}`);
+      n.set("error", `${label} failed: ${explain(e, this.chain.tokens)}`);
       return null;
     }
   }
 
   /** Reports an error from any other step (signatures, the oracle, input checks). */
   fail(label: string, e: unknown, existing?: Notice): void {
-    const msg = `${label}: ${explain(e)}`;
+    const msg = `${label}: ${explain(e, this.chain.tokens)}`;
     if (existing) existing.set("error", msg);
     else notice("error", msg);
   }

@@ -15,9 +15,34 @@ import {
   type PublicClient,
   type WalletClient,
 } from "viem";
-import { abi } from "@artifacts/GpuEscrow.sol/GpuEscrow.json";
+import { abi as arbitratorArtifact } from "@artifacts/CommitteeArbitrator.sol/CommitteeArbitrator.json";
+import { abi as disputesArtifact } from "@artifacts/DisputeModule.sol/DisputeModule.json";
+import { abi as escrowArtifact } from "@artifacts/GpuEscrow.sol/GpuEscrow.json";
 
-export const escrowAbi: Abi = abi;
+export const escrowAbi: Abi = escrowArtifact;
+/** Bonds, disputes, ratings and reputation (IDisputeModule). */
+export const disputesAbi: Abi = disputesArtifact;
+/** The committee arbitrator shipped with the escrow; its ERC-792 part (`arbitrationCost`) is any arbitrator's. */
+export const arbitratorAbi: Abi = arbitratorArtifact;
+
+/**
+ * Every custom error of the three contracts: a call to one may revert with another's error (the escrow's
+ * createOffer asks the dispute module for the provider's bond; openDispute calls the escrow and the arbitrator).
+ */
+export const errorsAbi: Abi = (() => {
+  const seen = new Set<string>();
+  return [...escrowAbi, ...disputesAbi, ...arbitratorAbi].filter((x) => {
+    if (x.type !== "error" || seen.has(x.name)) return false;
+    seen.add(x.name);
+    return true;
+  });
+})();
+
+/** `abi` with every contract's errors added, so a revert from any of them decodes. */
+export function withErrors(abi: Abi): Abi {
+  const own = new Set(abi.filter((x) => x.type === "error").map((x) => (x as { name: string }).name));
+  return [...abi, ...errorsAbi.filter((x) => !own.has((x as { name: string }).name))];
+}
 
 /** EIP-2612 and ERC-5267 reads of a permit token. */
 export const permitAbi = parseAbi([
@@ -29,6 +54,8 @@ export const permitAbi = parseAbi([
 export interface Deployment {
   chainId: number;
   escrow: Address;
+  disputeModule: Address;
+  arbitrator: Address;
   deployBlock: number;
   tokens: Record<string, Address>;
   explorer?: string;
@@ -92,6 +119,10 @@ export class Chain {
     return this.dep.escrow;
   }
 
+  get disputes(): Address {
+    return this.dep.disputeModule;
+  }
+
   explorerTx(hash: Hash): string | undefined {
     const base = this.dep.explorer ?? EXPLORERS[this.chainId];
     return base ? `${base.replace(/\/$/, "")}/tx/${hash}` : undefined;
@@ -130,12 +161,28 @@ export class Chain {
     return this.pub.readContract({ address: token.address, abi: erc20Abi, functionName: "balanceOf", args: [who] });
   }
 
-  async allowance(token: TokenInfo): Promise<bigint> {
+  /** A view of the dispute module. */
+  readDisputes<T>(functionName: string, args: readonly unknown[] = []): Promise<T> {
+    return this.pub.readContract({ address: this.disputes, abi: disputesAbi, functionName, args }) as Promise<T>;
+  }
+
+  /** What the arbitrator charges per dispute (the dispute module passes it no extra data on this deployment). */
+  arbitrationCost(): Promise<bigint> {
+    return this.pub.readContract({
+      address: this.dep.arbitrator,
+      abi: arbitratorAbi,
+      functionName: "arbitrationCost",
+      args: ["0x"],
+    }) as Promise<bigint>;
+  }
+
+  /** The account's allowance to `spender` (the escrow unless said otherwise). */
+  async allowance(token: TokenInfo, spender: Address = this.escrow): Promise<bigint> {
     return this.pub.readContract({
       address: token.address,
       abi: erc20Abi,
       functionName: "allowance",
-      args: [this.account, this.escrow],
+      args: [this.account, spender],
     });
   }
 }
@@ -149,7 +196,20 @@ export async function loadDeployment(chainId: number): Promise<Deployment | null
   // A static host may answer unknown paths with the app's index page.
   if (!text.trimStart().startsWith("{")) return null;
   const d = JSON.parse(text) as Deployment;
-  return { ...d, escrow: getAddress(d.escrow), deployBlock: Number(d.deployBlock), tokens: d.tokens ?? {} };
+  if (!d.disputeModule || !d.arbitrator) {
+    throw new Error(
+      `deployments/${chainId}.json names no disputeModule or arbitrator: it predates the dispute module; ` +
+        `redeploy with script/Deploy.s.sol`,
+    );
+  }
+  return {
+    ...d,
+    escrow: getAddress(d.escrow),
+    disputeModule: getAddress(d.disputeModule),
+    arbitrator: getAddress(d.arbitrator),
+    deployBlock: Number(d.deployBlock),
+    tokens: d.tokens ?? {},
+  };
 }
 
 /** Chain ids with a deployment file (deployments/index.json, written by the build and by the local server). */

@@ -1,5 +1,6 @@
-// Money the connected account holds inside the escrow (refunds that could not be delivered, the treasury's fees):
-// one row per token with a withdraw button.
+// Money the connected account holds inside the escrow (refunds that could not be delivered, the treasury's fees)
+// or the dispute module (slash shares, dispute outcomes and bonds whose transfer failed): one row per token and
+// contract, with a withdraw button.
 import type { App } from "./app";
 import { amount } from "./format";
 import { busy, h, replace } from "./ui";
@@ -10,27 +11,38 @@ export function creditsView(app: App): HTMLElement {
   const render = async () => {
     const rows = [];
     for (const t of await chain.knownTokens()) {
-      const c = await chain.read<bigint>("credit", [chain.account, t.address]);
-      if (c === 0n) continue;
-      const btn = h("button", { testid: "withdraw" }, "Withdraw");
-      btn.addEventListener(
-        "click",
-        () =>
-          void busy(btn, async () => {
-            if (await app.tx(`Withdraw ${amount(c, t)}`, { functionName: "withdraw", args: [t.address, c] })) {
-              await app.refresh();
-            }
-          }),
-      );
-      rows.push(
-        h(
-          "div",
-          { testid: "credit-row", "data-symbol": t.symbol },
-          h("span", { testid: "credit-amount" }, amount(c, t)),
-          " ",
-          btn,
-        ),
-      );
+      const [inEscrow, inModule] = await Promise.all([
+        chain.read<bigint>("credit", [chain.account, t.address]),
+        chain.readDisputes<bigint>("credit", [chain.account, t.address]),
+      ]);
+      for (const [c, where] of [
+        [inEscrow, "escrow"],
+        [inModule, "disputes"],
+      ] as const) {
+        if (c === 0n) continue;
+        const btn = h("button", { testid: "withdraw" }, "Withdraw");
+        btn.addEventListener(
+          "click",
+          () =>
+            void busy(btn, async () => {
+              const call = { functionName: "withdraw", args: [t.address, c] };
+              const ok = await app.tx(
+                `Withdraw ${amount(c, t)}`,
+                where === "disputes" ? { ...call, address: "disputes" } : call,
+              );
+              if (ok) await app.refresh();
+            }),
+        );
+        rows.push(
+          h(
+            "div",
+            { testid: "credit-row", "data-symbol": t.symbol, "data-contract": where },
+            h("span", { testid: "credit-amount" }, amount(c, t)),
+            where === "disputes" ? " in the dispute module " : " ",
+            btn,
+          ),
+        );
+      }
     }
     replace(list, ...(rows.length ? rows : [h("p", { class: "empty" }, "Nothing to withdraw.")]));
   };

@@ -1,8 +1,21 @@
-// What the dApp knows from the chain, rebuilt from the escrow's events: offers and providers with their reliability
-// (the market), and one renter's rentals (their history and receipts). Logs are read in bounded block ranges from
-// the deployment block on, then incrementally as blocks arrive.
-import { decodeFunctionData, getAddress, type AbiEvent, type Address, type Hash, type Hex, type Log } from "viem";
-import { escrowAbi, type Chain } from "./chain";
+// What the dApp knows from the chain, rebuilt from the escrow's and the dispute module's events: offers and providers
+// with their on-chain reputation (the market), and one renter's rentals with their disputes and ratings (history and
+// receipts). Logs are read in bounded block ranges from the deployment block on.
+import {
+  decodeFunctionData,
+  formatLog,
+  getAddress,
+  parseEventLogs,
+  toEventSelector,
+  type Abi,
+  type AbiEvent,
+  type Address,
+  type Hash,
+  type Hex,
+  type Log,
+  type RpcLog,
+} from "viem";
+import { disputesAbi, escrowAbi, type Chain } from "./chain";
 
 const CHUNK = 10_000n;
 
@@ -11,13 +24,24 @@ export interface Terms {
   offerId: bigint;
   token: Address;
   pricePerHour: bigint;
-  gpuModelHash: Hex;
   attester: Address;
   startedAt: number;
   feeBps: number;
+  slaBps: number;
   challengeWindow: number;
   gracePeriod: number;
   salt: Hex;
+}
+
+/** A subjective dispute on a rental (DisputeOpened), and its ruling once executed (DisputeResolved). */
+export interface DisputeRecord {
+  opener: Address;
+  arbitratorDisputeId: bigint;
+  bond: bigint;
+  deadline: number;
+  evidenceURI: string;
+  tx: Hash;
+  outcome?: { renterShareBps: number; fallbackApplied: boolean; bondTo: Address; tx: Hash };
 }
 
 export interface Rental {
@@ -29,12 +53,34 @@ export interface Rental {
   openTx: Hash;
   extensions: { amount: bigint; deposit: bigint; tx: Hash }[];
   stop?: { at: number; by: Address; tx: Hash };
-  settled?: { billedSeconds: bigint; cost: bigint; refund: bigint; tx: Hash };
+  /** `refund` includes `slaCredit`: cost − slaCredit + refund = deposit. */
+  settled?: { billedSeconds: bigint; cost: bigint; refund: bigint; slaCredit: bigint; tx: Hash };
   refunded?: { refund: bigint; tx: Hash };
-  /** A refund that could not be delivered and was credited in the escrow instead. */
+  /** Frozen by a dispute (RentalFrozen); stays set once resolved. */
+  frozen?: { tx: Hash };
+  /** Closed by a dispute outcome: `amount` of the deposit, not yet paid out, went to the dispute module. */
+  resolved?: { amount: bigint; tx: Hash; blockHash: Hash };
+  dispute?: DisputeRecord;
+  /** How a dispute's outcome or an objective proof split what the rental still held (OutcomePaid). */
+  outcome?: { toRenter: bigint; toProvider: bigint; fee: bigint };
+  /** Fees already paid to the treasury by checkpoints (a resolved rental's fee adds the outcome's). */
+  checkpointFees: bigint;
+  /** The renter's rating of the provider, 1–5. */
+  rating?: number;
+  /** A refund that could not be delivered and was credited in the escrow or the dispute module instead. */
   credited: bigint;
-  /** When the rental ended, once closed (stop, attested stop, or the deposit running out). */
+  /** When the rental ended, once closed (stop, attested stop, the deposit running out, or a dispute's outcome). */
   end?: number;
+}
+
+export type RentalStatus = "running" | "stopped" | "frozen" | "settled" | "refunded" | "resolved";
+
+export function statusOf(r: Rental): RentalStatus {
+  if (r.settled) return "settled";
+  if (r.refunded) return "refunded";
+  if (r.resolved) return "resolved";
+  if (r.frozen) return "frozen";
+  return r.stop ? "stopped" : "running";
 }
 
 export interface Offer {
@@ -54,22 +100,50 @@ export interface Offer {
   retired: boolean;
 }
 
+/** `IDisputeModule.reputation(provider)`: the escrow's settlement record of its offers and the module's counters. */
+export interface Reputation {
+  rentalsCompleted: bigint;
+  secondsRented: bigint;
+  secondsUp: bigint;
+  disputesOpened: number;
+  disputesLost: number;
+  slashes: number;
+  terminations: number;
+  ratingCount: number;
+  ratingSum: bigint;
+}
+
+/** `IDisputeModule.bondOf(provider, token)`. */
+export interface BondAccount {
+  amount: bigint;
+  unbonding: bigint;
+  unbondableAt: number;
+  openDisputes: number;
+}
+
 export interface Provider {
   address: Address;
   payout: Address;
   attester: Address;
   endpoint: string;
-  /** Settled rentals of its offers. */
-  completed: number;
-  billedSeconds: number;
-  wallSeconds: number;
+  reputation?: Reputation;
+}
+
+/** Uptime over the provider's settled rentals (seconds up ÷ seconds rented), null without history. */
+export function uptimeOf(rep: Reputation | undefined): number | null {
+  return rep && rep.secondsRented > 0n ? Number(rep.secondsUp) / Number(rep.secondsRented) : null;
+}
+
+/** Average rating, null when nobody rated yet. */
+export function averageRating(rep: Reputation | undefined): number | null {
+  return rep && rep.ratingCount > 0 ? Number(rep.ratingSum) / rep.ratingCount : null;
 }
 
 type Decoded = Log & { eventName: string; args: Record<string, unknown> };
 
-export function eventAbi(name: string): AbiEvent {
-  const e = escrowAbi.find((x) => x.type === "event" && x.name === name);
-  if (!e) throw new Error(`the escrow ABI has no event ${name}`);
+export function eventAbi(name: string, abi: Abi = escrowAbi): AbiEvent {
+  const e = abi.find((x) => x.type === "event" && x.name === name);
+  if (!e) throw new Error(`the ABI has no event ${name}`);
   return e as AbiEvent;
 }
 
@@ -86,6 +160,32 @@ async function logsInRanges(
   return out;
 }
 
+/**
+ * Logs of `events` emitted by the escrow or the dispute module whose first indexed argument is one of `rentalIds`
+ * (every rental event has the rental id as its first topic): one eth_getLogs per block range.
+ */
+async function rentalLogs(
+  chain: Chain,
+  events: AbiEvent[],
+  rentalIds: Hex[],
+  fromBlock: bigint,
+  toBlock: bigint,
+): Promise<Decoded[]> {
+  const hex = (n: bigint) => `0x${n.toString(16)}`;
+  const raw = (await chain.pub.request({
+    method: "eth_getLogs",
+    params: [
+      {
+        address: [chain.escrow, chain.disputes],
+        topics: [events.map((e) => toEventSelector(e)), rentalIds],
+        fromBlock: hex(fromBlock),
+        toBlock: hex(toBlock),
+      },
+    ],
+  } as never)) as RpcLog[];
+  return parseEventLogs({ abi: events, logs: raw.map((l) => formatLog(l)) }) as unknown as Decoded[];
+}
+
 function byPosition(a: Log, b: Log): number {
   const d = Number((a.blockNumber ?? 0n) - (b.blockNumber ?? 0n));
   return d !== 0 ? d : (a.logIndex ?? 0) - (b.logIndex ?? 0);
@@ -97,6 +197,54 @@ export function coveredSeconds(pricePerHour: bigint, deposit: bigint): bigint {
 
 export function endsAt(r: Rental): number {
   return r.terms.startedAt + Number(coveredSeconds(r.terms.pricePerHour, r.deposit));
+}
+
+/** Cost of `seconds` of GPU time: ceil(pricePerHour × seconds / 3600), as the escrow bills it. */
+export function costOf(pricePerHour: bigint, seconds: bigint): bigint {
+  const n = pricePerHour * seconds;
+  return n === 0n ? 0n : (n - 1n) / 3600n + 1n;
+}
+
+/**
+ * The SLA credit settlement gives back on `cost` when `billed` of `wall` seconds were up and the offer promised
+ * `slaBps`: 10 bps of the cost per bps of uptime (rounded down) below the SLA, at most 50 % (Billing.slaCredit).
+ */
+export function slaCreditOf(cost: bigint, billed: bigint, wall: bigint, slaBps: number): bigint {
+  if (wall === 0n) return 0n;
+  const uptimeBps = (billed * 10_000n) / wall;
+  if (uptimeBps >= BigInt(slaBps)) return 0n;
+  let creditBps = (BigInt(slaBps) - uptimeBps) * 10n;
+  if (creditBps > 5000n) creditBps = 5000n;
+  return (cost * creditBps) / 10_000n;
+}
+
+/**
+ * The attestation a settlement transaction submitted for this rental (stopAndSettle, settle or settleBatch), so a
+ * settled rental can be rated without its oracle; null when the transaction is not one of those.
+ */
+export async function attestationFromSettlement(
+  chain: Chain,
+  r: Rental,
+): Promise<{ usage: Record<string, unknown>; signature: Hex } | null> {
+  if (!r.settled) return null;
+  const tx = await chain.pub.getTransaction({ hash: r.settled.tx });
+  let call;
+  try {
+    call = decodeFunctionData({ abi: escrowAbi, data: tx.input });
+  } catch {
+    return null;
+  }
+  const args = (call.args ?? []) as readonly unknown[];
+  if (call.functionName === "stopAndSettle" || call.functionName === "settle") {
+    return { usage: args[1] as Record<string, unknown>, signature: args[2] as Hex };
+  }
+  if (call.functionName === "settleBatch") {
+    const i = (args[0] as { salt: Hex; renter: Address }[]).findIndex(
+      (t) => t.salt === r.terms.salt && getAddress(t.renter) === r.terms.renter,
+    );
+    if (i >= 0) return { usage: (args[1] as Record<string, unknown>[])[i], signature: (args[2] as Hex[])[i] };
+  }
+  return null;
 }
 
 /** Applies one rental event to the map of rentals; ignores events of rentals the map does not hold. */
@@ -113,10 +261,10 @@ function applyRentalLog(rentals: Map<Hex, Rental>, log: Decoded): void {
         offerId: a.offerId as bigint,
         token: getAddress(a.token as string),
         pricePerHour: a.pricePerHour as bigint,
-        gpuModelHash: a.gpuModelHash as Hex,
         attester: getAddress(a.attester as string),
         startedAt: Number(a.startedAt),
         feeBps: Number(a.feeBps),
+        slaBps: Number(a.slaBps),
         challengeWindow: Number(a.challengeWindow),
         gracePeriod: Number(a.gracePeriod),
         salt: a.salt as Hex,
@@ -126,6 +274,7 @@ function applyRentalLog(rentals: Map<Hex, Rental>, log: Decoded): void {
       deposit,
       openTx: tx,
       extensions: [],
+      checkpointFees: 0n,
       credited: 0n,
     });
     return;
@@ -140,23 +289,78 @@ function applyRentalLog(rentals: Map<Hex, Rental>, log: Decoded): void {
     case "RentalStopped":
       r.stop = { at: Number(a.stoppedAt), by: getAddress(a.by as string), tx };
       break;
+    case "Checkpointed":
+      r.checkpointFees += a.fee as bigint;
+      break;
     case "RentalSettled":
-      r.settled = { billedSeconds: a.billedSeconds as bigint, cost: a.cost as bigint, refund: a.refund as bigint, tx };
+      r.settled = {
+        billedSeconds: a.billedSeconds as bigint,
+        cost: a.cost as bigint,
+        refund: a.refund as bigint,
+        slaCredit: a.slaCredit as bigint,
+        tx,
+      };
       break;
     case "RentalRefunded":
       r.refunded = { refund: a.refund as bigint, tx };
       break;
+    case "RentalFrozen":
+      r.frozen = { tx };
+      break;
+    case "RentalResolved":
+      r.resolved = { amount: a.amount as bigint, tx, blockHash: log.blockHash as Hash };
+      break;
+    case "DisputeOpened":
+      r.dispute = {
+        opener: getAddress(a.opener as string),
+        arbitratorDisputeId: a.arbitratorDisputeId as bigint,
+        bond: a.bond as bigint,
+        deadline: Number(a.deadline),
+        evidenceURI: a.evidenceURI as string,
+        tx,
+      };
+      break;
+    case "DisputeResolved":
+      if (r.dispute) {
+        r.dispute.outcome = {
+          renterShareBps: Number(a.renterShareBps),
+          fallbackApplied: a.fallbackApplied as boolean,
+          bondTo: getAddress(a.bondTo as string),
+          tx,
+        };
+      }
+      break;
+    case "OutcomePaid":
+      r.outcome = { toRenter: a.toRenter as bigint, toProvider: a.toProvider as bigint, fee: a.fee as bigint };
+      break;
+    case "Rated":
+      r.rating = Number(a.score);
+      break;
   }
 }
 
+/** Block timestamps of the transactions that closed rentals by a dispute, and attested ends of settlements. */
+const blockTimes = new Map<Hash, number>();
 const settleEnds = new Map<Hash, number | null>();
 
-/** When a closed rental ended: its stop, else the attested end of a stopAndSettle, else when the deposit ran out. */
+/**
+ * When a closed rental ended: its stop, else the attested end of a stopAndSettle, else when the deposit ran out; a
+ * rental closed by a dispute ended at its stop or at the outcome, whichever came first.
+ */
 async function resolveEnd(chain: Chain, r: Rental): Promise<void> {
-  if (r.end !== undefined || !(r.settled || r.refunded)) return;
+  if (r.end !== undefined || !(r.settled || r.refunded || r.resolved)) return;
   const covered = endsAt(r);
   if (r.stop) {
     r.end = Math.min(r.stop.at, covered);
+    return;
+  }
+  if (r.resolved) {
+    let at = blockTimes.get(r.resolved.blockHash);
+    if (at === undefined) {
+      at = Number((await chain.pub.getBlock({ blockHash: r.resolved.blockHash })).timestamp);
+      blockTimes.set(r.resolved.blockHash, at);
+    }
+    r.end = Math.min(at, covered);
     return;
   }
   if (r.settled) {
@@ -187,37 +391,53 @@ const MARKET_EVENTS = [
   "OfferPriceUpdated",
   "OfferCapacityUpdated",
   "OfferRetired",
-  "RentalOpened",
-  "RentalExtended",
-  "RentalStopped",
   "RentalSettled",
-  "RentalRefunded",
-];
+  "RentalResolved",
+].map((n) => eventAbi(n));
+/** Dispute module events that change a provider's reputation. */
+const REPUTATION_EVENTS = ["DisputeOpened", "DisputeResolved", "Slashed", "TerminationPenalized", "Rated"].map((n) =>
+  eventAbi(n, disputesAbi),
+);
 
-/** Offers, providers and their reliability, from every escrow event since deployment. */
+/** Offers, providers and their reputation, from the escrow's events since deployment and the dispute module. */
 export class Market {
   readonly offers = new Map<bigint, Offer>();
   readonly providers = new Map<Address, Provider>();
-  readonly rentals = new Map<Hex, Rental>();
   private next: bigint;
 
   constructor(private readonly chain: Chain) {
     this.next = BigInt(chain.dep.deployBlock);
   }
 
-  /** Reads the events since the last call; true when there were any. */
+  /** Reads the events since the last call, and the providers' reputation when any; true when there were any. */
   async refresh(): Promise<boolean> {
     const latest = await this.chain.pub.getBlockNumber();
     if (latest < this.next) return false;
-    const events = MARKET_EVENTS.map(eventAbi);
-    const logs = await logsInRanges(
-      this.next,
-      latest,
-      (fromBlock, toBlock) =>
-        this.chain.pub.getLogs({ address: this.chain.escrow, events, fromBlock, toBlock }) as Promise<Decoded[]>,
-    );
+    const [logs, moduleLogs] = await Promise.all([
+      logsInRanges(
+        this.next,
+        latest,
+        (fromBlock, toBlock) =>
+          this.chain.pub.getLogs({
+            address: this.chain.escrow,
+            events: MARKET_EVENTS,
+            fromBlock,
+            toBlock,
+          }) as Promise<Decoded[]>,
+      ),
+      logsInRanges(
+        this.next,
+        latest,
+        (fromBlock, toBlock) =>
+          this.chain.pub.getLogs({
+            address: this.chain.disputes,
+            events: REPUTATION_EVENTS,
+            fromBlock,
+            toBlock,
+          }) as Promise<Decoded[]>,
+      ),
+    ]);
     logs.sort(byPosition);
-    const settled: Rental[] = [];
     for (const log of logs) {
       const a = log.args;
       switch (log.eventName) {
@@ -227,9 +447,6 @@ export class Market {
             payout: getAddress(a.payout as string),
             attester: getAddress(a.attester as string),
             endpoint: a.endpoint as string,
-            completed: 0,
-            billedSeconds: 0,
-            wallSeconds: 0,
           });
           break;
         case "EndpointUpdated": {
@@ -275,25 +492,18 @@ export class Market {
           }
           break;
         }
-        default:
-          applyRentalLog(this.rentals, log);
-          if (log.eventName === "RentalSettled") {
-            const r = this.rentals.get(a.rentalId as Hex);
-            if (r) settled.push(r);
-          }
       }
     }
-    for (const r of settled) {
-      await resolveEnd(this.chain, r);
-      const offer = this.offers.get(r.terms.offerId);
-      const p = offer && this.providers.get(offer.provider);
-      if (!p || !r.settled || r.end === undefined) continue;
-      p.completed += 1;
-      p.billedSeconds += Number(r.settled.billedSeconds);
-      p.wallSeconds += Math.max(0, r.end - r.terms.startedAt);
+    const changed = logs.length > 0 || moduleLogs.length > 0;
+    if (changed) {
+      await Promise.all(
+        [...this.providers.values()].map(async (p) => {
+          p.reputation = await this.chain.readDisputes<Reputation>("reputation", [p.address]);
+        }),
+      );
     }
     this.next = latest + 1n;
-    return logs.length > 0;
+    return changed;
   }
 
   endpointOf(offerId: bigint): string | undefined {
@@ -302,7 +512,24 @@ export class Market {
   }
 }
 
-/** Every rental of `renter`: RentalOpened filtered by the renter topic, then the events of those rental ids. */
+/** Events after RentalOpened that the history follows, from the escrow and the dispute module. */
+const RENTAL_EVENTS = [
+  ...[
+    "RentalExtended",
+    "RentalStopped",
+    "Checkpointed",
+    "RentalSettled",
+    "RentalRefunded",
+    "RentalFrozen",
+    "RentalResolved",
+  ].map((n) => eventAbi(n)),
+  ...["DisputeOpened", "DisputeResolved", "OutcomePaid", "Rated"].map((n) => eventAbi(n, disputesAbi)),
+];
+
+/**
+ * Every rental of `renter`: RentalOpened filtered by the renter topic, then the escrow's and the dispute module's
+ * events of those rental ids.
+ */
 export async function renterHistory(chain: Chain, renter: Address): Promise<Rental[]> {
   const from = BigInt(chain.dep.deployBlock);
   const latest = await chain.pub.getBlockNumber();
@@ -325,32 +552,22 @@ export async function renterHistory(chain: Chain, renter: Address): Promise<Rent
   const later: Decoded[] = [];
   for (let i = 0; i < ids.length; i += 100) {
     const batch = ids.slice(i, i + 100);
-    for (const name of ["RentalExtended", "RentalStopped", "RentalSettled", "RentalRefunded"]) {
-      later.push(
-        ...(await logsInRanges(
-          from,
-          latest,
-          (fromBlock, toBlock) =>
-            chain.pub.getLogs({
-              address: chain.escrow,
-              event: eventAbi(name),
-              args: { rentalId: batch },
-              fromBlock,
-              toBlock,
-            }) as Promise<Decoded[]>,
-        )),
-      );
-    }
+    later.push(
+      ...(await logsInRanges(from, latest, (fromBlock, toBlock) =>
+        rentalLogs(chain, RENTAL_EVENTS, batch, fromBlock, toBlock),
+      )),
+    );
   }
   later.sort(byPosition);
   for (const log of later) applyRentalLog(rentals, log);
-  // Refunds that could not be delivered: Credited to the renter in the settling or refunding transaction.
+  // Refunds and dispute outcomes that could not be delivered: Credited to the renter, by the escrow or the dispute
+  // module, in the transaction that closed the rental.
   const credited = await logsInRanges(
     from,
     latest,
     (fromBlock, toBlock) =>
       chain.pub.getLogs({
-        address: chain.escrow,
+        address: [chain.escrow, chain.disputes],
         event: eventAbi("Credited"),
         args: { account: renter },
         fromBlock,
@@ -359,7 +576,8 @@ export async function renterHistory(chain: Chain, renter: Address): Promise<Rent
   );
   const list = [...rentals.values()];
   for (const c of credited) {
-    const r = list.find((x) => x.settled?.tx === c.transactionHash || x.refunded?.tx === c.transactionHash);
+    const tx = c.transactionHash;
+    const r = list.find((x) => x.settled?.tx === tx || x.refunded?.tx === tx || x.resolved?.tx === tx);
     if (r) r.credited += c.args.amount as bigint;
   }
   for (const r of list) await resolveEnd(chain, r);
@@ -367,5 +585,5 @@ export async function renterHistory(chain: Chain, renter: Address): Promise<Rent
 }
 
 export function isOpen(r: Rental): boolean {
-  return !r.settled && !r.refunded;
+  return !r.settled && !r.refunded && !r.resolved;
 }

@@ -1,18 +1,28 @@
-// The offers table (filters, sorting, provider reliability) and the rent form.
+// The offers table (filters, sorting, the provider's on-chain reputation and the offer's SLA) and the rent form.
 import { bytesToHex, erc20Abi, formatUnits, parseEventLogs, parseSignature, toHex, type Hex } from "viem";
 import type { App } from "./app";
 import { escrowAbi, permitAbi, type TokenInfo } from "./chain";
 import { amount, duration, parseAmount, pct } from "./format";
-import { coveredSeconds, type Offer } from "./indexer";
+import { averageRating, coveredSeconds, uptimeOf, type BondAccount, type Offer, type Reputation } from "./indexer";
 import { sshKeyToWire } from "./sshkey";
 import { busy, field, h, notice, replace } from "./ui";
 
-type Sort = "price" | "price-desc" | "vram" | "reliability" | "id";
+type Sort = "price" | "price-desc" | "vram" | "reliability" | "rating" | "id";
 
-function reliability(app: App, o: Offer): { uptime: number | null; completed: number } {
-  const p = app.market.providers.get(o.provider);
-  if (!p || p.wallSeconds === 0) return { uptime: null, completed: p?.completed ?? 0 };
-  return { uptime: p.billedSeconds / p.wallSeconds, completed: p.completed };
+function reputationOf(app: App, o: Offer): Reputation | undefined {
+  return app.market.providers.get(o.provider)?.reputation;
+}
+
+/** "4.5 ★ (2)", or "not rated". */
+export function ratingText(rep: Reputation | undefined): string {
+  const avg = averageRating(rep);
+  return avg === null ? "not rated" : `${avg.toFixed(1)} ★ (${rep!.ratingCount})`;
+}
+
+/** "99.2 %", or "no history" before the first settled rental. */
+export function uptimeText(rep: Reputation | undefined): string {
+  const up = uptimeOf(rep);
+  return up === null ? "no history" : `${(up * 100).toFixed(1)} %`;
 }
 
 export function offersView(app: App, onRented: () => void): HTMLElement {
@@ -33,6 +43,7 @@ export function offersView(app: App, onRented: () => void): HTMLElement {
     h("option", { value: "price-desc" }, "price, highest first"),
     h("option", { value: "vram" }, "VRAM, largest first"),
     h("option", { value: "reliability" }, "provider uptime, best first"),
+    h("option", { value: "rating" }, "provider rating, best first"),
     h("option", { value: "id" }, "newest first"),
   );
   const table = h("div", { testid: "offers" });
@@ -60,7 +71,9 @@ export function offersView(app: App, onRented: () => void): HTMLElement {
         case "vram":
           return b.vramGiB * b.gpuCount - a.vramGiB * a.gpuCount;
         case "reliability":
-          return (reliability(app, b).uptime ?? -1) - (reliability(app, a).uptime ?? -1);
+          return (uptimeOf(reputationOf(app, b)) ?? -1) - (uptimeOf(reputationOf(app, a)) ?? -1);
+        case "rating":
+          return (averageRating(reputationOf(app, b)) ?? -1) - (averageRating(reputationOf(app, a)) ?? -1);
         default:
           return Number(b.id - a.id);
       }
@@ -91,6 +104,8 @@ export function offersView(app: App, onRented: () => void): HTMLElement {
               "SLA",
               "Provider uptime",
               "Completed",
+              "Disputes lost",
+              "Rating",
               "",
             ].map((c) => h("th", {}, c)),
           ),
@@ -100,7 +115,7 @@ export function offersView(app: App, onRented: () => void): HTMLElement {
           {},
           ...rows.map((o) => {
             const t = tokens.get(o.token);
-            const rel = reliability(app, o);
+            const rep = reputationOf(app, o);
             return h(
               "tr",
               { testid: "offer-row", "data-offer": o.id.toString() },
@@ -111,13 +126,15 @@ export function offersView(app: App, onRented: () => void): HTMLElement {
               h("td", { testid: "offer-price" }, t ? amount(o.pricePerHour, t) : "…"),
               h("td", {}, o.region),
               h("td", {}, o.spot ? "spot" : "on-demand"),
-              h("td", {}, pct(o.slaBps)),
+              h("td", { testid: "offer-sla" }, pct(o.slaBps)),
+              h("td", { testid: "offer-uptime" }, uptimeText(rep)),
+              h("td", { testid: "offer-completed" }, rep ? rep.rentalsCompleted.toString() : "…"),
               h(
                 "td",
-                { testid: "offer-uptime" },
-                rel.uptime === null ? "no history" : `${(rel.uptime * 100).toFixed(1)} %`,
+                { testid: "offer-disputes", title: rep ? `${rep.disputesOpened} opened, ${rep.slashes} slashes` : "" },
+                rep ? `${rep.disputesLost} of ${rep.disputesOpened}` : "…",
               ),
-              h("td", { testid: "offer-completed" }, rel.completed),
+              h("td", { testid: "offer-rating" }, ratingText(rep)),
               h(
                 "td",
                 {},
@@ -221,7 +238,10 @@ async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => 
         if (deposit === 0n) throw new Error("enter a deposit above zero");
       }
       const covers = coveredSeconds(o.pricePerHour, deposit);
-      const balance = await chain.balanceOf(token);
+      const [balance, bond] = await Promise.all([
+        chain.balanceOf(token),
+        chain.readDisputes<BondAccount>("bondOf", [o.provider, o.token]),
+      ]);
       replace(
         estimate,
         h("div", {}, "Deposit: ", h("strong", { testid: "rent-estimate-deposit" }, amount(deposit, token))),
@@ -232,6 +252,19 @@ async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => 
           `Protocol fee: ${pct(feeBps)} of the billed cost (included in the price; the provider receives the rest)`,
         ),
         h("div", {}, `You are billed per second of delivered GPU time; the unused deposit comes back when you stop.`),
+        h(
+          "div",
+          { testid: "rent-sla" },
+          `SLA ${pct(o.slaBps)} uptime: below it, settlement credits you 10 × the shortfall of the cost ` +
+            `(e.g. 1 point short: 10 % back), at most 50 %.`,
+        ),
+        h(
+          "div",
+          { testid: "rent-bond" },
+          `Provider bond: ${amount(bond.amount - bond.unbonding, token)}` +
+            `${bond.unbonding > 0n ? ` (${amount(bond.unbonding, token)} more being unbonded)` : ""}; ` +
+            `it answers for a wrong GPU, contradicting attestations and early termination.`,
+        ),
         h("div", { class: balance < deposit ? "warn" : "" }, `Your balance: ${amount(balance, token)}`),
         covers < BigInt(o.minDuration) || covers > BigInt(o.maxDuration)
           ? h(

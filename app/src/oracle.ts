@@ -1,4 +1,5 @@
-// The provider's oracle over HTTP: live usage, fresh attestations for stopping, and the renter's access details.
+// The provider's oracle over HTTP: live usage, signed attestations (a fresh one for stopping, the latest one for
+// rating), and the renter's access details.
 // The base URL is the provider's registered endpoint; gpu-oracle answers any origin's CORS checks.
 import type { Address, Hex } from "viem";
 
@@ -63,6 +64,25 @@ async function json<T>(res: Response, what: string): Promise<T> {
 
 export async function usage(endpoint: string, rentalId: Hex): Promise<Usage> {
   return json<Usage>(await call(endpoint, `/v1/rentals/${rentalId}/usage`), "usage");
+}
+
+/** The on-chain `Usage` struct of a signed attestation (the rental id is not repeated: the terms give it). */
+export function onChainUsage(signed: SignedAttestation) {
+  const a = signed.attestation;
+  return {
+    seq: BigInt(a.seq),
+    periodEnd: BigInt(a.periodEnd),
+    uptimeSeconds: BigInt(a.uptimeSeconds),
+    gpuModelHash: a.gpuModelHash,
+    gpuUuidsHash: a.gpuUuidsHash,
+    energyJoules: BigInt(a.energyJoules),
+    avgUtilBps: a.avgUtilBps,
+  };
+}
+
+/** The latest attestation the oracle signed for the rental; it keeps serving it after the rental closed. */
+export async function latestAttestation(endpoint: string, rentalId: Hex): Promise<SignedAttestation> {
+  return json<SignedAttestation>(await call(endpoint, `/v1/rentals/${rentalId}/attestation`), "attestation");
 }
 
 export async function freshAttestation(endpoint: string, rentalId: Hex): Promise<SignedAttestation> {

@@ -1,24 +1,29 @@
-// The provider page: registration and oracle endpoint, offers (create, reprice, retire), earnings per offer with
-// claimEarnings, and withdrawable credit.
-import { getAddress, isAddress } from "viem";
+// The provider page: registration and oracle endpoint, reputation, bonds (post, request unbond, withdraw), offers
+// (create, reprice, retire), earnings per offer with claimEarnings, and withdrawable credit.
+import { erc20Abi, getAddress, isAddress } from "viem";
 import type { App } from "./app";
 import type { TokenInfo } from "./chain";
-import { amount, duration, parseAmount, pct } from "./format";
+import { amount, dateTime, duration, parseAmount, pct } from "./format";
 import { creditsView } from "./credits";
-import { eventAbi } from "./indexer";
+import { eventAbi, type BondAccount } from "./indexer";
+import { ratingText, uptimeText } from "./offers";
 import { busy, field, h, notice, replace } from "./ui";
 
+/** `IOfferBook.offerAccount(offerId)`. */
 interface OfferAccount {
   net: bigint;
   fees: bigint;
   activeRentals: number;
-  capacity: number;
+  completed: number;
+  secondsRented: bigint;
+  secondsUp: bigint;
 }
 
 export function providerView(app: App): HTMLElement {
   const chain = app.chain;
   const registration = h("div", { testid: "provider-registration" });
   const offers = h("div", { testid: "provider-offers" });
+  const bonds = h("div", { testid: "bonds" });
   const create = createOfferForm(app);
 
   const render = async () => {
@@ -78,7 +83,7 @@ export function providerView(app: App): HTMLElement {
         registration,
         h(
           "dl",
-          {},
+          { class: "grid" },
           h("dt", {}, "Payout"),
           h("dd", {}, h("code", {}, me.payout)),
           h("dt", {}, "Attester"),
@@ -86,15 +91,25 @@ export function providerView(app: App): HTMLElement {
           h("dt", {}, "Oracle endpoint"),
           h("dd", { testid: "endpoint" }, me.endpoint),
           h("dt", {}, "Completed rentals"),
-          h("dd", {}, me.completed),
+          h("dd", { testid: "rep-completed" }, me.reputation?.rentalsCompleted.toString() ?? "…"),
           h("dt", {}, "Uptime"),
-          h("dd", {}, me.wallSeconds ? `${((me.billedSeconds / me.wallSeconds) * 100).toFixed(1)} %` : "no history"),
+          h("dd", { testid: "rep-uptime" }, uptimeText(me.reputation)),
+          h("dt", {}, "Disputes (lost / opened)"),
+          h(
+            "dd",
+            { testid: "rep-disputes" },
+            me.reputation ? `${me.reputation.disputesLost} / ${me.reputation.disputesOpened}` : "…",
+          ),
+          h("dt", {}, "Slashes, terminations"),
+          h("dd", {}, me.reputation ? `${me.reputation.slashes}, ${me.reputation.terminations}` : "…"),
+          h("dt", {}, "Rating"),
+          h("dd", { testid: "rep-rating" }, ratingText(me.reputation)),
         ),
         h("div", { class: "actions" }, field("Oracle endpoint", endpoint), btn),
       );
       create.hidden = false;
     }
-    await renderOffers(app, offers);
+    await Promise.all([renderBonds(app, bonds), renderOffers(app, offers)]);
   };
   app.onChange(() => void render().catch((e) => app.fail("Provider page", e)));
   void render().catch((e) => app.fail("Provider page", e));
@@ -103,6 +118,16 @@ export function providerView(app: App): HTMLElement {
     {},
     h("h2", {}, "Provider"),
     registration,
+    h("h3", {}, "Bonds"),
+    h(
+      "p",
+      { class: "hint" },
+      "An offer needs a bond in its token (at least the minimum, not being unbonded). The bond answers for a " +
+        "proven wrong GPU or contradicting attestations (slashed) and for terminating on-demand rentals (10 % of " +
+        "the deposit to the renter). Unbonding takes a delay, and below the minimum needs your offers in that " +
+        "token retired with no rental running.",
+    ),
+    bonds,
     create,
     h("h3", {}, "Your offers"),
     offers,
@@ -246,16 +271,28 @@ async function renderOffers(app: App, el: HTMLElement): Promise<void> {
         h("td", {}, `${o.model} · ${o.gpuCount} × ${o.vramGiB} GiB · ${o.region} · ${o.spot ? "spot" : "on-demand"}`),
         h("td", { testid: "op-current-price" }, amount(o.pricePerHour, t)),
         h("td", {}, `${duration(o.minDuration)} – ${duration(o.maxDuration)}, SLA ${pct(o.slaBps)}`),
-        h("td", {}, o.retired ? "retired" : `${acc.activeRentals} / ${acc.capacity} rented`),
+        h("td", {}, o.retired ? "retired" : `${acc.activeRentals} / ${o.capacity} rented`),
+        h(
+          "td",
+          { testid: "op-record" },
+          `${acc.completed} settled`,
+          acc.secondsRented > 0n
+            ? `, ${((Number(acc.secondsUp) / Number(acc.secondsRented)) * 100).toFixed(1)} % up`
+            : null,
+        ),
         h("td", { testid: "op-accrued" }, amount(acc.net, t)),
         h("td", { testid: "op-claimed" }, amount(claimed.get(o.id) ?? 0n, t)),
         h(
           "td",
-          { class: "actions" },
-          o.retired ? null : newPrice,
-          o.retired ? null : priceBtn,
-          o.retired ? null : retire,
-          acc.net > 0n ? claim : null,
+          {},
+          h(
+            "div",
+            { class: "actions" },
+            o.retired ? null : newPrice,
+            o.retired ? null : priceBtn,
+            o.retired ? null : retire,
+            acc.net > 0n ? claim : null,
+          ),
         ),
       );
     }),
@@ -271,9 +308,143 @@ async function renderOffers(app: App, el: HTMLElement): Promise<void> {
         h(
           "tr",
           {},
-          ...["#", "Offer", "Price / hour", "Terms", "Status", "Earned, unclaimed", "Claimed", ""].map((c) =>
+          ...["#", "Offer", "Price / hour", "Terms", "Status", "Record", "Earned, unclaimed", "Claimed", ""].map((c) =>
             h("th", {}, c),
           ),
+        ),
+      ),
+      h("tbody", {}, ...rows),
+    ),
+  );
+}
+
+/** One row per token: minimum, bonded, unbonding; post a bond (approving exactly the amount), unbond, withdraw. */
+async function renderBonds(app: App, el: HTMLElement): Promise<void> {
+  const chain = app.chain;
+  const tokens = await chain.knownTokens();
+  const rows = await Promise.all(
+    tokens.map(async (t) => {
+      const [b, min] = await Promise.all([
+        chain.readDisputes<BondAccount>("bondOf", [chain.account, t.address]),
+        chain.readDisputes<bigint>("minBond", [t.address]),
+      ]);
+      const active = b.amount - b.unbonding;
+      const input = h("input", { type: "text", placeholder: `amount in ${t.symbol}`, testid: "bond-amount" });
+      const parse = (label: string): bigint | null => {
+        try {
+          const v = parseAmount(input.value, t);
+          if (v === 0n) throw new Error("enter an amount above zero");
+          return v;
+        } catch (e) {
+          app.fail(label, e);
+          return null;
+        }
+      };
+      const bondBtn = h("button", { class: "primary", testid: "bond-submit" }, "Bond");
+      bondBtn.addEventListener(
+        "click",
+        () =>
+          void busy(bondBtn, async () => {
+            const v = parse("Bond");
+            if (v === null) return;
+            const balance = await chain.balanceOf(t);
+            if (balance < v) {
+              notice(
+                "error",
+                `Bond: insufficient ${t.symbol} balance: you have ${amount(balance, t)}, the bond is ${amount(v, t)}`,
+              );
+              return;
+            }
+            if (!t.native && (await chain.allowance(t, chain.disputes)) < v) {
+              const ok = await app.tx(`Approve ${amount(v, t)} for the bond`, {
+                address: t.address,
+                abi: erc20Abi,
+                functionName: "approve",
+                args: [chain.disputes, v],
+              });
+              if (!ok) return;
+            }
+            const ok = await app.tx(`Bond ${amount(v, t)}`, {
+              address: "disputes",
+              functionName: "bond",
+              args: [t.address, v],
+              value: t.native ? v : undefined,
+            });
+            if (ok) await app.refresh();
+          }),
+      );
+      const unbondBtn = h("button", { testid: "unbond-submit" }, "Request unbond");
+      unbondBtn.addEventListener(
+        "click",
+        () =>
+          void busy(unbondBtn, async () => {
+            const v = parse("Request unbond");
+            if (v === null) return;
+            const ok = await app.tx(`Request to unbond ${amount(v, t)}`, {
+              address: "disputes",
+              functionName: "requestUnbond",
+              args: [t.address, v],
+            });
+            if (ok) await app.refresh();
+          }),
+      );
+      const withdrawBtn = h("button", { testid: "bond-withdraw" }, "Withdraw bond");
+      withdrawBtn.addEventListener(
+        "click",
+        () =>
+          void busy(withdrawBtn, async () => {
+            const ok = await app.tx(`Withdraw ${amount(b.unbonding, t)} of bond`, {
+              address: "disputes",
+              functionName: "withdrawBond",
+              args: [t.address],
+            });
+            if (ok) await app.refresh();
+          }),
+      );
+      const status =
+        active < min
+          ? h("span", { class: "warn" }, `below the minimum: no new offer in ${t.symbol}`)
+          : h("span", {}, "enough for offers");
+      return h(
+        "tr",
+        { testid: "bond-row", "data-symbol": t.symbol },
+        h("td", {}, t.native ? `${t.symbol} (native)` : t.symbol),
+        h("td", { testid: "bond-min" }, amount(min, t)),
+        h("td", { testid: "bond-active" }, amount(active, t)),
+        h(
+          "td",
+          { testid: "bond-unbonding" },
+          b.unbonding > 0n ? `${amount(b.unbonding, t)}, withdrawable from ${dateTime(b.unbondableAt)}` : "—",
+        ),
+        h("td", { testid: "bond-disputes" }, b.openDisputes),
+        h("td", { testid: "bond-status" }, status),
+        h(
+          "td",
+          {},
+          h(
+            "div",
+            { class: "actions" },
+            input,
+            bondBtn,
+            b.amount > 0n ? unbondBtn : null,
+            b.unbonding > 0n ? withdrawBtn : null,
+          ),
+        ),
+      );
+    }),
+  );
+  replace(
+    el,
+    h(
+      "table",
+      {},
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ...["Token", "Minimum", "Bonded", "Unbonding", "Open disputes", "Status", ""].map((c) => h("th", {}, c)),
         ),
       ),
       h("tbody", {}, ...rows),

@@ -1,7 +1,9 @@
-// Receipts of closed rentals as JSON and CSV: amounts both in base units and in token units.
+// Receipts of rentals as JSON and CSV, amounts in token units. For every rental: cost − slaCredit + refund =
+// deposit, and fee + providerNet + slaCredit = cost.
 import { formatUnits, type Hash } from "viem";
 import type { TokenInfo } from "./chain";
-import type { Rental } from "./indexer";
+import { pct } from "./format";
+import { statusOf, type Rental } from "./indexer";
 
 export interface Receipt {
   rentalId: string;
@@ -19,12 +21,20 @@ export interface Receipt {
   endUnix: number | null;
   billedSeconds: string;
   deposit: string;
+  /** Billed GPU time at the hourly price (settled), or what the deposit paid out otherwise. */
   cost: string;
   fee: string;
   providerNet: string;
+  /** Given back at settlement because uptime fell short of the SLA (included in refund). */
+  slaCredit: string;
   refund: string;
   credited: string;
   feeBps: number;
+  slaBps: number;
+  /** A dispute's outcome: "ruling: N % to the renter", "fallback: 50 % to the renter", or empty. */
+  dispute: string;
+  /** The renter's rating of the provider (1–5), or null. */
+  rating: number | null;
   txOpen: Hash;
   txExtend: string;
   txStop: string;
@@ -39,11 +49,31 @@ function iso(unix: number | undefined): string {
   return unix === undefined ? "" : new Date(unix * 1000).toISOString();
 }
 
+/** What the rental cost the renter and paid the provider and the treasury, in base units. */
+export function moneyOf(r: Rental): { cost: bigint; fee: bigint; slaCredit: bigint; refund: bigint } {
+  if (r.settled) {
+    const { cost, slaCredit, refund } = r.settled;
+    return { cost, fee: feeOf(cost, r.terms.feeBps), slaCredit, refund };
+  }
+  if (r.refunded) return { cost: r.deposit - r.refunded.refund, fee: 0n, slaCredit: 0n, refund: r.refunded.refund };
+  if (r.resolved && r.outcome) {
+    const refund = r.outcome.toRenter;
+    return { cost: r.deposit - refund, fee: r.checkpointFees + r.outcome.fee, slaCredit: 0n, refund };
+  }
+  return { cost: 0n, fee: 0n, slaCredit: 0n, refund: 0n };
+}
+
+/** "ruling: 75 % to the renter", "fallback: 50 % to the renter", "" without a dispute outcome. */
+export function disputeText(r: Rental): string {
+  const o = r.dispute?.outcome;
+  if (!o) return "";
+  const share = `${pct(o.renterShareBps)} to the renter`;
+  return o.fallbackApplied ? `fallback: ${share}` : `ruling: ${share}`;
+}
+
 export function receiptOf(r: Rental, token: TokenInfo, gpu: string, provider: string): Receipt {
   const units = (v: bigint) => formatUnits(v, token.decimals);
-  const cost = r.settled?.cost ?? (r.refunded ? r.deposit - r.refunded.refund : 0n);
-  const fee = r.settled ? feeOf(cost, r.terms.feeBps) : 0n;
-  const refund = r.settled?.refund ?? r.refunded?.refund ?? 0n;
+  const m = moneyOf(r);
   return {
     rentalId: r.id,
     offerId: r.terms.offerId.toString(),
@@ -53,23 +83,27 @@ export function receiptOf(r: Rental, token: TokenInfo, gpu: string, provider: st
     token: token.address,
     tokenSymbol: token.symbol,
     pricePerHour: units(r.terms.pricePerHour),
-    status: r.settled ? "settled" : r.refunded ? "refunded" : r.stop ? "stopped" : "running",
+    status: statusOf(r),
     start: iso(r.terms.startedAt),
     end: iso(r.end),
     startUnix: r.terms.startedAt,
     endUnix: r.end ?? null,
     billedSeconds: (r.settled?.billedSeconds ?? 0n).toString(),
     deposit: units(r.deposit),
-    cost: units(cost),
-    fee: units(fee),
-    providerNet: units(cost - fee),
-    refund: units(refund),
+    cost: units(m.cost),
+    fee: units(m.fee),
+    providerNet: units(m.cost - m.fee - m.slaCredit),
+    slaCredit: units(m.slaCredit),
+    refund: units(m.refund),
     credited: units(r.credited),
     feeBps: r.terms.feeBps,
+    slaBps: r.terms.slaBps,
+    dispute: disputeText(r),
+    rating: r.rating ?? null,
     txOpen: r.openTx,
     txExtend: r.extensions.map((e) => e.tx).join(" "),
     txStop: r.stop?.tx ?? "",
-    txClose: r.settled?.tx ?? r.refunded?.tx ?? "",
+    txClose: r.settled?.tx ?? r.refunded?.tx ?? r.resolved?.tx ?? "",
   };
 }
 

@@ -1,13 +1,32 @@
-// The renter's active rentals (live numbers from the escrow's quote, usage from the provider's oracle, extend,
-// stop, access details) and the history of every rental with downloadable receipts.
-import { erc20Abi, type Hex } from "viem";
+// The renter's active rentals (live numbers from the escrow's quote, usage and projected SLA credit from the
+// provider's oracle, extend, stop, access details, opening a dispute), frozen rentals with their dispute (state,
+// deadline, ruling, execution), and the history of every rental with ratings and downloadable receipts.
+import { erc20Abi, zeroAddress, type Address, type Hex } from "viem";
 import type { App } from "./app";
 import { creditsView } from "./credits";
 import { amount, dateTime, duration, parseAmount, pct, short } from "./format";
-import { isOpen, type Rental } from "./indexer";
+import {
+  attestationFromSettlement,
+  costOf,
+  isOpen,
+  slaCreditOf,
+  statusOf,
+  type Rental,
+} from "./indexer";
 import * as oracle from "./oracle";
-import { download, feeOf, receiptOf, toCsv } from "./receipts";
+import { disputeText, download, moneyOf, receiptOf, toCsv } from "./receipts";
 import { busy, field, h, notice, replace } from "./ui";
+
+/** `IDisputeModule.dispute(rentalId)`; status 0 none (or executed), 1 open, 2 ruled. */
+interface DisputeState {
+  opener: Address;
+  deadline: number;
+  status: number;
+  ruling: number;
+  provider: Address;
+  bond: bigint;
+  arbitratorDisputeId: bigint;
+}
 
 interface Quote {
   elapsed: bigint;
@@ -21,10 +40,18 @@ interface Quote {
 /** Below this much time left a running rental shows a warning (or a tenth of its length, if shorter). */
 const LOW_BALANCE_SECONDS = 600;
 
+interface Card {
+  rental: Rental;
+  fields: Record<string, HTMLElement>;
+  usageAt: number;
+  /** Frozen by a dispute: the card follows the dispute instead of the quote. */
+  frozen: boolean;
+}
+
 export function rentalsView(app: App): { el: HTMLElement; tick: () => Promise<void> } {
   const active = h("div", { testid: "active-rentals" });
   const history = h("div", { testid: "history" });
-  const cards = new Map<Hex, { rental: Rental; fields: Record<string, HTMLElement>; usageAt: number }>();
+  const cards = new Map<Hex, Card>();
 
   const render = () => {
     cards.clear();
@@ -32,7 +59,7 @@ export function rentalsView(app: App): { el: HTMLElement; tick: () => Promise<vo
     replace(
       active,
       open.length === 0 ? h("p", { class: "empty" }, "No running rental.") : null,
-      ...open.map((r) => card(app, r, cards)),
+      ...open.map((r) => (r.frozen ? disputeCard(app, r, cards) : card(app, r, cards))),
     );
     renderHistory(app, history);
   };
@@ -44,6 +71,10 @@ export function rentalsView(app: App): { el: HTMLElement; tick: () => Promise<vo
     await Promise.all(
       [...cards.values()].map(async (c) => {
         const r = c.rental;
+        if (c.frozen) {
+          await tickDispute(app, c);
+          return;
+        }
         const t = await app.chain.token(r.terms.token);
         try {
           const q = await app.chain.read<Quote>("quote", [r.terms]);
@@ -79,6 +110,15 @@ export function rentalsView(app: App): { el: HTMLElement; tick: () => Promise<vo
             c.fields.uptime.textContent = `${up.toFixed(1)} % (${u.uptimeSeconds} s of ${u.elapsedSeconds} s)`;
             c.fields.util.textContent = pct(u.avgUtilBps);
             c.fields.usage.textContent = `last attestation #${u.lastSeq}`;
+            const billed = BigInt(u.uptimeSeconds);
+            const credit = slaCreditOf(
+              costOf(r.terms.pricePerHour, billed),
+              billed,
+              BigInt(u.elapsedSeconds),
+              r.terms.slaBps,
+            );
+            c.fields.slaCredit.textContent =
+              credit > 0n ? `${amount(credit, t)} back if settled now` : "none (uptime meets the SLA)";
           } catch (e) {
             c.fields.usage.textContent = (e as Error).message;
           }
@@ -102,11 +142,7 @@ export function rentalsView(app: App): { el: HTMLElement; tick: () => Promise<vo
   };
 }
 
-function card(
-  app: App,
-  r: Rental,
-  cards: Map<Hex, { rental: Rental; fields: Record<string, HTMLElement>; usageAt: number }>,
-): HTMLElement {
+function card(app: App, r: Rental, cards: Map<Hex, Card>): HTMLElement {
   const offer = app.market.offers.get(r.terms.offerId);
   const f = (name: string) => h("span", { testid: `live-${name}` }, "…");
   const fields: Record<string, HTMLElement> = {
@@ -118,11 +154,12 @@ function card(
     deposit: f("deposit"),
     uptime: f("uptime"),
     util: f("util"),
+    slaCredit: f("sla-credit"),
     usage: h("small", { testid: "live-usage" }, ""),
     warning: h("div", { class: "warn", testid: "low-balance", hidden: true }),
     stop: h("button", { class: "primary", testid: "stop" }, "Stop and settle"),
   };
-  cards.set(r.id, { rental: r, fields, usageAt: 0 });
+  cards.set(r.id, { rental: r, fields, usageAt: 0, frozen: false });
 
   const extendAmount = h("input", { type: "text", placeholder: "amount", testid: "extend-amount" });
   const extendBtn = h("button", { testid: "extend" }, "Extend");
@@ -140,6 +177,16 @@ function card(
   const accessOut = h("div", { class: "access", testid: "access" });
   const accessBtn = h("button", { testid: "access-request" }, "Access details");
   accessBtn.addEventListener("click", () => void busy(accessBtn, () => requestAccess(app, r, accessOut)));
+  const disputeForm = h("div", { testid: "dispute-form", hidden: true });
+  const disputeBtn = h("button", { testid: "dispute-open" }, "Open a dispute");
+  disputeBtn.addEventListener(
+    "click",
+    () =>
+      void busy(disputeBtn, async () => {
+        disputeForm.hidden = !disputeForm.hidden;
+        if (!disputeForm.hidden) await fillDisputeForm(app, r, disputeForm);
+      }),
+  );
 
   return h(
     "div",
@@ -169,12 +216,203 @@ function card(
       h("dd", {}, fields.uptime),
       h("dt", {}, "Utilization"),
       h("dd", {}, fields.util),
+      h("dt", {}, "SLA"),
+      h("dd", { testid: "live-sla" }, `${pct(r.terms.slaBps)} uptime`),
+      h("dt", {}, "SLA credit"),
+      h("dd", {}, fields.slaCredit),
     ),
     fields.usage,
     fields.warning,
-    h("div", { class: "actions" }, field("Top up", extendAmount), extendBtn, stopBtn, stopOnly, accessBtn),
+    h(
+      "div",
+      { class: "actions" },
+      field("Top up", extendAmount),
+      extendBtn,
+      stopBtn,
+      stopOnly,
+      accessBtn,
+      disputeBtn,
+    ),
     accessOut,
+    disputeForm,
   );
+}
+
+/** The form that opens a dispute: evidence URI, the dispute bond and the arbitrator's fee it will cost. */
+async function fillDisputeForm(app: App, r: Rental, el: HTMLElement): Promise<void> {
+  const chain = app.chain;
+  const token = await chain.token(r.terms.token);
+  const [bond, fee, rulingPeriod] = await Promise.all([
+    chain.readDisputes<bigint>("disputeBond", [token.address]),
+    chain.arbitrationCost(),
+    chain.readDisputes<bigint>("rulingPeriod"),
+  ]);
+  const native = await chain.token(zeroAddress);
+  const evidence = h("input", {
+    type: "url",
+    placeholder: "https://… or ipfs://… (what went wrong, logs, screenshots)",
+    testid: "dispute-evidence-input",
+    size: 60,
+  });
+  const submit = h("button", { class: "primary", testid: "dispute-submit" }, "Open the dispute");
+  submit.addEventListener(
+    "click",
+    () => void busy(submit, () => openDispute(app, r, evidence.value.trim(), bond, fee)),
+  );
+  replace(
+    el,
+    h(
+      "div",
+      { class: "card" },
+      h("h4", {}, "Open a dispute"),
+      h(
+        "p",
+        { testid: "dispute-cost" },
+        `The rental is frozen until the arbitrator rules (within ${duration(rulingPeriod)}); then its unpaid deposit ` +
+          `is split by the ruling, or half to each side without one. You post a dispute bond of ` +
+          `${amount(bond, token)}` +
+          (fee > 0n ? ` and pay the arbitrator ${amount(fee, native)}; ` : " (the arbitrator charges nothing); ") +
+          `you lose the bond if the ruling gives you less than half.`,
+      ),
+      h("div", { class: "actions" }, field("Evidence URI", evidence), submit),
+    ),
+  );
+}
+
+async function openDispute(app: App, r: Rental, evidenceURI: string, bond: bigint, fee: bigint): Promise<void> {
+  const chain = app.chain;
+  const token = await chain.token(r.terms.token);
+  if (!evidenceURI) {
+    notice("error", "Dispute: give the URI of your evidence (a page or file the arbitrator can read)");
+    return;
+  }
+  const balance = await chain.balanceOf(token);
+  const needed = token.native ? bond + fee : bond;
+  if (balance < needed) {
+    notice(
+      "error",
+      `Dispute: insufficient ${token.symbol} balance for the dispute bond: you have ${amount(balance, token)}, ` +
+        `need ${amount(needed, token)}`,
+    );
+    return;
+  }
+  if (!token.native && bond > 0n && (await chain.allowance(token, chain.disputes)) < bond) {
+    const ok = await app.tx(`Approve the dispute bond of ${amount(bond, token)}`, {
+      address: token.address,
+      abi: erc20Abi,
+      functionName: "approve",
+      args: [chain.disputes, bond],
+    });
+    if (!ok) return;
+  }
+  const ok = await app.tx("Open dispute", {
+    address: "disputes",
+    functionName: "openDispute",
+    args: [r.terms, evidenceURI],
+    value: token.native ? fee + bond : fee,
+  });
+  if (ok) await app.refresh();
+}
+
+/** A rental frozen by a dispute: who opened it, the evidence, the ruling deadline, the ruling, and its execution. */
+function disputeCard(app: App, r: Rental, cards: Map<Hex, Card>): HTMLElement {
+  const offer = app.market.offers.get(r.terms.offerId);
+  const d = r.dispute;
+  const t = app.chain.tokens.get(r.terms.token);
+  const fields: Record<string, HTMLElement> = {
+    state: h("span", { testid: "dispute-state" }, "…"),
+    execute: h("button", { class: "primary", testid: "dispute-execute", disabled: true }, "Execute the ruling"),
+  };
+  cards.set(r.id, { rental: r, fields, usageAt: 0, frozen: true });
+  const execute = fields.execute as HTMLButtonElement;
+  execute.addEventListener(
+    "click",
+    () =>
+      void busy(execute, async () => {
+        const call = { address: "disputes" as const, functionName: "executeRuling", args: [r.terms] };
+        if (await app.tx(execute.textContent ?? "Execute", call)) await app.refresh();
+      }),
+  );
+  const opener = d ? (d.opener === r.terms.renter ? "you" : "the provider") : "…";
+  return h(
+    "div",
+    { class: "card rental frozen", testid: "dispute-card", "data-rental": r.id },
+    h(
+      "h3",
+      {},
+      `${offer?.model ?? "GPU"} · offer #${r.terms.offerId} · rental `,
+      h("code", { title: r.id }, short(r.id)),
+      " · ",
+      h("span", { class: "badge", testid: "frozen-badge" }, "frozen by a dispute"),
+    ),
+    h(
+      "dl",
+      {},
+      h("dt", {}, "Opened by"),
+      h("dd", { testid: "dispute-opener" }, opener),
+      h("dt", {}, "Evidence"),
+      h(
+        "dd",
+        { testid: "dispute-evidence" },
+        d ? h("a", { href: d.evidenceURI, target: "_blank", rel: "noopener" }, d.evidenceURI) : "…",
+      ),
+      h("dt", {}, "Arbitrator's dispute"),
+      h("dd", { testid: "dispute-id" }, d ? `#${d.arbitratorDisputeId}` : "…"),
+      h("dt", {}, "Dispute bond"),
+      h("dd", {}, d && t ? amount(d.bond, t) : "…"),
+      h("dt", {}, "Ruling deadline"),
+      h("dd", { testid: "dispute-deadline" }, d ? dateTime(d.deadline) : "…"),
+      h("dt", {}, "Deposit"),
+      h("dd", {}, t ? amount(r.deposit, t) : "…"),
+    ),
+    h("div", { class: "dispute-state" }, fields.state),
+    h("div", { class: "actions" }, execute),
+  );
+}
+
+/** Follows a frozen rental's dispute: ruled, still waiting, or past its deadline (the fallback applies). */
+async function tickDispute(app: App, c: Card): Promise<void> {
+  const r = c.rental;
+  const [d, block] = await Promise.all([
+    app.chain.readDisputes<DisputeState>("dispute", [r.id]),
+    app.chain.pub.getBlock(),
+  ]);
+  const state = c.fields.state;
+  const execute = c.fields.execute as HTMLButtonElement;
+  const now = Number(block.timestamp);
+  const status = Number(d.status);
+  const ruling = Number(d.ruling);
+  const deadline = Number(d.deadline);
+  let key: string;
+  if (status === 0) {
+    key = "executed";
+    state.textContent = "The dispute was executed: the rental is closed.";
+    execute.hidden = true;
+  } else if (status === 2 && ruling > 0) {
+    key = "ruled";
+    const renterBps = ruling - 1;
+    const openerLost = d.opener === r.terms.renter ? renterBps < 5000 : renterBps > 5000;
+    state.textContent =
+      `Ruled: ${pct(renterBps)} of the unpaid deposit to you, ${pct(10_000 - renterBps)} to the provider ` +
+      `(the dispute bond goes ${openerLost ? "to the other side" : "back to its opener"}). Anyone can execute it.`;
+    execute.textContent = "Execute the ruling";
+  } else if (status === 2 || now >= deadline) {
+    key = "fallback";
+    const fallback =
+      "executing applies the fallback (half of the unpaid deposit to each side, the dispute bond back to its opener)";
+    state.textContent =
+      status === 2
+        ? `The arbitrator refused to rule: ${fallback}.`
+        : `No ruling by the deadline (${dateTime(deadline)}): ${fallback}.`;
+    execute.textContent = "Apply the fallback";
+  } else {
+    key = "open";
+    state.textContent =
+      `Open: waiting for the arbitrator's ruling until ${dateTime(deadline)} (${duration(deadline - now)} left).`;
+    execute.textContent = "Execute the ruling";
+  }
+  state.dataset.state = key;
+  execute.disabled = key === "open" || key === "executed";
 }
 
 async function extend(app: App, r: Rental, text: string): Promise<void> {
@@ -233,18 +471,9 @@ async function stopAndSettle(app: App, r: Rental, stopOnly: HTMLElement): Promis
     );
     return;
   }
-  const a = signed.attestation;
-  const usage = {
-    seq: BigInt(a.seq),
-    periodEnd: BigInt(a.periodEnd),
-    uptimeSeconds: BigInt(a.uptimeSeconds),
-    gpuUuidsHash: a.gpuUuidsHash,
-    energyJoules: BigInt(a.energyJoules),
-    avgUtilBps: a.avgUtilBps,
-  };
   const receipt = await app.tx(
     "Stop and settle",
-    { functionName: "stopAndSettle", args: [r.terms, usage, signed.signature] },
+    { functionName: "stopAndSettle", args: [r.terms, oracle.onChainUsage(signed), signed.signature] },
     n,
   );
   if (receipt) await app.refresh();
@@ -290,6 +519,53 @@ async function requestAccess(app: App, r: Rental, out: HTMLElement): Promise<voi
   } catch (e) {
     app.fail("Access", e, n);
   }
+}
+
+/** The renter rates the provider of a closed rental, proving the rental with any attestation its attester signed. */
+async function rate(app: App, r: Rental, score: number): Promise<void> {
+  const n = notice("pending", "Rate: fetching an attestation of the rental from the provider's oracle…");
+  let usage: Record<string, unknown>;
+  let signature: Hex;
+  try {
+    const endpoint = app.market.endpointOf(r.terms.offerId);
+    if (!endpoint) throw new Error("the provider registered no oracle endpoint");
+    const signed = await oracle.latestAttestation(endpoint, r.id);
+    usage = oracle.onChainUsage(signed);
+    signature = signed.signature;
+  } catch (e) {
+    // The settlement transaction carries the attestation it was settled with.
+    const settled = await attestationFromSettlement(app.chain, r).catch(() => null);
+    if (!settled) {
+      app.fail("Rate: no signed attestation of this rental (from its oracle or its settlement) to prove it", e, n);
+      return;
+    }
+    ({ usage, signature } = settled);
+  }
+  if (
+    await app.tx(
+      `Rate ${score} of 5`,
+      { address: "disputes", functionName: "rate", args: [r.terms, usage, signature, score] },
+      n,
+    )
+  ) {
+    await app.refresh();
+  }
+}
+
+function ratingCell(app: App, r: Rental): HTMLElement {
+  if (r.rating !== undefined) {
+    const stars = `${"★".repeat(r.rating)}${"☆".repeat(5 - r.rating)}`;
+    return h("td", { testid: "history-rating", "data-rating": r.rating, title: `${r.rating} of 5` }, stars);
+  }
+  if (isOpen(r)) return h("td", { testid: "history-rating" }, "—");
+  const score = h(
+    "select",
+    { testid: "rate-score" },
+    ...[5, 4, 3, 2, 1].map((v) => h("option", { value: v }, `${v} ★`)),
+  );
+  const btn = h("button", { testid: "rate-submit" }, "Rate");
+  btn.addEventListener("click", () => void busy(btn, () => rate(app, r, Number(score.value))));
+  return h("td", { testid: "history-rating" }, h("div", { class: "actions" }, score, btn));
 }
 
 function renderHistory(app: App, el: HTMLElement): void {
@@ -338,9 +614,20 @@ function renderHistory(app: App, el: HTMLElement): void {
         h(
           "tr",
           {},
-          ...["Rental", "GPU", "Start", "End", "Billed", "Cost", "Fee", "Refund", "Status", "Transactions"].map((c) =>
-            h("th", {}, c),
-          ),
+          ...[
+            "Rental",
+            "GPU",
+            "Start",
+            "End",
+            "Billed",
+            "Cost",
+            "Fee",
+            "SLA credit",
+            "Refund",
+            "Status",
+            "Rating",
+            "Transactions",
+          ].map((c) => h("th", {}, c)),
         ),
       ),
       h(
@@ -350,16 +637,18 @@ function renderHistory(app: App, el: HTMLElement): void {
           const t = app.chain.tokens.get(r.terms.token);
           const fmt = (v: bigint) => (t ? amount(v, t) : v.toString());
           const o = app.market.offers.get(r.terms.offerId);
-          const cost = r.settled?.cost ?? (r.refunded ? r.deposit - r.refunded.refund : undefined);
-          const refund = r.settled?.refund ?? r.refunded?.refund;
-          const status = r.settled ? "settled" : r.refunded ? "refunded" : r.stop ? "stopped" : "running";
+          const status = statusOf(r);
+          const closed = !isOpen(r);
+          const m = moneyOf(r);
           const txs: [string, Hex][] = [
             ["open", r.openTx],
             ...r.extensions.map((e): [string, Hex] => ["extend", e.tx]),
           ];
           if (r.stop) txs.push(["stop", r.stop.tx]);
+          if (r.dispute) txs.push(["dispute", r.dispute.tx]);
           if (r.settled) txs.push(["settle", r.settled.tx]);
           if (r.refunded) txs.push(["refund", r.refunded.tx]);
+          if (r.resolved) txs.push(["outcome", r.resolved.tx]);
           return h(
             "tr",
             { testid: "history-row", "data-rental": r.id, "data-status": status },
@@ -368,15 +657,26 @@ function renderHistory(app: App, el: HTMLElement): void {
             h("td", {}, dateTime(r.terms.startedAt)),
             h("td", {}, r.end !== undefined ? dateTime(r.end) : "—"),
             h("td", { testid: "history-billed" }, r.settled ? `${r.settled.billedSeconds} s` : "—"),
-            h("td", { testid: "history-cost" }, cost !== undefined ? fmt(cost) : "—"),
-            h("td", { testid: "history-fee" }, r.settled ? fmt(feeOf(r.settled.cost, r.terms.feeBps)) : "—"),
+            h("td", { testid: "history-cost" }, closed ? fmt(m.cost) : "—"),
+            h("td", { testid: "history-fee" }, closed ? fmt(m.fee) : "—"),
+            h(
+              "td",
+              { testid: "history-sla-credit", title: `SLA ${pct(r.terms.slaBps)}` },
+              r.settled ? fmt(m.slaCredit) : "—",
+            ),
             h(
               "td",
               { testid: "history-refund" },
-              refund !== undefined ? fmt(refund) : "—",
-              r.credited > 0n ? ` (${fmt(r.credited)} credited in the escrow)` : "",
+              closed ? fmt(m.refund) : "—",
+              r.credited > 0n ? ` (${fmt(r.credited)} credited)` : "",
             ),
-            h("td", { testid: "history-status" }, status),
+            h(
+              "td",
+              { testid: "history-status" },
+              status,
+              r.dispute?.outcome ? h("div", { testid: "history-dispute" }, disputeText(r)) : null,
+            ),
+            ratingCell(app, r),
             h("td", { class: "txs" }, ...txs.map(([label, hash]) => h("div", {}, `${label}: `, app.txLink(hash)))),
           );
         }),
