@@ -1,11 +1,20 @@
 // The offers table (filters, sorting, the provider's on-chain reputation and the offer's SLA) and the rent form.
-import { bytesToHex, erc20Abi, formatUnits, parseEventLogs, parseSignature, toHex, type Hex } from "viem";
+import {
+  bytesToHex,
+  erc20Abi,
+  formatUnits,
+  parseEventLogs,
+  parseSignature,
+  toHex,
+  type Hex,
+  type TransactionReceipt,
+} from "viem";
 import type { App } from "./app";
 import { escrowAbi, permitAbi, type TokenInfo } from "./chain";
 import { amount, duration, parseAmount, pct } from "./format";
 import { averageRating, coveredSeconds, uptimeOf, type BondAccount, type Offer, type Reputation } from "./indexer";
 import { sshKeyToWire } from "./sshkey";
-import { busy, field, h, notice, replace } from "./ui";
+import { busy, field, h, notice, replace, type Notice } from "./ui";
 
 type Sort = "price" | "price-desc" | "vram" | "reliability" | "rating" | "id";
 
@@ -208,6 +217,23 @@ async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => 
       : h("option", { value: "approve" }, "approve the exact deposit, then open (2 transactions)"),
     !token.native && permitOk ? h("option", { value: "permit" }, "sign a permit, open in one transaction") : null,
   );
+  // The escrow keeps undeliverable refunds as a withdrawable credit per token and cannot open a rental from it:
+  // using it means withdrawing it to the wallet first, then paying the deposit from the wallet as usual.
+  // Shown only while the renter has credit in the offer's token.
+  const creditNow = () => chain.read<bigint>("credit", [chain.account, token.address]);
+  const useCredit = h("input", { type: "checkbox", testid: "rent-use-credit" });
+  const creditLabel = h("span", { testid: "rent-credit-label" });
+  const creditField = h(
+    "label",
+    { class: "field", hidden: true },
+    h("span", { class: "check" }, useCredit, creditLabel),
+    h(
+      "small",
+      {},
+      "two transactions: the escrow cannot open a rental from credit, so the credit (up to the deposit) is " +
+        "withdrawn to your wallet first, then the rental opens from your wallet as chosen under Payment",
+    ),
+  );
   const sshKey = h("textarea", {
     rows: 2,
     placeholder: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... you@laptop",
@@ -238,10 +264,14 @@ async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => 
         if (deposit === 0n) throw new Error("enter a deposit above zero");
       }
       const covers = coveredSeconds(o.pricePerHour, deposit);
-      const [balance, bond] = await Promise.all([
+      const [balance, bond, credit] = await Promise.all([
         chain.balanceOf(token),
         chain.readDisputes<BondAccount>("bondOf", [o.provider, o.token]),
+        creditNow(),
       ]);
+      creditField.hidden = credit === 0n;
+      creditLabel.textContent = `Use my credit (${amount(credit, token)})`;
+      const fromCredit = !useCredit.checked ? 0n : credit < deposit ? credit : deposit;
       replace(
         estimate,
         h("div", {}, "Deposit: ", h("strong", { testid: "rent-estimate-deposit" }, amount(deposit, token))),
@@ -265,7 +295,21 @@ async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => 
             `${bond.unbonding > 0n ? ` (${amount(bond.unbonding, token)} more being unbonded)` : ""}; ` +
             `it answers for a wrong GPU, contradicting attestations and early termination.`,
         ),
-        h("div", { class: balance < deposit ? "warn" : "" }, `Your balance: ${amount(balance, token)}`),
+        fromCredit > 0n
+          ? h(
+              "div",
+              { testid: "rent-credit" },
+              `Two transactions: 1. withdraw ${amount(fromCredit, token)} of your credit to your wallet; ` +
+                `2. open the rental with the whole deposit from your wallet` +
+                `${pay.value === "approve" ? " (the approval of the deposit, if needed, comes between them)" : ""}.`,
+            )
+          : null,
+        h(
+          "div",
+          { class: balance + fromCredit < deposit ? "warn" : "" },
+          `Your balance: ${amount(balance, token)}`,
+          fromCredit > 0n ? ` (${amount(balance + fromCredit, token)} after the credit withdrawal)` : "",
+        ),
         covers < BigInt(o.minDuration) || covers > BigInt(o.maxDuration)
           ? h(
               "div",
@@ -278,7 +322,46 @@ async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => 
       replace(estimate, h("div", { class: "warn" }, (e as Error).message));
     }
   };
-  for (const el of [mode, hours, depositIn]) el.addEventListener("input", () => void update());
+  for (const el of [mode, hours, depositIn, pay, useCredit]) el.addEventListener("input", () => void update());
+
+  /** Opens the rental with the whole deposit from the wallet, paid as chosen; null after reporting a failure. */
+  const openRental = async (dep: bigint, accessKey: Hex, n: Notice): Promise<TransactionReceipt | null> => {
+    const salt = toHex(crypto.getRandomValues(new Uint8Array(32)));
+    const params = { offerId: o.id, deposit: dep, salt };
+    if (pay.value === "native") {
+      return app.tx("Rent", { functionName: "open", args: [params, accessKey], value: dep }, n);
+    }
+    if (pay.value === "approve") {
+      const allowance = await chain.allowance(token);
+      if (allowance < dep) {
+        n.set("info", `Allowance is ${amount(allowance, token)}: approving exactly ${amount(dep, token)}`);
+        const ok = await app.tx(`Approve ${amount(dep, token)}`, {
+          address: token.address,
+          abi: erc20Abi,
+          functionName: "approve",
+          args: [chain.escrow, dep],
+        });
+        if (!ok) {
+          n.set("error", "Rent: not opened, the approval did not go through");
+          return null;
+        }
+      }
+      return app.tx("Rent", { functionName: "open", args: [params, accessKey] }, n);
+    }
+    const signed = await signPermit(app, token, dep).catch((e) => {
+      app.fail("Rent: permit signature", e, n);
+      return null;
+    });
+    if (!signed) return null;
+    return app.tx(
+      "Rent with permit",
+      {
+        functionName: "openWithPermit",
+        args: [params, accessKey, signed.deadline, signed.v, signed.r, signed.s],
+      },
+      n,
+    );
+  };
 
   submit.addEventListener(
     "click",
@@ -298,51 +381,43 @@ async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => 
           return;
         }
         const dep = deposit;
-        const balance = await chain.balanceOf(token);
-        if (balance < dep) {
+        const [balance, available] = await Promise.all([
+          chain.balanceOf(token),
+          useCredit.checked ? creditNow() : Promise.resolve(0n),
+        ]);
+        const fromCredit = available < dep ? available : dep;
+        if (balance + fromCredit < dep) {
           n.set(
             "error",
-            `Rent: insufficient ${token.symbol} balance: you have ${amount(balance, token)}, the deposit is ${amount(dep, token)}`,
+            `Rent: insufficient ${token.symbol} balance: you have ${amount(balance, token)}` +
+              `${fromCredit > 0n ? ` and ${amount(fromCredit, token)} of credit` : ""}, ` +
+              `the deposit is ${amount(dep, token)}`,
           );
           return;
         }
-        const salt = toHex(crypto.getRandomValues(new Uint8Array(32)));
-        const params = { offerId: o.id, deposit: dep, salt };
-        let receipt;
-        if (pay.value === "native") {
-          receipt = await app.tx("Rent", { functionName: "open", args: [params, accessKey], value: dep }, n);
-        } else if (pay.value === "approve") {
-          const allowance = await chain.allowance(token);
-          if (allowance < dep) {
-            n.set("info", `Allowance is ${amount(allowance, token)}: approving exactly ${amount(dep, token)}`);
-            const ok = await app.tx(`Approve ${amount(dep, token)}`, {
-              address: token.address,
-              abi: erc20Abi,
-              functionName: "approve",
-              args: [chain.escrow, dep],
-            });
-            if (!ok) {
-              n.set("error", "Rent: not opened, the approval did not go through");
-              return;
-            }
-          }
-          receipt = await app.tx("Rent", { functionName: "open", args: [params, accessKey] }, n);
-        } else {
-          const signed = await signPermit(app, token, dep).catch((e) => {
-            app.fail("Rent: permit signature", e, n);
-            return null;
+        if (fromCredit > 0n) {
+          n.set("info", `Rent: withdrawing ${amount(fromCredit, token)} of your credit to your wallet first`);
+          const ok = await app.tx(`Withdraw ${amount(fromCredit, token)} of your credit`, {
+            functionName: "withdraw",
+            args: [token.address, fromCredit],
           });
-          if (!signed) return;
-          receipt = await app.tx(
-            "Rent with permit",
-            {
-              functionName: "openWithPermit",
-              args: [params, accessKey, signed.deadline, signed.v, signed.r, signed.s],
-            },
-            n,
-          );
+          if (!ok) {
+            n.set("error", "Rent: not opened, the credit withdrawal did not go through");
+            return;
+          }
         }
-        if (!receipt) return;
+        const receipt = await openRental(dep, accessKey, n);
+        if (!receipt) {
+          if (fromCredit > 0n) {
+            notice(
+              "warning",
+              `Rent: the ${amount(fromCredit, token)} withdrawn from your credit is in your wallet; renting again ` +
+                `pays from there.`,
+            );
+            await app.refresh();
+          }
+          return;
+        }
         const opened = parseEventLogs({ abi: escrowAbi, logs: receipt.logs, eventName: "RentalOpened" });
         const id = (opened[0]?.args as { rentalId?: Hex } | undefined)?.rentalId;
         notice("success", `Rental ${id ?? ""} opened with a deposit of ${amount(dep, token)}.`);
@@ -359,6 +434,7 @@ async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => 
       { class: "card", testid: "rent-form" },
       h("h3", {}, `Rent offer #${o.id}: ${o.model}, ${o.gpuCount} × ${o.vramGiB} GiB, ${o.region}`),
       h("div", { class: "form" }, field("Duration", mode), hoursField, depositField, field("Payment", pay)),
+      creditField,
       field("SSH public key", sshKey, "the provider's host installs it for your access; it is published on-chain"),
       estimate,
       h("div", { class: "actions" }, submit, h("button", { onclick: () => replace(panel) }, "Cancel")),

@@ -31,6 +31,9 @@ const PROVIDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const RENTER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
 const NEW_PROVIDER = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
 const GPU = "GPU-00000000-0000-4000-8000-000000000000";
+const TERMS =
+  "(address renter, uint64 offerId, address token, uint96 pricePerHour, address attester, uint40 startedAt, " +
+  "uint16 feeBps, uint16 slaBps, uint32 challengeWindow, uint32 gracePeriod, bytes32 salt)";
 const SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbyh8/tsv992tYco2yEQJ9OO02B5V3kdLXghyEFXQFi e2e-renter";
 
 const procs = [];
@@ -242,6 +245,7 @@ async function main() {
   );
   const deployment = JSON.parse(readFileSync(join(ROOT, "deployments", "31337.json"), "utf8"));
   const chain = createPublicClient({ transport: http(rpc), pollingInterval: 200 });
+  const escrowAbi = JSON.parse(readFileSync(join(ROOT, "out", "GpuEscrow.sol", "GpuEscrow.json"), "utf8")).abi;
   // Transactions of anvil's unlocked accounts, sent over JSON-RPC and waited for.
   const send = async (from, address, signature, args, value) => {
     const wallet = createWalletClient({ account: from, transport: http(rpc), chain: null });
@@ -517,6 +521,8 @@ async function main() {
     await byId("rent-open").click();
     await waitFor("the deposit estimate", async () => (await text(byId("rent-estimate-deposit"))) === "2.5 USDC");
     if (!/Protocol fee: \d/.test(await text(byId("rent-fee")))) throw new Error("fee rate not shown");
+    // No credit in the escrow yet: the form offers none.
+    if (await byId("rent-use-credit").isVisible()) throw new Error("credit offered to a renter without any");
     await byId("rent-pay").selectOption("approve");
     await byId("rent-ssh").fill("ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQAB me@host");
     await byId("rent-submit").click();
@@ -698,6 +704,7 @@ async function main() {
     if (balance !== balanceBeforeDispute + 1_875_000n) throw new Error(`renter balance ${balance}`);
   });
 
+  let rentalC;
   await step("rent-native-stop-without-oracle", async () => {
     await byId("tab-offers").click();
     await page.locator('[data-testid=offer-row][data-offer="2"] [data-testid=rent-open]').click();
@@ -705,12 +712,95 @@ async function main() {
     await byId("rent-ssh").fill(SSH_KEY);
     await act(byId("rent-submit"), /opened with a deposit of 0.002 ETH/);
     await waitFor("the rental card", async () => (await byId("rental-card").count()) === 1);
+    rentalC = await byId("rental-card").getAttribute("data-rental");
     // gpu-oracle serves only offer 1: no attestation, so the renter stops without one.
     await byId("stop").click();
     await expectError(/no attestation from the provider's oracle/);
     await act(byId("stop-only"), /Stop: confirmed/);
     await waitFor(
       "a stopped rental",
+      async () => (await page.locator("[data-testid=history-row][data-status=stopped]").count()) === 1,
+    );
+  });
+
+  await step("refund-credited", async () => {
+    // The renter's address rejects ETH for a while (as a contract wallet without a receive function would): the
+    // refund of the stopped rental, due once its grace period (24 h) is over, is credited in the escrow instead.
+    const [opened] = await chain.getContractEvents({
+      address: deployment.escrow,
+      abi: escrowAbi,
+      eventName: "RentalOpened",
+      args: { rentalId: rentalC },
+      fromBlock: 0n,
+    });
+    // The event carries the rental's terms besides its id, deposit and access key.
+    const { rentalId, deposit, accessKey, ...terms } = opened.args;
+    await chain.request({ method: "anvil_setCode", params: [RENTER, "0x60006000fd"] });
+    await chain.request({ method: "evm_increaseTime", params: [24 * 3600 + 60] });
+    await chain.request({ method: "evm_mine", params: [] });
+    await send(DEPLOYER, deployment.escrow, `function refund(${TERMS} terms)`, [terms]);
+    await chain.request({ method: "anvil_setCode", params: [RENTER, "0x"] });
+    const row = page.locator(`[data-testid=history-row][data-rental="${rentalC}"]`);
+    await waitFor("the refunded rental", async () => (await row.getAttribute("data-status")) === "refunded");
+    const refund = await text(row.getByTestId("history-refund"));
+    if (refund !== "0.002 ETH (0.002 ETH credited)") throw new Error(`refund: ${refund}`);
+    const credit = page.locator("[data-testid=credit-row][data-symbol=ETH][data-contract=escrow]");
+    await waitFor("the credit", async () => (await credit.count()) === 1);
+    if ((await text(credit.getByTestId("credit-amount"))) !== "0.002 ETH") throw new Error("credit not shown");
+  });
+
+  await step("rent-form-credit", async () => {
+    await byId("tab-offers").click();
+    await page.locator('[data-testid=offer-row][data-offer="2"] [data-testid=rent-open]').click();
+    await waitFor("the deposit estimate", async () => (await text(byId("rent-estimate-deposit"))) === "0.002 ETH");
+    await byId("rent-hours").fill("2");
+    await waitFor("the 2-hour deposit", async () => (await text(byId("rent-estimate-deposit"))) === "0.004 ETH");
+    if ((await text(byId("rent-credit-label"))) !== "Use my credit (0.002 ETH)") throw new Error("credit not offered");
+    await byId("rent-use-credit").check();
+    await waitFor("the two transactions explained", async () =>
+      /^Two transactions: 1\. withdraw 0\.002 ETH of your credit to your wallet; 2\. open the rental/.test(
+        await text(byId("rent-credit")).catch(() => ""),
+      ),
+    );
+    await byId("rent-ssh").fill(SSH_KEY);
+  });
+
+  await step("rent-with-credit", async () => {
+    const from = await chain.getBlockNumber();
+    await act(byId("rent-submit"), /opened with a deposit of 0.004 ETH/);
+    const notices = await page.locator("[data-testid=notice]").allTextContents();
+    if (!notices.some((t) => /^Withdraw 0\.002 ETH of your credit: confirmed/.test(t)))
+      throw new Error(`no withdrawal step: ${notices.join(" / ")}`);
+    // The whole credit came out to the wallet, and the rental holds the whole deposit.
+    const withdrawn = await chain.getContractEvents({
+      address: deployment.escrow,
+      abi: escrowAbi,
+      eventName: "Withdrawn",
+      args: { account: RENTER },
+      fromBlock: from,
+    });
+    if (withdrawn.length !== 1 || withdrawn[0].args.amount !== 2_000_000_000_000_000n)
+      throw new Error(`withdrawals: ${withdrawn.map((w) => w.args.amount)}`);
+    const left = await chain.readContract({
+      address: deployment.escrow,
+      abi: escrowAbi,
+      functionName: "credit",
+      args: [RENTER, zeroAddress],
+    });
+    if (left !== 0n) throw new Error(`credit left: ${left}`);
+    const card = page.locator("[data-testid=rental-card]", { hasText: "offer #2" });
+    await waitFor("the rental card", async () => (await card.count()) === 1);
+    await waitFor("the deposit", async () => (await text(card.getByTestId("live-deposit"))) === "0.004 ETH");
+    await waitFor("no credit left", async () => (await page.locator("[data-testid=credit-row]").count()) === 0);
+    // Stopped without an attestation, like the rental before it.
+    for (const close of await page.locator("[data-testid=notice][data-kind=error] button.close").all()) {
+      await close.click();
+    }
+    await card.getByTestId("stop").click();
+    await expectError(/no attestation from the provider's oracle/);
+    await act(card.getByTestId("stop-only"), /Stop: confirmed/);
+    await waitFor(
+      "the stopped rental",
       async () => (await page.locator("[data-testid=history-row][data-status=stopped]").count()) === 1,
     );
   });
