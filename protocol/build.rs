@@ -3,7 +3,12 @@
 use std::path::{Path, PathBuf};
 
 /// Forge artifacts read by `src/bindings.rs`, relative to the repository root.
-const ARTIFACTS: [&str; 2] = ["out/GpuEscrow.sol/GpuEscrow.json", "out/MockERC20.sol/MockERC20.json"];
+const ARTIFACTS: [&str; 4] = [
+    "out/GpuEscrow.sol/GpuEscrow.json",
+    "out/MockERC20.sol/MockERC20.json",
+    "out/DisputeModule.sol/DisputeModule.json",
+    "out/CommitteeArbitrator.sol/CommitteeArbitrator.json",
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| ".".into()));

@@ -2,7 +2,8 @@
 # `make demo`: a local chain, the escrow deployed, a provider's offer served by a running gpu-oracle (NVML when the
 # machine has NVIDIA GPUs, one mock H100 otherwise) that provisions SSH access through hooks/authorized-keys.sh into
 # a temporary directory, a running gpu-keeper, and a renter's whole story with the gpu-escrow CLI: browse offers,
-# rent for an hour with a permit, watch the live cost, get the SSH line, stop early and settle, print the receipt.
+# rent for an hour with a permit, watch the live cost, get the SSH line, stop early and settle, print the receipt,
+# rate the provider and print its reputation. The provider posts its bond before publishing the offer.
 # Leaves no process behind, also on Ctrl-C; exits non-zero if any step or any check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,9 +52,16 @@ forge script script/Deploy.s.sol --rpc-url "$RPC" --broadcast --slow --private-k
   sed -n "/== Logs ==/,/^$/p" | sed "1d;/^$/d"
 USDC=$(json tokens.USDC < deployments/31337.json)
 
-step "provider registers (payout, attester key, oracle endpoint) and publishes an H100 offer at 2.50 USDC/h"
-escrow_as "$PROVIDER_KEY" register --payout "$(address "$PROVIDER_KEY")" --attester "$(address "$ATTESTER_KEY")" \
+step "provider registers (payout, attester key, oracle endpoint)"
+PROVIDER=$(address "$PROVIDER_KEY")
+escrow_as "$PROVIDER_KEY" register --payout "$PROVIDER" --attester "$(address "$ATTESTER_KEY")" \
   --endpoint "$ORACLE" | say
+
+step "provider posts a bond of 100 USDC (offers in USDC need it; it answers for proven misbehaviour)"
+cast send --rpc-url "$RPC" --private-key "$DEPLOYER_KEY" "$USDC" "mint(address,uint256)" "$PROVIDER" 100000000 >/dev/null
+escrow_as "$PROVIDER_KEY" bond 100 --token USDC | say
+
+step "provider publishes an H100 offer at 2.50 USDC/h"
 escrow_as "$PROVIDER_KEY" offer create --model "NVIDIA H100 80GB HBM3" --vram 80 --gpus 1 --token USDC \
   --price 2.50 --region eu-west --sla-bps 9900 --capacity 1 | say
 
@@ -120,17 +128,27 @@ escrow_as "$RENTER_KEY" stop "$RENTAL" | say
 step "receipt"
 escrow_as "$RENTER_KEY" receipt "$RENTAL" | say
 
-# Checks: the rental is closed on-chain, the renter paid exactly the receipt's cost, access was removed.
+step "renter rates the provider 5/5 (once per rental, proven by the oracle's attestation)"
+escrow_as "$RENTER_KEY" rate "$RENTAL" 5 | say
+
+step "the provider's reputation, as renters see it next to its offers"
+escrow_as "$RENTER_KEY" offers --model H100 | say
+escrow_as "$RENTER_KEY" bond-status --provider "$PROVIDER" | grep '^reputation:' | say
+
+# Checks: the rental is closed on-chain, the renter paid exactly the receipt's cost less any SLA credit, access was
+# removed, the rating counts.
 RECEIPT=$(escrow_as "$RENTER_KEY" --json receipt "$RENTAL")
-read -r COST REFUND < <(echo "$RECEIPT" | json cost refund)
+read -r PAID REFUND < <(echo "$RECEIPT" | json paid refund)
 AFTER=$(cast call --rpc-url "$RPC" "$USDC" "balanceOf(address)(uint256)" "$RENTER" | awk '{print $1}')
-[[ $((BEFORE - AFTER)) -eq "$COST" ]] || fail "renter paid $((BEFORE - AFTER)), receipt says cost $COST"
-[[ $((COST + REFUND)) -eq 2500000 ]] || fail "cost $COST + refund $REFUND != deposit 2500000"
+[[ $((BEFORE - AFTER)) -eq "$PAID" ]] || fail "renter paid $((BEFORE - AFTER)), receipt says $PAID"
+[[ $((PAID + REFUND)) -eq 2500000 ]] || fail "paid $PAID + refund $REFUND != deposit 2500000"
+RATINGS=$(escrow_as "$RENTER_KEY" --json bond-status --provider "$PROVIDER" | json reputation.ratingCount)
+[[ "$RATINGS" -eq 1 ]] || fail "the provider has $RATINGS ratings, expected 1"
 ESCROW=$(json escrow < deployments/31337.json)
 STATE=$(cast call --rpc-url "$RPC" "$ESCROW" "rentalState(bytes32)((uint96,uint32,uint64,uint40,uint8))" "$RENTAL")
 [[ "$STATE" == "(0, 0, 0, 0, 0)" ]] || fail "rental still open after settlement: $STATE"
 wait_for "! grep -q '$RENTAL' '$AUTHORIZED_KEYS_FILE'" || fail "the teardown hook did not remove the renter's key"
-step "done: renter paid ${COST} (base units) = the receipt's cost, refund ${REFUND}; access removed at teardown"
+step "done: renter paid ${PAID} (base units) as the receipt says, refund ${REFUND}; access removed at teardown; rated 5/5"
 if [[ -n "${DEMO_KEEP_RUNNING:-}" ]]; then
   echo "  chain $RPC, oracle $ORACLE${APP_PORT:+, dApp http://127.0.0.1:$APP_PORT/} keep running until Ctrl-C"
   wait

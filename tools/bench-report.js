@@ -59,6 +59,20 @@ out.push("### Gas (what users pay)\n");
 out.push(table(["operation", "gpu-escrow (gas)", "Sablier Flow v2", "Base AuthCaptureEscrow"], gasRows, [1]));
 out.push("\nTargets: open ≤ 85,000; settle ≤ 65,000; lifecycle ≤ 150,000. Gas does not depend on the machine.");
 
+// Dispute paths (DisputeModule), off the happy path: what a provider, renter, arbitrator or prover pays.
+const disputeRows = [
+  ["bond (provider, adding to its bond)", g("bond")],
+  ["openDispute (renter or provider; freezes the rental)", g("openDispute")],
+  ["committee vote that reaches quorum and rules", g("rule_quorumVote")],
+  ["executeRuling (anyone: split, dispute bond)", g("executeRuling")],
+  ["proveEquivocation (anyone: refund, slash, bounty)", g("proveEquivocation")],
+  ["rate (renter, once per closed rental)", g("rate")],
+].filter(([, v]) => v !== undefined);
+if (disputeRows.length) {
+  out.push("\nDispute paths (`DisputeModule`, never on the happy path):\n");
+  out.push(table(["operation", "gas"], disputeRows.map(([a, b]) => [a, fmt(b)]), [1]));
+}
+
 // --- keeper and oracle -------------------------------------------------------------------------------------------
 const results = {};
 if (resultsFile) {

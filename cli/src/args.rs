@@ -27,7 +27,7 @@ pub(crate) struct Global {
         default_value = "http://127.0.0.1:8545"
     )]
     pub(crate) rpc_url: String,
-    /// Deployment file ({chainId, escrow, deployBlock, tokens}); default: <deployments-dir>/<chainId>.json.
+    /// Deployment file ({chainId, escrow, disputeModule, deployBlock, tokens}); default: <deployments-dir>/<chainId>.json.
     #[arg(long, global = true, env = "GPU_ESCROW_DEPLOYMENT", conflicts_with = "escrow")]
     pub(crate) deployment: Option<PathBuf>,
     /// Folder of deployment files, searched for <chainId>.json when neither --deployment nor --escrow is given.
@@ -92,6 +92,26 @@ pub(crate) enum Command {
     Claim(ClaimArgs),
     /// Withdraw your credited balance of a token (undeliverable refunds, fees).
     Withdraw(WithdrawArgs),
+    /// Open a dispute on a running rental (renter or provider): posts the dispute bond and freezes the rental
+    /// until the arbitrator's ruling is executed.
+    Dispute(DisputeArgs),
+    /// A rental's dispute: state, opener, evidence, deadline, ruling and outcome.
+    DisputeStatus(RentalArg),
+    /// Apply a dispute's outcome once the arbitrator ruled or the deadline passed (anyone).
+    ExecuteRuling(RentalArg),
+    /// Rate the provider of a closed rental 1 to 5, once (the renter).
+    Rate(RateArgs),
+    /// Prove that a rental's attester signed for a GPU model other than the offer's: full refund of the unpaid
+    /// deposit and a slash of the provider's bond (anyone; the prover earns a bounty).
+    ProveWrongGpu(RentalArg),
+    /// Post a provider bond in a token (offers in that token need at least the module's minimum).
+    Bond(BondArgs),
+    /// Ask to withdraw part of your bond; it is withdrawable after the unbonding delay.
+    Unbond(BondArgs),
+    /// Withdraw the bond you asked to unbond, once the unbonding delay has passed.
+    WithdrawBond(TokenArg),
+    /// A provider's bonds per token, what offers need, and its reputation.
+    BondStatus(BondStatusArgs),
 }
 
 #[derive(Debug, Args)]
@@ -281,6 +301,47 @@ pub(crate) struct EarningsArgs {
 pub(crate) struct ClaimArgs {
     /// Offer whose accrued earnings to pay out.
     pub(crate) offer: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DisputeArgs {
+    /// Rental id.
+    pub(crate) rental: B256,
+    /// Where the arbitrator reads your case: a URI (https://…, ipfs://…) to a document with your evidence.
+    #[arg(long)]
+    pub(crate) evidence: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RateArgs {
+    /// Rental id.
+    pub(crate) rental: B256,
+    /// Score from 1 (worst) to 5 (best).
+    #[arg(value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub(crate) score: u8,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BondArgs {
+    /// Amount in token units (e.g. 100).
+    pub(crate) amount: String,
+    /// Token: a symbol of the deployment file, an address, or ETH.
+    #[arg(long, default_value = "USDC")]
+    pub(crate) token: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenArg {
+    /// Token: a symbol of the deployment file, an address, or ETH.
+    #[arg(long, default_value = "USDC")]
+    pub(crate) token: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BondStatusArgs {
+    /// Whose bonds (default: the signer's).
+    #[arg(long)]
+    pub(crate) provider: Option<Address>,
 }
 
 #[derive(Debug, Args)]

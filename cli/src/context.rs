@@ -14,7 +14,10 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use eyre::{bail, eyre, Result, WrapErr};
-use protocol::{bindings::GpuEscrow::GpuEscrowInstance, Deployment};
+use protocol::{
+    bindings::{DisputeModule::DisputeModuleInstance, GpuEscrow::GpuEscrowInstance},
+    Deployment,
+};
 
 use crate::{args::Global, revert::explain_transport, signer, token::Token};
 
@@ -27,6 +30,7 @@ pub(crate) struct Ctx {
     pub(crate) deployment: Deployment,
     pub(crate) escrow: GpuEscrowInstance<DynProvider>,
     tokens: Mutex<HashMap<Address, Token>>,
+    dispute_module: Mutex<Option<Address>>,
 }
 
 impl Ctx {
@@ -69,6 +73,7 @@ impl Ctx {
             deployment,
             escrow,
             tokens: Mutex::new(HashMap::new()),
+            dispute_module: Mutex::new(None),
         })
     }
 
@@ -94,6 +99,31 @@ impl Ctx {
             m.insert(address, token.clone());
         }
         Ok(token)
+    }
+
+    /// The escrow's dispute module (bonds, disputes, ratings, reputation): the deployment file's
+    /// `disputeModule`, else what the escrow says.
+    pub(crate) async fn disputes(&self) -> Result<DisputeModuleInstance<DynProvider>> {
+        let known = self.dispute_module.lock().ok().and_then(|m| *m);
+        let address = match known.or(self.deployment.dispute_module) {
+            Some(a) => a,
+            None => self
+                .escrow
+                .disputeModule()
+                .call()
+                .await
+                .map_err(|e| self.call_error(e, "reading the escrow's dispute module"))?,
+        };
+        if address.is_zero() {
+            bail!(
+                "the escrow {} has no dispute module yet (its owner sets one with setDisputeModule)",
+                self.deployment.escrow
+            );
+        }
+        if let Ok(mut m) = self.dispute_module.lock() {
+            *m = Some(address);
+        }
+        Ok(DisputeModuleInstance::new(address, self.provider.clone()))
     }
 
     /// Token symbols of the deployment file.
@@ -128,6 +158,8 @@ fn deployment(global: &Global, chain_id: u64) -> Result<Deployment> {
             escrow,
             deploy_block: global.from_block,
             tokens: BTreeMap::new(),
+            dispute_module: None,
+            arbitrator: None,
         });
     }
     if let Some(path) = &global.deployment {

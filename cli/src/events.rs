@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use alloy::{
     primitives::{Address, Bytes, B256, U256},
     providers::Provider,
-    rpc::types::Filter,
+    rpc::types::{Filter, Log},
     sol_types::{SolCall, SolEvent},
 };
 use eyre::{eyre, Result};
@@ -20,49 +20,49 @@ use protocol::{
 
 use crate::context::Ctx;
 
-/// Fetches and decodes the escrow's logs matching `filter` (address and block range are set
-/// here) from the deploy block to the head, in chain order.
-pub(crate) async fn fetch(ctx: &Ctx, filter: Filter) -> Result<Vec<LoggedEvent>> {
+/// Fetches the logs of `address` matching `filter` (address and block range are set here) from
+/// the deploy block to the head, in chain order, without removed ones.
+pub(crate) async fn logs(ctx: &Ctx, address: Address, filter: Filter) -> Result<Vec<Log>> {
     let (head, _) = ctx.head().await?;
     let step = ctx.global.log_range.max(1);
     let mut from = ctx.deployment.deploy_block;
     let mut out = Vec::new();
     while from <= head {
         let to = head.min(from.saturating_add(step - 1));
-        let f = filter
-            .clone()
-            .address(ctx.deployment.escrow)
-            .from_block(from)
-            .to_block(to);
+        let f = filter.clone().address(address).from_block(from).to_block(to);
         let logs = ctx
             .provider
             .get_logs(&f)
             .await
-            .map_err(|e| ctx.rpc_error(&e, &format!("reading the escrow's logs of blocks {from}..={to} (a provider that limits ranges needs a smaller --log-range)")))?;
-        for log in logs {
-            if log.removed {
-                continue;
-            }
-            let (Some(block_number), Some(log_index), Some(tx_hash), Some(block_hash)) =
-                (log.block_number, log.log_index, log.transaction_hash, log.block_hash)
-            else {
-                continue;
-            };
-            let event = EscrowEvent::decode(&log.inner.data)
-                .map_err(|e| eyre!("log {log_index} of block {block_number} does not decode as an escrow event: {e}; is the escrow address right?"))?;
-            if let Some(event) = event {
-                out.push(LoggedEvent {
-                    block_number,
-                    block_hash,
-                    tx_hash,
-                    log_index,
-                    event,
-                });
-            }
-        }
+            .map_err(|e| ctx.rpc_error(&e, &format!("reading the logs of {address} in blocks {from}..={to} (a provider that limits ranges needs a smaller --log-range)")))?;
+        out.extend(logs.into_iter().filter(|l| !l.removed));
         from = to + 1;
     }
-    out.sort_by_key(|e| (e.block_number, e.log_index));
+    out.sort_by_key(|l| (l.block_number, l.log_index));
+    Ok(out)
+}
+
+/// Fetches and decodes the escrow's logs matching `filter`, in chain order.
+pub(crate) async fn fetch(ctx: &Ctx, filter: Filter) -> Result<Vec<LoggedEvent>> {
+    let mut out = Vec::new();
+    for log in logs(ctx, ctx.deployment.escrow, filter).await? {
+        let (Some(block_number), Some(log_index), Some(tx_hash), Some(block_hash)) =
+            (log.block_number, log.log_index, log.transaction_hash, log.block_hash)
+        else {
+            continue;
+        };
+        let event = EscrowEvent::decode(&log.inner.data)
+            .map_err(|e| eyre!("log {log_index} of block {block_number} does not decode as an escrow event: {e}; is the escrow address right?"))?;
+        if let Some(event) = event {
+            out.push(LoggedEvent {
+                block_number,
+                block_hash,
+                tx_hash,
+                log_index,
+                event,
+            });
+        }
+    }
     Ok(out)
 }
 
@@ -75,6 +75,8 @@ fn rental_signatures() -> Vec<B256> {
         GpuEscrow::Checkpointed::SIGNATURE_HASH,
         GpuEscrow::RentalSettled::SIGNATURE_HASH,
         GpuEscrow::RentalRefunded::SIGNATURE_HASH,
+        GpuEscrow::RentalFrozen::SIGNATURE_HASH,
+        GpuEscrow::RentalResolved::SIGNATURE_HASH,
     ]
 }
 
@@ -90,11 +92,28 @@ pub(crate) struct Rental {
     pub(crate) open_tx: B256,
     pub(crate) extend_txs: Vec<B256>,
     pub(crate) checkpoint_txs: Vec<B256>,
+    /// What checkpoints paid the provider and the treasury: (net, fee).
+    pub(crate) checkpointed: (U256, U256),
     pub(crate) stopped: Option<(u64, Address, B256)>,
-    /// (billed seconds, cost, refund, tx).
-    pub(crate) settled: Option<(u64, U256, U256, B256)>,
+    pub(crate) settled: Option<Settled>,
     /// (refund, tx).
     pub(crate) refunded: Option<(U256, B256)>,
+    /// The transaction that froze it under a dispute.
+    pub(crate) frozen: Option<B256>,
+    /// Closed by a dispute outcome: (what the escrow still held and handed to the dispute module, tx).
+    pub(crate) resolved: Option<(U256, B256)>,
+}
+
+/// What `RentalSettled` recorded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settled {
+    pub(crate) billed_seconds: u64,
+    pub(crate) cost: U256,
+    /// Back to the renter, SLA credit included.
+    pub(crate) refund: U256,
+    /// Taken from the provider's share because uptime fell short of the SLA.
+    pub(crate) sla_credit: U256,
+    pub(crate) tx: B256,
 }
 
 impl Rental {
@@ -113,9 +132,12 @@ impl Rental {
                 open_tx: e.tx_hash,
                 extend_txs: Vec::new(),
                 checkpoint_txs: Vec::new(),
+                checkpointed: (U256::ZERO, U256::ZERO),
                 stopped: None,
                 settled: None,
                 refunded: None,
+                frozen: None,
+                resolved: None,
             }),
             _ => None,
         })?;
@@ -126,11 +148,23 @@ impl Rental {
                     rental.extend_txs.push(e.tx_hash);
                 }
                 EscrowEvent::RentalStopped(x) => rental.stopped = Some((x.stoppedAt.to(), x.by, e.tx_hash)),
-                EscrowEvent::Checkpointed(_) => rental.checkpoint_txs.push(e.tx_hash),
+                EscrowEvent::Checkpointed(x) => {
+                    rental.checkpoint_txs.push(e.tx_hash);
+                    rental.checkpointed.0 += x.providerNet;
+                    rental.checkpointed.1 += x.fee;
+                }
                 EscrowEvent::RentalSettled(x) => {
-                    rental.settled = Some((x.billedSeconds, x.cost, x.refund, e.tx_hash));
+                    rental.settled = Some(Settled {
+                        billed_seconds: x.billedSeconds,
+                        cost: x.cost,
+                        refund: x.refund,
+                        sla_credit: x.slaCredit,
+                        tx: e.tx_hash,
+                    });
                 }
                 EscrowEvent::RentalRefunded(x) => rental.refunded = Some((x.refund, e.tx_hash)),
+                EscrowEvent::RentalFrozen(_) => rental.frozen = Some(e.tx_hash),
+                EscrowEvent::RentalResolved(x) => rental.resolved = Some((x.amount, e.tx_hash)),
                 _ => {}
             }
         }
@@ -152,7 +186,7 @@ impl Rental {
     }
 
     pub(crate) fn closed(&self) -> bool {
-        self.settled.is_some() || self.refunded.is_some()
+        self.settled.is_some() || self.refunded.is_some() || self.resolved.is_some()
     }
 
     /// When billing ended: the stop, the deposit running out, or (for a running rental settled by
@@ -161,8 +195,8 @@ impl Rental {
         let mut end = self.natural_end();
         if let Some((stopped_at, _, _)) = self.stopped {
             end = end.min(stopped_at);
-        } else if let Some((_, _, _, tx)) = self.settled {
-            if let Some(period_end) = stop_and_settle_period_end(ctx, tx).await? {
+        } else if let Some(settled) = self.settled {
+            if let Some(period_end) = stop_and_settle_period_end(ctx, settled.tx).await? {
                 end = end.min(period_end);
             }
         }
@@ -198,25 +232,22 @@ pub(crate) async fn rental(ctx: &Ctx, id: B256) -> Result<Rental> {
     })
 }
 
-/// Every rental opened by `renter` (topic 2 of `RentalOpened`), or all rentals when `None`, with
-/// their later events, in opening order.
-pub(crate) async fn rentals(ctx: &Ctx, renter: Option<Address>) -> Result<Vec<Rental>> {
-    let mut opened = Filter::new().event_signature(GpuEscrow::RentalOpened::SIGNATURE_HASH);
-    if let Some(renter) = renter {
-        opened = opened.topic2(renter.into_word());
-    }
+/// Every rental opened by `renter` (topic 2 of `RentalOpened`), with their later events, in
+/// opening order.
+pub(crate) async fn rentals(ctx: &Ctx, renter: Address) -> Result<Vec<Rental>> {
+    let opened = Filter::new()
+        .event_signature(GpuEscrow::RentalOpened::SIGNATURE_HASH)
+        .topic2(renter.into_word());
     let opened = fetch(ctx, opened).await?;
     let ids: Vec<B256> = opened.iter().filter_map(|e| e.event.rental_id()).collect();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut later = Filter::new().event_signature(rental_signatures()[1..].to_vec());
-    if renter.is_some() {
-        later = later.topic1(ids.clone());
-    }
-    let later = fetch(ctx, later).await?;
+    let later = Filter::new()
+        .event_signature(rental_signatures()[1..].to_vec())
+        .topic1(ids.clone());
     let mut all = opened;
-    all.extend(later);
+    all.extend(fetch(ctx, later).await?);
     all.sort_by_key(|e| (e.block_number, e.log_index));
     Ok(ids.iter().filter_map(|id| Rental::from_events(*id, &all)).collect())
 }

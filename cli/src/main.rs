@@ -1,11 +1,13 @@
 //! `gpu-escrow`: the command line of the GPU rental escrow. Renters browse offers, rent, watch,
-//! stop, settle and read receipts; providers register, publish offers and collect earnings.
+//! stop, settle, read receipts, dispute and rate; providers bond, register, publish offers and
+//! collect earnings.
 //! Every command works against any RPC; transactions are signed with an encrypted keystore (or a
 //! raw key for local development).
 
 mod args;
 mod commands;
 mod context;
+mod disputes;
 mod events;
 mod oracle;
 mod output;

@@ -1,18 +1,28 @@
-//! Contract reverts decoded into the escrow's error names (`GpuEscrow_OfferNotFound(offerId: 9)`)
-//! or the token's, with their arguments; RPC failures explained with what to check.
+//! Contract reverts decoded into the error names of the escrow (`GpuEscrow_OfferNotFound(offerId: 9)`),
+//! its dispute module, the committee arbitrator or the token, with their arguments; RPC failures
+//! explained with what to check.
 
 use alloy::{
     primitives::Bytes,
     sol_types::SolInterface,
     transports::{RpcError, TransportError},
 };
-use protocol::bindings::GpuEscrow::GpuEscrowErrors;
+use protocol::bindings::{
+    CommitteeArbitrator::CommitteeArbitratorErrors, DisputeModule::DisputeModuleErrors, GpuEscrow::GpuEscrowErrors,
+};
 
 use crate::token::IErc20::IErc20Errors;
 
-/// `Name(field: value, …)` of a revert's data, if the escrow or an ERC-20 defines that error.
+/// `Name(field: value, …)` of a revert's data, if the escrow, its dispute module, the committee
+/// arbitrator or an ERC-20 defines that error.
 pub(crate) fn decode_data(data: &[u8]) -> Option<String> {
     if let Ok(e) = GpuEscrowErrors::abi_decode(data) {
+        return Some(pretty(&format!("{e:?}")));
+    }
+    if let Ok(e) = DisputeModuleErrors::abi_decode(data) {
+        return Some(pretty(&format!("{e:?}")));
+    }
+    if let Ok(e) = CommitteeArbitratorErrors::abi_decode(data) {
         return Some(pretty(&format!("{e:?}")));
     }
     if let Ok(e) = IErc20Errors::abi_decode(data) {
@@ -32,7 +42,7 @@ fn pretty(debug: &str) -> String {
     }
 }
 
-fn revert_data(err: &TransportError) -> Option<Bytes> {
+pub(crate) fn revert_data(err: &TransportError) -> Option<Bytes> {
     #[allow(clippy::redundant_closure_for_method_calls)] // the payload type is not re-exported by `alloy`
     err.as_error_resp().and_then(|payload| payload.as_revert_data())
 }
@@ -85,6 +95,8 @@ mod tests {
         assert!(decode_data(&data)
             .unwrap()
             .starts_with("ERC20InsufficientAllowance(spender: 0x0000000000000000000000000000000000000000"));
+        let data = protocol::bindings::DisputeModule::DisputeModule_InvalidScore { score: 6 }.abi_encode();
+        assert_eq!(decode_data(&data).unwrap(), "DisputeModule_InvalidScore(score: 6)");
         assert!(decode_data(&[1, 2, 3, 4]).is_none());
     }
 }

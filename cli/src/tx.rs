@@ -5,13 +5,18 @@ use std::{io::IsTerminal, time::Duration};
 
 use alloy::{
     contract::{CallBuilder, CallDecoder},
+    primitives::{Address, U256},
     providers::DynProvider,
     rpc::types::TransactionReceipt,
 };
 use eyre::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::{context::Ctx, output::note};
+use crate::{
+    context::Ctx,
+    output::note,
+    token::{IErc20, Token},
+};
 
 /// How long to wait for a receipt before giving up (the transaction may still be mined later).
 const RECEIPT_TIMEOUT: Duration = Duration::from_mins(5);
@@ -65,4 +70,28 @@ pub(crate) async fn send<D: CallDecoder>(
         receipt.block_number.unwrap_or_default()
     ));
     Ok(receipt)
+}
+
+/// Approves exactly `amount` of `token` for `spender` (named `to_whom` in progress) when the
+/// signer's allowance is short of it: never an unlimited approval.
+pub(crate) async fn approve_exact(
+    ctx: &Ctx,
+    token: &Token,
+    spender: Address,
+    to_whom: &str,
+    amount: U256,
+) -> Result<()> {
+    let owner = ctx.me()?;
+    let allowance = token.allowance(&ctx.provider, owner, spender).await?;
+    if allowance >= amount {
+        return Ok(());
+    }
+    let erc20 = IErc20::new(token.address, ctx.provider.clone());
+    send(
+        ctx,
+        &format!("approve {} for {to_whom}", token.show(amount)),
+        erc20.approve(spender, amount),
+    )
+    .await?;
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! The end-to-end stories besides `make demo`'s (which `make test` runs too): the keeper, not the renter, settles
-//! after the challenge window; and a GPU fault on the provider's host lowers the bill. Real anvil, real escrow, the
+//! after the challenge window; and a GPU fault on the provider's host lowers the bill and, below the offer's SLA,
+//! earns the renter an SLA credit. Real anvil, real escrow, the
 //! real `gpu-oracle` (mock GPU) and `gpu-keeper` binaries; every amount is checked on-chain against the billing
 //! rules (`protocol::billing`).
 
@@ -40,20 +41,36 @@ async fn before_open(m: &Market, deposit: U256) -> Books {
     }
 }
 
-/// Checks the settlement of `terms` against the billing rules and everyone's balances.
-async fn check_settlement(m: &Market, terms: &RentalTerms, deposit: U256, before: &Books, billed: u64) {
+/// Checks the settlement of `terms` (`billed` of `wall` seconds) against the billing rules, the SLA credit and
+/// everyone's balances; returns the split.
+async fn check_settlement(
+    m: &Market,
+    terms: &RentalTerms,
+    deposit: U256,
+    before: &Books,
+    (billed, wall): (u64, u64),
+    settled: &protocol::bindings::GpuEscrow::RentalSettled,
+) -> billing::Settlement {
     let price = U256::from(PRICE_PER_HOUR);
-    let split = billing::settle(price, FEE_BPS, deposit, 0, billed).unwrap();
+    let split = billing::settle(price, FEE_BPS, deposit, 0, billed)
+        .unwrap()
+        .with_sla_credit(billed, wall, terms.slaBps);
+    assert_eq!(
+        (settled.billedSeconds, settled.cost, settled.refund, settled.slaCredit),
+        (billed, split.cost, split.refund, split.sla_credit),
+        "RentalSettled as billing predicts"
+    );
     let after = books(m).await;
-    // The deposit was pulled at open and the refund pushed at settlement: the renter is out exactly the cost.
+    // The deposit was pulled at open and the refund pushed at settlement: the renter is out the cost less the SLA
+    // credit.
     assert_eq!(
         after.renter,
-        before.renter - split.cost,
-        "renter paid exactly cost(billed)"
+        before.renter - split.cost + split.sla_credit,
+        "renter paid exactly cost(billed) − SLA credit"
     );
     assert_eq!(
         after.escrow,
-        before.escrow + split.cost,
+        before.escrow + split.cost - split.sla_credit,
         "escrow holds the cost for provider and treasury"
     );
     assert_eq!(after.net - before.net, split.provider_net, "provider earned cost - fee");
@@ -70,6 +87,7 @@ async fn check_settlement(m: &Market, terms: &RentalTerms, deposit: U256, before
         .await
         .unwrap();
     assert_eq!(state.status, 0, "rental closed, its slot deleted");
+    split
 }
 
 /// A renter's browser on another origin (the dApp) may read the oracle and send the signed access request.
@@ -162,10 +180,7 @@ async fn keeper_settles_after_the_challenge_window() {
         "settled by the keeper, not the renter"
     );
     assert_eq!(settled.billedSeconds, uptime, "billed the attested uptime");
-    let cost = billing::cost(U256::from(PRICE_PER_HOUR), uptime);
-    assert_eq!(settled.cost, cost);
-    assert_eq!(settled.refund, deposit - cost);
-    check_settlement(&m, &terms, deposit, &before, uptime).await;
+    check_settlement(&m, &terms, deposit, &before, (uptime, wall), &settled).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -200,7 +215,15 @@ async fn gpu_fault_lowers_the_bill() {
         .decoded_log::<protocol::bindings::GpuEscrow::RentalSettled>()
         .expect("RentalSettled")
         .data;
-    let wall = fresh.attestation.periodEnd - terms.startedAt.to::<u64>();
+    let stopped_at = m
+        .chain
+        .get_block_by_number(receipt.block_number.unwrap().into())
+        .await
+        .unwrap()
+        .unwrap()
+        .header
+        .timestamp;
+    let wall = stopped_at - terms.startedAt.to::<u64>();
     let billed = fresh.attestation.uptimeSeconds;
     assert_eq!(settled.billedSeconds, billed);
     assert!(
@@ -213,5 +236,8 @@ async fn gpu_fault_lowers_the_bill() {
         "the fault lowered the bill"
     );
     assert_eq!(settled.cost, cost);
-    check_settlement(&m, &terms, deposit, &before, billed).await;
+    // Far below the offer's 99 % SLA: the renter also gets the SLA credit back, here its 50 % cap.
+    let split = check_settlement(&m, &terms, deposit, &before, (billed, wall), &settled).await;
+    assert!(split.sla_credit > U256::ZERO, "an SLA breach earns a credit");
+    assert_eq!(split.sla_credit, cost / U256::from(2), "the 50 % cap");
 }

@@ -121,9 +121,36 @@ pub enum Purpose {
     Checkpoint,
 }
 
+/// Whether an attestation is evidence worth keeping: signed by the rental's attester, for this
+/// rental. Such an attestation, whatever else it says, can prove the provider wrong.
+pub fn is_evidence(signed: &SignedAttestation, rental: &Rental, domain: &Eip712Domain) -> bool {
+    signed.attestation.rentalId == rental.id && signed.verify(domain, rental.terms.attester).is_ok()
+}
+
+/// A pair of attestations that contradict each other ([`protocol::UsageAttestation::contradicts`]),
+/// if `stored` (of one rental) holds one.
+pub fn find_contradiction(stored: &[SignedAttestation]) -> Option<(&SignedAttestation, &SignedAttestation)> {
+    let mut sorted: Vec<&SignedAttestation> = stored.iter().collect();
+    sorted.sort_by_key(|s| (s.attestation.seq, s.attestation.uptimeSeconds));
+    // Any contradicting pair shows against the highest uptime among the seqs up to the current one.
+    let mut highest: Option<&SignedAttestation> = None;
+    for s in sorted {
+        if let Some(h) = highest {
+            if h.attestation.contradicts(&s.attestation) {
+                return Some((h, s));
+            }
+        }
+        if highest.is_none_or(|h| s.attestation.uptimeSeconds >= h.attestation.uptimeSeconds) {
+            highest = Some(s);
+        }
+    }
+    None
+}
+
 /// Checks an attestation against the rental with the escrow's rules: signed by the rental's
-/// attester (EIP-712), same rental and GPU model, seq above the last accepted, not from the future,
-/// uptime within the elapsed time and not below what was paid, and final for a settlement.
+/// attester (EIP-712), same rental, the offer's GPU model, seq above the last accepted, not from
+/// the future, uptime within the elapsed time and not below what was paid, and final for a
+/// settlement.
 pub fn verify(
     signed: &SignedAttestation,
     rental: &Rental,
@@ -141,9 +168,9 @@ pub fn verify(
             found: a.rentalId,
         });
     }
-    if a.gpuModelHash != terms.gpuModelHash {
+    if a.gpuModelHash != rental.offer_model_hash {
         return Err(VerifyError::WrongGpuModel {
-            expected: terms.gpuModelHash,
+            expected: rental.offer_model_hash,
             found: a.gpuModelHash,
         });
     }
@@ -206,7 +233,6 @@ mod tests {
         let terms = RentalTerms {
             offerId: 1,
             pricePerHour: U96::from(3_600u64),
-            gpuModelHash: protocol::gpu_model_hash("NVIDIA H100 80GB HBM3"),
             attester: attester.address(),
             startedAt: U40::from(1_000u64),
             ..Default::default()
@@ -219,6 +245,7 @@ mod tests {
             last_seq: 2,
             stopped_at: 0,
             status: "running".into(),
+            offer_model_hash: protocol::gpu_model_hash("NVIDIA H100 80GB HBM3"),
         };
         (rental, attester, protocol::domain(31_337, Address::repeat_byte(7)))
     }
@@ -234,7 +261,7 @@ mod tests {
             seq: 3,
             periodEnd: 1_000 + 3_600,
             uptimeSeconds: 3_500,
-            gpuModelHash: rental.terms.gpuModelHash,
+            gpuModelHash: rental.offer_model_hash,
             ..Default::default()
         };
         f(&mut a);
@@ -284,6 +311,35 @@ mod tests {
             check(shrunk, Purpose::Settle),
             VerifyError::UptimeDecreased { .. }
         ));
+    }
+
+    #[test]
+    fn contradictions_are_found_among_stored_attestations() {
+        let (rental, key, domain) = setup();
+        let first = attest(&rental, &key, &domain, |a| a.seq = 3);
+        let next = attest(&rental, &key, &domain, |a| {
+            a.seq = 4;
+            a.uptimeSeconds = 3_550;
+        });
+        assert!(find_contradiction(&[first.clone(), next.clone()]).is_none());
+        let shrunk = attest(&rental, &key, &domain, |a| {
+            a.seq = 5;
+            a.uptimeSeconds = 3_000;
+        });
+        let three = [next.clone(), first.clone(), shrunk.clone()];
+        let (a, b) = find_contradiction(&three).unwrap();
+        assert!(a.attestation.contradicts(&b.attestation));
+        assert_eq!(b, &shrunk);
+        let twin = attest(&rental, &key, &domain, |a| {
+            a.seq = 3;
+            a.energyJoules = 1;
+        });
+        let twins = [first.clone(), next, twin];
+        let (a, b) = find_contradiction(&twins).unwrap();
+        assert_eq!((a.attestation.seq, b.attestation.seq), (3, 3));
+        assert!(is_evidence(&first, &rental, &domain));
+        let forged = attest(&rental, &PrivateKeySigner::random(), &domain, |_| {});
+        assert!(!is_evidence(&forged, &rental, &domain));
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! The keeper's embedded SQLite index.
 //!
 //! Two kinds of tables:
-//! - derived from the chain, rebuildable at any time: `events` (every escrow log the keeper uses,
-//!   as emitted), `providers`, `offers`, `rentals` (terms + a mirror of the mutable state), and
-//!   the follower's cursor and recent block hashes;
-//! - the keeper's own records: `attestations` seen, `txs` sent, `alerts` raised.
+//! - derived from the chain, rebuildable at any time: `events` (every escrow and dispute module
+//!   log the keeper uses, as emitted), `providers`, `offers`, `rentals` (terms + a mirror of the
+//!   mutable state), `disputes` (the module's subjective disputes), and the follower's cursor and
+//!   recent block hashes;
+//! - the keeper's own records: every signed `attestations` fetched (contradicting ones included:
+//!   they are evidence), `txs` sent, `alerts` raised.
 //!
 //! A reorg deletes the events of the replaced blocks and replays the rest into the derived tables,
 //! so the index is always a function of the events: deleting it and rebuilding from the chain
@@ -27,6 +29,15 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::error::IndexError;
 
+/// Version of [`SCHEMA`]; an index of another version is rebuilt from the chain on open.
+const SCHEMA_VERSION: &str = "2";
+
+/// Tables dropped when the schema changes (all but `meta`, `txs` and `alerts`).
+const VERSIONED_TABLES: &str =
+    "DROP TABLE IF EXISTS blocks; DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS providers;
+     DROP TABLE IF EXISTS offers; DROP TABLE IF EXISTS rentals; DROP TABLE IF EXISTS attestations;
+     DROP TABLE IF EXISTS disputes; DELETE FROM meta WHERE key = 'next_block';";
+
 const SCHEMA: &str = r"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL);
@@ -38,16 +49,22 @@ CREATE TABLE IF NOT EXISTS providers (
     address TEXT PRIMARY KEY, payout TEXT NOT NULL, attester TEXT NOT NULL, endpoint TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS offers (
     offer_id INTEGER PRIMARY KEY, provider TEXT NOT NULL, attester TEXT NOT NULL,
-    price_per_hour TEXT NOT NULL, capacity INTEGER NOT NULL, retired INTEGER NOT NULL);
+    price_per_hour TEXT NOT NULL, capacity INTEGER NOT NULL, retired INTEGER NOT NULL,
+    gpu_model_hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rentals (
     id TEXT PRIMARY KEY, terms BLOB NOT NULL, offer_id INTEGER NOT NULL, renter TEXT NOT NULL,
     started_at INTEGER NOT NULL, deposit TEXT NOT NULL, paid_seconds INTEGER NOT NULL,
     last_seq INTEGER NOT NULL, stopped_at INTEGER NOT NULL, status TEXT NOT NULL,
-    opened_block INTEGER NOT NULL, closed_block INTEGER, cost TEXT, refund TEXT);
+    opened_block INTEGER NOT NULL, closed_block INTEGER, cost TEXT, refund TEXT, sla_credit TEXT,
+    proven TEXT);
 CREATE INDEX IF NOT EXISTS rentals_status ON rentals (status);
+CREATE TABLE IF NOT EXISTS disputes (
+    rental_id TEXT PRIMARY KEY, arbitrator_dispute_id TEXT NOT NULL, opener TEXT NOT NULL,
+    deadline INTEGER NOT NULL, status TEXT NOT NULL, ruling INTEGER, renter_share_bps INTEGER,
+    fallback_applied INTEGER);
 CREATE TABLE IF NOT EXISTS attestations (
-    rental_id TEXT NOT NULL, seq INTEGER NOT NULL, period_end INTEGER NOT NULL,
-    uptime_seconds INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (rental_id, seq));
+    rental_id TEXT NOT NULL, seq INTEGER NOT NULL, struct_hash TEXT NOT NULL, period_end INTEGER NOT NULL,
+    uptime_seconds INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (rental_id, seq, struct_hash));
 CREATE TABLE IF NOT EXISTS txs (
     hash TEXT PRIMARY KEY, kind TEXT NOT NULL, nonce INTEGER NOT NULL, rentals TEXT NOT NULL,
     result TEXT NOT NULL, gas_used INTEGER, block_number INTEGER);
@@ -60,6 +77,19 @@ pub const RUNNING: &str = "running";
 pub const SETTLED: &str = "settled";
 /// Rental status in the index's mirror.
 pub const REFUNDED: &str = "refunded";
+/// Rental status in the index's mirror: under a subjective dispute, nothing to settle or refund.
+pub const FROZEN: &str = "frozen";
+/// Rental status in the index's mirror: closed by a dispute's outcome or a slashing proof.
+pub const RESOLVED: &str = "resolved";
+/// Every rental status, for gauges.
+pub const STATUSES: [&str; 5] = [RUNNING, SETTLED, REFUNDED, FROZEN, RESOLVED];
+
+/// Dispute status in the index: opened, no ruling yet.
+pub const DISPUTE_OPEN: &str = "open";
+/// Dispute status in the index: the arbitrator ruled, not executed yet.
+pub const DISPUTE_RULED: &str = "ruled";
+/// Dispute status in the index: executed, the rental closed.
+pub const DISPUTE_RESOLVED: &str = "resolved";
 
 /// A rental as the index knows it: immutable terms and the mirror of its mutable state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,8 +106,24 @@ pub struct Rental {
     pub last_seq: u64,
     /// When the renter or provider stopped it (0 = running until the deposit runs out).
     pub stopped_at: u64,
-    /// [`RUNNING`], [`SETTLED`] or [`REFUNDED`].
+    /// One of [`STATUSES`].
     pub status: String,
+    /// The offer's GPU model hash (zero when the offer is not indexed): an attestation of
+    /// another model is evidence for `proveWrongGpu`.
+    pub offer_model_hash: B256,
+}
+
+/// A subjective dispute on a rental, as the index knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispute {
+    /// The frozen rental.
+    pub rental: Rental,
+    /// The arbitrator's id of the dispute.
+    pub arbitrator_dispute_id: U256,
+    /// When the fallback applies without a ruling.
+    pub deadline: u64,
+    /// The arbitrator's ruling, once ruled (0: refused, r ≥ 1: renter gets r − 1 bps).
+    pub ruling: Option<u64>,
 }
 
 impl Rental {
@@ -130,7 +176,19 @@ impl Index {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")?;
+        let version: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+            .optional()?;
+        if version.as_deref() != Some(SCHEMA_VERSION) {
+            // Derived tables are rebuilt from the chain from the start block.
+            conn.execute_batch(VERSIONED_TABLES)?;
+        }
         conn.execute_batch(SCHEMA)?;
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) ON CONFLICT(key) DO UPDATE SET value = ?1",
+            [SCHEMA_VERSION],
+        )?;
         Ok(Self {
             conn: Mutex::new(conn),
             path,
@@ -184,6 +242,7 @@ impl Index {
     pub fn follower(
         &self,
         escrow: Address,
+        dispute_module: Option<Address>,
         start_block: u64,
         confirmations: u64,
         max_range: u64,
@@ -201,7 +260,9 @@ impl Index {
         for (n, h) in blocks {
             recent.push((uint(n), parse::<B256>("block hash", &h)?));
         }
-        Ok(LogFollower::new(escrow, next, confirmations, max_range).with_recent_blocks(recent))
+        Ok(LogFollower::new(escrow, next, confirmations, max_range)
+            .with_dispute_module(dispute_module)
+            .with_recent_blocks(recent))
     }
 
     /// The persisted cursor: the first block not indexed yet.
@@ -242,14 +303,49 @@ impl Index {
         let db = self.db();
         db.execute_batch(
             "DELETE FROM events; DELETE FROM blocks; DELETE FROM providers; DELETE FROM offers;
-             DELETE FROM rentals; DELETE FROM meta WHERE key = 'next_block';",
+             DELETE FROM rentals; DELETE FROM disputes; DELETE FROM meta WHERE key = 'next_block';",
         )?;
         Ok(())
     }
 
-    /// Rentals not closed yet, oldest first.
+    /// Running rentals (not closed, not frozen by a dispute), oldest first.
     pub fn open_rentals(&self) -> Result<Vec<Rental>, IndexError> {
         self.rentals_where("status = 'running'")
+    }
+
+    /// Disputes opened and not executed yet, oldest deadline first.
+    pub fn pending_disputes(&self) -> Result<Vec<Dispute>, IndexError> {
+        let rows = {
+            let db = self.db();
+            let mut stmt = db.prepare(
+                "SELECT rental_id, arbitrator_dispute_id, deadline, ruling FROM disputes
+                 WHERE status IN ('open', 'ruled') ORDER BY deadline, rental_id",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows
+        };
+        let mut disputes = Vec::with_capacity(rows.len());
+        for (id, arbitrator_id, deadline, ruling) in rows {
+            let Some(rental) = self.rental(parse("rental id", &id)?)? else {
+                continue;
+            };
+            disputes.push(Dispute {
+                rental,
+                arbitrator_dispute_id: parse("dispute id", &arbitrator_id)?,
+                deadline: uint(deadline),
+                ruling: ruling.map(uint),
+            });
+        }
+        Ok(disputes)
     }
 
     /// Every rental, oldest first.
@@ -259,13 +355,14 @@ impl Index {
 
     /// One rental.
     pub fn rental(&self, id: B256) -> Result<Option<Rental>, IndexError> {
-        Ok(self.rentals_where(&format!("id = '{}'", hex(id)))?.into_iter().next())
+        Ok(self.rentals_where(&format!("r.id = '{}'", hex(id)))?.into_iter().next())
     }
 
     fn rentals_where(&self, condition: &str) -> Result<Vec<Rental>, IndexError> {
         let sql = format!(
-            "SELECT id, terms, deposit, paid_seconds, last_seq, stopped_at, status FROM rentals
-             WHERE {condition} ORDER BY opened_block, id"
+            "SELECT r.id, r.terms, r.deposit, r.paid_seconds, r.last_seq, r.stopped_at, r.status, o.gpu_model_hash
+             FROM rentals r LEFT JOIN offers o ON o.offer_id = r.offer_id
+             WHERE {condition} ORDER BY r.opened_block, r.id"
         );
         let db = self.db();
         let mut stmt = db.prepare(&sql)?;
@@ -279,11 +376,12 @@ impl Index {
                     r.get::<_, i64>(4)?,
                     r.get::<_, i64>(5)?,
                     r.get::<_, String>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
-            .map(|(id, terms, deposit, paid, seq, stopped, status)| {
+            .map(|(id, terms, deposit, paid, seq, stopped, status, model)| {
                 let terms = RentalTerms::abi_decode(&terms).map_err(|_| IndexError::Corrupt {
                     what: "rental terms",
                     value: hex(&terms),
@@ -296,6 +394,7 @@ impl Index {
                     last_seq: uint(seq),
                     stopped_at: uint(stopped),
                     status,
+                    offer_model_hash: model.map_or(Ok(B256::ZERO), |m| parse("GPU model hash", &m))?,
                 })
             })
             .collect()
@@ -325,7 +424,8 @@ impl Index {
         Ok(rows)
     }
 
-    /// Records a verified attestation (idempotent).
+    /// Records a signed attestation (idempotent). Two of one seq with different content are both
+    /// kept: together they prove equivocation.
     pub fn record_attestation(&self, signed: &SignedAttestation) -> Result<(), IndexError> {
         let a = &signed.attestation;
         let json = serde_json::to_string(signed).map_err(|e| IndexError::Corrupt {
@@ -334,11 +434,12 @@ impl Index {
         })?;
         let db = self.db();
         db.execute(
-            "INSERT OR IGNORE INTO attestations (rental_id, seq, period_end, uptime_seconds, json)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT OR IGNORE INTO attestations (rental_id, seq, struct_hash, period_end, uptime_seconds, json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 hex(a.rentalId),
                 int(a.seq),
+                hex(a.struct_hash()),
                 int(a.periodEnd),
                 int(a.uptimeSeconds),
                 json
@@ -347,7 +448,7 @@ impl Index {
         Ok(())
     }
 
-    /// Verified attestations seen for a rental, highest seq first.
+    /// Signed attestations seen for a rental, highest seq first.
     pub fn attestations(&self, rental: B256) -> Result<Vec<SignedAttestation>, IndexError> {
         let db = self.db();
         let mut stmt = db.prepare("SELECT json FROM attestations WHERE rental_id = ?1 ORDER BY seq DESC")?;
@@ -413,6 +514,7 @@ impl Index {
             ("providers", "address"),
             ("offers", "offer_id"),
             ("rentals", "id"),
+            ("disputes", "rental_id"),
             ("events", "block_number, log_index"),
         ] {
             let db = self.db();
@@ -440,7 +542,7 @@ impl Index {
 pub struct TxRecord<'a> {
     /// Hash.
     pub hash: B256,
-    /// settle, settleBatch, checkpoint, refund.
+    /// settle, settleBatch, checkpoint, refund, proveEquivocation, proveWrongGpu, executeRuling.
     pub kind: &'a str,
     /// Nonce.
     pub nonce: u64,
@@ -475,7 +577,7 @@ fn insert_event(tx: &Transaction<'_>, event: &LoggedEvent) -> Result<(), IndexEr
 
 /// Rebuilds providers, offers and rentals from the stored events.
 fn replay(tx: &Transaction<'_>) -> Result<(), IndexError> {
-    tx.execute_batch("DELETE FROM providers; DELETE FROM offers; DELETE FROM rentals;")?;
+    tx.execute_batch("DELETE FROM providers; DELETE FROM offers; DELETE FROM rentals; DELETE FROM disputes;")?;
     let rows = {
         let mut stmt = tx.prepare("SELECT block_number, topics, data FROM events ORDER BY block_number, log_index")?;
         let rows = stmt
@@ -543,14 +645,75 @@ fn apply_event(tx: &Transaction<'_>, event: &EscrowEvent, block: u64) -> Result<
         }
         EscrowEvent::RentalSettled(e) => {
             tx.execute(
-                "UPDATE rentals SET status = ?2, closed_block = ?3, cost = ?4, refund = ?5 WHERE id = ?1",
+                "UPDATE rentals SET status = ?2, closed_block = ?3, cost = ?4, refund = ?5, sla_credit = ?6
+                 WHERE id = ?1",
                 params![
                     hex(e.rentalId),
                     SETTLED,
                     int(block),
                     e.cost.to_string(),
-                    e.refund.to_string()
+                    e.refund.to_string(),
+                    e.slaCredit.to_string()
                 ],
+            )?;
+        }
+        EscrowEvent::RentalFrozen(e) => {
+            tx.execute(
+                "UPDATE rentals SET status = ?2 WHERE id = ?1",
+                params![hex(e.rentalId), FROZEN],
+            )?;
+        }
+        EscrowEvent::RentalResolved(e) => {
+            tx.execute(
+                "UPDATE rentals SET status = ?2, closed_block = ?3 WHERE id = ?1",
+                params![hex(e.rentalId), RESOLVED, int(block)],
+            )?;
+        }
+        EscrowEvent::DisputeOpened(e) => {
+            tx.execute(
+                "INSERT OR REPLACE INTO disputes (rental_id, arbitrator_dispute_id, opener, deadline, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    hex(e.rentalId),
+                    e.arbitratorDisputeId.to_string(),
+                    e.opener.to_string(),
+                    int(e.deadline.saturating_to()),
+                    DISPUTE_OPEN
+                ],
+            )?;
+        }
+        EscrowEvent::Ruling(e) => {
+            tx.execute(
+                "UPDATE disputes SET status = ?2, ruling = ?3 WHERE arbitrator_dispute_id = ?1 AND status = ?4",
+                params![
+                    e.disputeID.to_string(),
+                    DISPUTE_RULED,
+                    int(e.ruling.saturating_to()),
+                    DISPUTE_OPEN
+                ],
+            )?;
+        }
+        EscrowEvent::DisputeResolved(e) => {
+            tx.execute(
+                "UPDATE disputes SET status = ?2, renter_share_bps = ?3, fallback_applied = ?4 WHERE rental_id = ?1",
+                params![
+                    hex(e.rentalId),
+                    DISPUTE_RESOLVED,
+                    int(e.renterShareBps.saturating_to()),
+                    e.fallbackApplied
+                ],
+            )?;
+        }
+        EscrowEvent::EquivocationProven(e) => {
+            tx.execute(
+                "UPDATE rentals SET proven = 'equivocation' WHERE id = ?1",
+                [hex(e.rentalId)],
+            )?;
+        }
+        EscrowEvent::WrongGpuProven(e) => {
+            tx.execute(
+                "UPDATE rentals SET proven = 'wrong_gpu' WHERE id = ?1",
+                [hex(e.rentalId)],
             )?;
         }
         EscrowEvent::RentalRefunded(e) => {
@@ -590,14 +753,15 @@ fn apply_event(tx: &Transaction<'_>, event: &EscrowEvent, block: u64) -> Result<
         }
         EscrowEvent::OfferCreated(e) => {
             tx.execute(
-                "INSERT OR REPLACE INTO offers (offer_id, provider, attester, price_per_hour, capacity, retired)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+                "INSERT OR REPLACE INTO offers (offer_id, provider, attester, price_per_hour, capacity, retired,
+                 gpu_model_hash) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
                 params![
                     int(e.offerId),
                     e.provider.to_string(),
                     e.attester.to_string(),
                     e.params.pricePerHour.to_string(),
-                    i64::from(e.params.capacity)
+                    i64::from(e.params.capacity),
+                    hex(e.gpuModelHash)
                 ],
             )?;
         }

@@ -1,4 +1,5 @@
-//! The keeper's work: follow the chain into the index, find what is due, act on it.
+//! The keeper's work: follow the chain into the index, find what is due, act on it; prove a
+//! provider's misbehaviour from the attestations it fetched, and execute dispute outcomes.
 
 use std::{
     collections::HashMap,
@@ -15,7 +16,10 @@ use alloy::{
     sol_types::{Eip712Domain, SolCall, SolEvent},
 };
 use protocol::{
-    bindings::GpuEscrow::{self, checkpointCall, refundCall, settleBatchCall, settleCall},
+    bindings::{
+        DisputeModule::{self, executeRulingCall, proveEquivocationCall, proveWrongGpuCall},
+        GpuEscrow::{self, checkpointCall, refundCall, settleBatchCall, settleCall},
+    },
     chain::LogFollower,
     Deployment, RentalTerms, SignedAttestation, Usage,
 };
@@ -24,7 +28,7 @@ use crate::{
     attestations::{self, AttestationClient, Purpose},
     config::Settings,
     error::{ConfigError, KeeperError, TxError},
-    index::{Index, Rental, TxRecord},
+    index::{Dispute, Index, Rental, TxRecord},
     metrics::Metrics,
     tx::{Mined, TxSender},
 };
@@ -127,6 +131,10 @@ pub struct TickReport {
     pub gas_used: u64,
     /// Rentals found already closed by someone else.
     pub already_closed: usize,
+    /// Slashing proofs (equivocation, wrong GPU) this keeper got accepted.
+    pub proven: usize,
+    /// Dispute outcomes (ruling or fallback) this keeper executed.
+    pub rulings_executed: usize,
     /// Rentals left for later: attestation missing or invalid, transaction failed.
     pub failures: usize,
 }
@@ -138,6 +146,8 @@ pub struct Keeper {
     provider: DynProvider,
     chain_id: u64,
     escrow: Address,
+    /// The escrow's dispute module, when it has one set.
+    dispute_module: Option<Address>,
     start_block: u64,
     domain: Eip712Domain,
     index: Index,
@@ -197,6 +207,12 @@ impl Keeper {
         if code.is_empty() {
             return Err(ConfigError::NoCode { escrow, chain_id }.into());
         }
+        let module = GpuEscrow::new(escrow, provider.clone())
+            .disputeModule()
+            .call()
+            .await
+            .map_err(|e| ConfigError::Invalid(format!("cannot read the escrow's dispute module: {e}")))?;
+        let dispute_module = (!module.is_zero()).then_some(module);
         let balance = provider.get_balance(from).await.map_err(unreachable)?;
         let required = U256::from(settings.min_balance_wei);
         if balance < required {
@@ -209,7 +225,13 @@ impl Keeper {
         }
         let mut index = Index::open(&settings.index_path)?;
         index.bind(chain_id, escrow)?;
-        let follower = index.follower(escrow, start_block, settings.confirmations, settings.max_log_range)?;
+        let follower = index.follower(
+            escrow,
+            dispute_module,
+            start_block,
+            settings.confirmations,
+            settings.max_log_range,
+        )?;
         let client =
             AttestationClient::new(settings.fetch()).map_err(|e| ConfigError::Invalid(format!("HTTP client: {e}")))?;
         let webhook = reqwest::Client::builder()
@@ -217,13 +239,14 @@ impl Keeper {
             .build()
             .map_err(|e| ConfigError::Invalid(format!("HTTP client: {e}")))?;
         let tx = TxSender::new(provider.clone(), from, chain_id, settings.tx());
-        tracing::info!(target: "keeper", %escrow, chain_id, keeper = %from, start_block, cursor = follower.next_block(), "connected");
+        tracing::info!(target: "keeper", %escrow, ?dispute_module, chain_id, keeper = %from, start_block, cursor = follower.next_block(), "connected");
         Ok(Self {
             domain: protocol::domain(chain_id, escrow),
             settings,
             provider,
             chain_id,
             escrow,
+            dispute_module,
             start_block,
             index,
             follower,
@@ -272,6 +295,7 @@ impl Keeper {
                 // Keep the follower where the index is.
                 self.follower = self.index.follower(
                     self.escrow,
+                    self.dispute_module,
                     self.start_block,
                     self.settings.confirmations,
                     self.settings.max_log_range,
@@ -302,7 +326,8 @@ impl Keeper {
             self.start_block,
             self.settings.confirmations,
             self.settings.max_log_range,
-        );
+        )
+        .with_dispute_module(self.dispute_module);
         self.sync().await
     }
 
@@ -330,7 +355,8 @@ impl Keeper {
             .collect())
     }
 
-    /// One round: sync, then refund, settle and checkpoint what is due; sync again.
+    /// One round: sync, then refund, settle and checkpoint what is due (or prove the provider's
+    /// misbehaviour instead), execute due dispute outcomes; sync again.
     pub async fn tick(&mut self) -> Result<TickReport, KeeperError> {
         self.sync().await?;
         let (_, now) = self.latest().await?;
@@ -368,13 +394,14 @@ impl Keeper {
         self.refund_all(refund, &mut report).await?;
         self.settle_all(settle, now, &mut report).await?;
         self.checkpoint_all(checkpoint, now, &mut report).await?;
+        self.execute_rulings(now, &mut report).await?;
         self.sync().await?;
         self.update_gauges().await?;
         Ok(report)
     }
 
     async fn update_gauges(&self) -> Result<(), KeeperError> {
-        for state in [crate::index::RUNNING, crate::index::SETTLED, crate::index::REFUNDED] {
+        for state in crate::index::STATUSES {
             self.metrics.rentals.with_label_values(&[state]).set(0);
         }
         for (state, n) in self.index.counts_by_status()? {
@@ -456,6 +483,13 @@ impl Keeper {
         };
         let label = provider.to_string();
         match self.client.fetch(&endpoint, rental.id).await {
+            Ok(signed) if !attestations::is_evidence(&signed, rental, &self.domain) => {
+                self.metrics
+                    .attestation_failures
+                    .with_label_values(&[label.as_str()])
+                    .inc();
+                tracing::warn!(target: "keeper::fetch", rental = %rental.id, %provider, "attestation not signed by the rental's attester; ignored");
+            }
             Ok(signed) => match attestations::verify(&signed, rental, &self.domain, now, purpose) {
                 Ok(()) => {
                     self.index.record_attestation(&signed)?;
@@ -467,10 +501,8 @@ impl Keeper {
                         .with_label_values(&[label.as_str()])
                         .inc();
                     tracing::warn!(target: "keeper::fetch", rental = %rental.id, %provider, error = %e, "attestation refused; not submitting it");
-                    // A valid but not yet final one is still worth keeping for checkpoints.
-                    if attestations::verify(&signed, rental, &self.domain, now, Purpose::Checkpoint).is_ok() {
-                        self.index.record_attestation(&signed)?;
-                    }
+                    // Signed by the attester: kept, for checkpoints or as evidence.
+                    self.index.record_attestation(&signed)?;
                 }
             },
             Err(e) => {
@@ -496,7 +528,7 @@ impl Keeper {
             }
             .abi_encode()
             .into();
-            match self.execute("refund", &[rental.id], input).await? {
+            match self.execute(self.escrow, "refund", &[rental.id], input).await? {
                 Outcome::Mined(receipt) => {
                     let n = count_logs::<GpuEscrow::RentalRefunded>(&receipt, &[rental.id]);
                     report.refunded += n;
@@ -522,7 +554,11 @@ impl Keeper {
     async fn settle_all(&mut self, rentals: Vec<Rental>, now: u64, report: &mut TickReport) -> Result<(), KeeperError> {
         let mut ready: Vec<(Rental, Usage, Bytes)> = Vec::new();
         for rental in rentals {
-            if let Some(signed) = self.attestation_for(&rental, now, Purpose::Settle).await? {
+            let signed = self.attestation_for(&rental, now, Purpose::Settle).await?;
+            if self.prove_misbehaviour(&rental, report).await? {
+                continue;
+            }
+            if let Some(signed) = signed {
                 let (usage, signature) = signed.onchain_usage();
                 ready.push((rental, usage, signature));
             } else {
@@ -569,7 +605,7 @@ impl Keeper {
                     .into(),
                 )
             };
-            match self.execute(kind, &ids, input).await? {
+            match self.execute(self.escrow, kind, &ids, input).await? {
                 Outcome::Mined(receipt) => {
                     let n = count_logs::<GpuEscrow::RentalSettled>(&receipt, &ids);
                     report.settled += n;
@@ -632,7 +668,7 @@ impl Keeper {
             match self.tx.simulate(self.escrow, &single).await {
                 Ok(_) => kept.push((rental, usage, signature)),
                 Err(TxError::Reverted { name, reason }) => {
-                    if name.as_deref() == Some("GpuEscrow_RentalNotActive") {
+                    if already_closed(name.as_deref()) {
                         report.already_closed += 1;
                         self.mark_done(rental.id);
                     } else {
@@ -657,6 +693,9 @@ impl Keeper {
             // Fetch (and store) the latest; checkpoint with the newest stored one whose challenge
             // window is over.
             let _latest = self.attestation_for(&rental, now, Purpose::Checkpoint).await?;
+            if self.prove_misbehaviour(&rental, report).await? {
+                continue;
+            }
             let window = u64::from(rental.terms.challengeWindow);
             let usable = self.index.attestations(rental.id)?.into_iter().find(|a| {
                 a.attestation.periodEnd + window <= now
@@ -675,7 +714,7 @@ impl Keeper {
             }
             .abi_encode()
             .into();
-            match self.execute("checkpoint", &[rental.id], input).await? {
+            match self.execute(self.escrow, "checkpoint", &[rental.id], input).await? {
                 Outcome::Mined(receipt) => {
                     report.checkpointed += count_logs::<GpuEscrow::Checkpointed>(&receipt, &[rental.id]);
                     report.txs += 1;
@@ -689,16 +728,139 @@ impl Keeper {
         Ok(())
     }
 
+    /// Proves the provider's misbehaviour from the stored attestations of `rental`, if they hold
+    /// evidence: a contradicting pair (`proveEquivocation`, whole bond slashed) or one of another
+    /// GPU model than the offer's (`proveWrongGpu`). `true` when the rental is closed by it (or
+    /// was already), so it must not be settled.
+    async fn prove_misbehaviour(&mut self, rental: &Rental, report: &mut TickReport) -> Result<bool, KeeperError> {
+        let stored = self.index.attestations(rental.id)?;
+        let terms = DisputeModule::RentalTerms::from(&rental.terms);
+        let (kind, label, input): (&'static str, &'static str, Bytes) = if let Some((a, b)) =
+            attestations::find_contradiction(&stored)
+        {
+            tracing::warn!(target: "keeper::dispute", rental = %rental.id, seq_a = a.attestation.seq, seq_b = b.attestation.seq,
+                    uptime_a = a.attestation.uptimeSeconds, uptime_b = b.attestation.uptimeSeconds, "attester signed contradicting attestations");
+            let ((usage_a, sig_a), (usage_b, sig_b)) = (a.onchain_usage(), b.onchain_usage());
+            let call = proveEquivocationCall {
+                terms,
+                a: (&usage_a).into(),
+                signatureA: sig_a,
+                b: (&usage_b).into(),
+                signatureB: sig_b,
+            };
+            ("proveEquivocation", "equivocation", call.abi_encode().into())
+        } else if let Some(wrong) = stored
+            .iter()
+            .find(|s| !rental.offer_model_hash.is_zero() && s.attestation.gpuModelHash != rental.offer_model_hash)
+        {
+            tracing::warn!(target: "keeper::dispute", rental = %rental.id, seq = wrong.attestation.seq,
+                    attested = %wrong.attestation.gpuModelHash, offered = %rental.offer_model_hash, "attester signed another GPU model than the offer's");
+            let (usage, signature) = wrong.onchain_usage();
+            let call = proveWrongGpuCall {
+                terms,
+                usage: (&usage).into(),
+                signature,
+            };
+            ("proveWrongGpu", "wrong_gpu", call.abi_encode().into())
+        } else {
+            return Ok(false);
+        };
+        let Some(module) = self.dispute_module else {
+            tracing::warn!(target: "keeper::dispute", rental = %rental.id, kind, "the escrow has no dispute module; cannot submit the proof");
+            self.backoff(rental.id);
+            return Ok(true);
+        };
+        let outcome = match self.execute(module, kind, &[rental.id], input).await? {
+            Outcome::Mined(receipt) => {
+                report.proven += 1;
+                report.txs += 1;
+                report.gas_used += receipt.gas_used;
+                self.mark_done(rental.id);
+                tracing::info!(target: "keeper::dispute", rental = %rental.id, kind, tx = %receipt.transaction_hash, "proof accepted; provider slashed, renter refunded");
+                "proven"
+            }
+            Outcome::AlreadyClosed => {
+                report.already_closed += 1;
+                self.mark_done(rental.id);
+                "already_closed"
+            }
+            Outcome::Failed => {
+                report.failures += 1;
+                "failed"
+            }
+        };
+        self.metrics.disputes.with_label_values(&[label, outcome]).inc();
+        Ok(true)
+    }
+
+    /// Executes the outcome of every indexed dispute that is ruled or past its deadline.
+    async fn execute_rulings(&mut self, now: u64, report: &mut TickReport) -> Result<(), KeeperError> {
+        let Some(module) = self.dispute_module else {
+            return Ok(());
+        };
+        let wall = Instant::now();
+        for Dispute {
+            rental,
+            arbitrator_dispute_id,
+            deadline,
+            ruling,
+        } in self.index.pending_disputes()?
+        {
+            let waiting = |t: Option<&Instant>| t.is_some_and(|t| *t > wall);
+            if waiting(self.done.get(&rental.id)) || waiting(self.retry_at.get(&rental.id)) {
+                continue;
+            }
+            let label = match ruling {
+                Some(r) if r > 0 => "ruling",
+                Some(_) => "fallback",
+                None if now >= deadline => "fallback",
+                None => continue,
+            };
+            let input: Bytes = executeRulingCall {
+                terms: (&rental.terms).into(),
+            }
+            .abi_encode()
+            .into();
+            let outcome = match self.execute(module, "executeRuling", &[rental.id], input).await? {
+                Outcome::Mined(receipt) => {
+                    report.rulings_executed += 1;
+                    report.txs += 1;
+                    report.gas_used += receipt.gas_used;
+                    self.mark_done(rental.id);
+                    tracing::info!(target: "keeper::dispute", rental = %rental.id, dispute = %arbitrator_dispute_id, ?ruling, deadline, tx = %receipt.transaction_hash, "dispute outcome executed");
+                    "executed"
+                }
+                Outcome::AlreadyClosed => {
+                    report.already_closed += 1;
+                    self.mark_done(rental.id);
+                    "already_closed"
+                }
+                Outcome::Failed => {
+                    report.failures += 1;
+                    "failed"
+                }
+            };
+            self.metrics.disputes.with_label_values(&[label, outcome]).inc();
+        }
+        Ok(())
+    }
+
     /// Simulates, sends, records. A revert meaning "already closed" is success for a keeper.
-    async fn execute(&mut self, kind: &'static str, rentals: &[B256], input: Bytes) -> Result<Outcome, KeeperError> {
-        match self.tx.simulate(self.escrow, &input).await {
+    async fn execute(
+        &mut self,
+        to: Address,
+        kind: &'static str,
+        rentals: &[B256],
+        input: Bytes,
+    ) -> Result<Outcome, KeeperError> {
+        match self.tx.simulate(to, &input).await {
             Ok(output) => {
                 if kind == "settleBatch" && settleBatchCall::abi_decode_returns(&output).is_ok_and(|n| n.is_zero()) {
                     return Ok(Outcome::AlreadyClosed);
                 }
             }
             Err(TxError::Reverted { name, reason }) => {
-                if name.as_deref() == Some("GpuEscrow_RentalNotActive") {
+                if already_closed(name.as_deref()) {
                     tracing::info!(target: "keeper::tx", kind, rentals = rentals.len(), "already closed by someone else");
                     return Ok(Outcome::AlreadyClosed);
                 }
@@ -717,7 +879,7 @@ impl Keeper {
                 return Ok(Outcome::Failed);
             }
         }
-        let result = self.tx.send(self.escrow, input).await;
+        let result = self.tx.send(to, input).await;
         match result {
             Ok(Mined {
                 hash,
@@ -754,7 +916,7 @@ impl Keeper {
                 }
             }
             Err(TxError::Reverted { name, reason }) => {
-                if name.as_deref() == Some("GpuEscrow_RentalNotActive") {
+                if already_closed(name.as_deref()) {
                     return Ok(Outcome::AlreadyClosed);
                 }
                 self.metrics
@@ -796,6 +958,14 @@ impl Keeper {
         tracing::info!(target: "keeper", cursor = self.follower.next_block(), "stopped; cursor persisted");
         Ok(())
     }
+}
+
+/// Whether a revert means the rental (or its dispute) was closed by someone else first.
+fn already_closed(error: Option<&str>) -> bool {
+    matches!(
+        error,
+        Some("GpuEscrow_RentalNotActive" | "DisputeModule_RentalNotLive" | "DisputeModule_NoDispute")
+    )
 }
 
 enum Outcome {

@@ -30,6 +30,9 @@ pub struct Metrics {
     pub low_balance_rentals: IntGauge,
     /// Low-balance alerts raised.
     pub low_balance_alerts: IntCounter,
+    /// Disputes this keeper acted on, by kind (equivocation, wrong_gpu, ruling, fallback) and
+    /// outcome (proven, executed, already_closed, failed).
+    pub disputes: IntCounterVec,
 }
 
 fn must<T>(result: Result<T, prometheus::Error>) -> T {
@@ -84,6 +87,13 @@ impl Metrics {
             "gpu_keeper_low_balance_alerts_total",
             "Low-balance alerts raised",
         ));
+        let disputes = must(IntCounterVec::new(
+            Opts::new(
+                "gpu_keeper_disputes_total",
+                "Slashing proofs submitted and dispute outcomes executed, by kind and outcome",
+            ),
+            &["kind", "outcome"],
+        ));
         for c in [
             Box::new(rentals.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(transactions.clone()),
@@ -94,6 +104,7 @@ impl Metrics {
             Box::new(attestation_failures.clone()),
             Box::new(low_balance_rentals.clone()),
             Box::new(low_balance_alerts.clone()),
+            Box::new(disputes.clone()),
         ] {
             must(registry.register(c));
         }
@@ -108,6 +119,7 @@ impl Metrics {
             attestation_failures,
             low_balance_rentals,
             low_balance_alerts,
+            disputes,
         }
     }
 
@@ -161,7 +173,9 @@ mod tests {
         let m = Metrics::new();
         m.transactions.with_label_values(&["settle", "ok"]).inc();
         m.rentals.with_label_values(&["running"]).set(3);
+        m.disputes.with_label_values(&["equivocation", "proven"]).inc();
         let text = m.render();
+        assert!(text.contains("gpu_keeper_disputes_total{kind=\"equivocation\",outcome=\"proven\"} 1"));
         assert!(text.contains("gpu_keeper_transactions_total{kind=\"settle\",result=\"ok\"} 1"));
         assert!(text.contains("gpu_keeper_rentals{state=\"running\"} 3"));
     }

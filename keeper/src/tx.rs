@@ -12,7 +12,7 @@ use alloy::{
     rpc::types::{TransactionReceipt, TransactionRequest},
     transports::TransportError,
 };
-use protocol::bindings::GpuEscrow::GpuEscrowErrors;
+use protocol::bindings::{DisputeModule::DisputeModuleErrors, GpuEscrow::GpuEscrowErrors};
 
 use crate::error::TxError;
 
@@ -62,11 +62,14 @@ fn rpc(method: &'static str) -> impl FnOnce(TransportError) -> TxError {
     move |source| TxError::Rpc { method, source }
 }
 
-/// The escrow's error in a failed call, as `GpuEscrow_Name(args)`, with the name alone.
+/// The escrow's or the dispute module's error in a failed call, as `GpuEscrow_Name(args)`, with
+/// the name alone.
 pub fn decode_revert(err: &TransportError) -> Option<(String, String)> {
     let payload = err.as_error_resp()?;
-    let decoded = payload.as_decoded_interface_error::<GpuEscrowErrors>()?;
-    let full = format!("{decoded:?}");
+    let full = match payload.as_decoded_interface_error::<GpuEscrowErrors>() {
+        Some(decoded) => format!("{decoded:?}"),
+        None => format!("{:?}", payload.as_decoded_interface_error::<DisputeModuleErrors>()?),
+    };
     // `Variant(Variant { fields })`: the name is the text before the first parenthesis.
     let name = full.split('(').next().unwrap_or_default().to_owned();
     let detail = full.find('(').map_or_else(

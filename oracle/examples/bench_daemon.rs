@@ -34,7 +34,7 @@ use oracle::{
     metrics::Metrics,
     store::Store,
 };
-use protocol::{chain::EscrowEvent, gpu_model_hash, rental_id, LoggedEvent, RentalTerms};
+use protocol::{chain::EscrowEvent, rental_id, LoggedEvent, RentalTerms};
 
 fn proc_field(file: &str, key: &str) -> Option<u64> {
     let text = std::fs::read_to_string(file).ok()?;
@@ -84,7 +84,6 @@ async fn main() {
             renter: address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266"),
             offerId: 1,
             pricePerHour: U96::from(3_600_000u64),
-            gpuModelHash: gpu_model_hash(DEFAULT_MOCK_MODEL),
             attester: signer.address(),
             startedAt: alloy::primitives::aliases::U40::from(now),
             salt: B256::with_last_byte(i),

@@ -539,11 +539,14 @@ impl Engine {
             period_end = end;
         }
         let uuids_hash = gpu_uuids_hash(&r.record.gpus);
-        let model_hash = self
-            .gpus
-            .iter()
-            .find(|g| r.record.gpus.first() == Some(&g.uuid))
-            .map_or(r.terms.gpuModelHash, |g| gpu_model_hash(&g.name));
+        // The model measured: the assigned GPUs' (startup checked every served GPU is the offer's
+        // model); without any assigned yet, the last attested one, else the pool's.
+        let assigned = self.gpus.iter().find(|g| r.record.gpus.first() == Some(&g.uuid));
+        let model_hash = assigned
+            .map(|g| gpu_model_hash(&g.name))
+            .or_else(|| r.record.last.as_ref().map(|l| l.gpuModelHash))
+            .or_else(|| self.gpus.first().map(|g| gpu_model_hash(&g.name)))
+            .unwrap_or_default();
         let mut next = UsageAttestation {
             rentalId: r.record.rental_id,
             seq: 1,

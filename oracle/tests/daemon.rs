@@ -18,7 +18,10 @@ use std::{
 use alloy::primitives::B256;
 use common::{mined, temp_dir, Market};
 use oracle::{client::request, gpu::mock::mock_uuid};
-use protocol::{bindings::GpuEscrow, rental_id, SignedAttestation};
+use protocol::{
+    bindings::{DisputeModule::DisputeModuleErrors, GpuEscrow},
+    rental_id, SignedAttestation,
+};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -341,4 +344,129 @@ fn without_nvml_and_without_mock_it_says_how_to_fix_it() {
         err.contains("libnvidia-ml.so.1") && err.contains("--mock-gpus"),
         "{err}"
     );
+}
+
+/// Stops the oracle with SIGTERM and waits for its clean exit.
+fn terminate(mut oracle: Oracle, log: &Path) {
+    let pid = oracle.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = oracle.child.try_wait().unwrap() {
+            assert!(status.success(), "exit {status}; log: {}", read(log));
+            return;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_honest_oracle_across_restarts_never_signs_a_pair_the_dispute_module_can_slash() {
+    let m = Market::setup(2).await;
+    let dir = temp_dir("no-equivocation");
+    let deployment = m.write_deployment(&dir.join("deployments"));
+    let log = dir.join("oracle.log");
+    let args = oracle_args(&m, &deployment, &dir.join("state"), free_port(), &key_hex(&m));
+    let mut oracle = spawn(&args, &log);
+    let terms = m.open(3_600, 11).await;
+    let id = rental_id(&terms);
+    let waited = Instant::now();
+    while get_attestation(&oracle.url, id).is_none() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(20),
+            "no attestation; log: {}",
+            read(&log)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Every attestation served, across kill -9 and SIGTERM restarts on the same state directory,
+    // plus one signed on demand right after each start.
+    let mut seen = Vec::new();
+    for restart in 0..4 {
+        let (status, body) = request(&oracle.url, "POST", &format!("/v1/rentals/{id:#x}/attestation")).unwrap();
+        assert_eq!(status, 200, "{body}");
+        seen.push(serde_json::from_str(&body).unwrap());
+        collect(&oracle.url, id, 2, &mut seen);
+        if restart % 2 == 0 {
+            drop(oracle);
+        } else {
+            terminate(oracle, &log);
+        }
+        oracle = spawn(&args, &log);
+    }
+    collect(&oracle.url, id, 2, &mut seen);
+
+    let mut distinct: Vec<SignedAttestation> = Vec::new();
+    for a in seen {
+        if !distinct.iter().any(|d| d.attestation == a.attestation) {
+            distinct.push(a);
+        }
+    }
+    assert!(
+        distinct.len() >= 5,
+        "too few attestations to compare: {}",
+        distinct.len()
+    );
+    for (i, a) in distinct.iter().enumerate() {
+        for b in &distinct[i + 1..] {
+            assert!(
+                !a.attestation.contradicts(&b.attestation),
+                "contradicting pair: {a:?} and {b:?}"
+            );
+        }
+    }
+
+    // The dispute module agrees for every pair: none proves equivocation.
+    let module = m.disputes_as(&m.renter);
+    let dispute_terms = protocol::bindings::DisputeModule::RentalTerms::from(&terms);
+    for (i, a) in distinct.iter().enumerate() {
+        for b in &distinct[i + 1..] {
+            let ((usage_a, sig_a), (usage_b, sig_b)) = (a.onchain_usage(), b.onchain_usage());
+            let Err(err) = module
+                .proveEquivocation(
+                    dispute_terms.clone(),
+                    (&usage_a).into(),
+                    sig_a,
+                    (&usage_b).into(),
+                    sig_b,
+                )
+                .call()
+                .await
+            else {
+                panic!(
+                    "seq {} / {}: an honest pair proved equivocation",
+                    a.attestation.seq, b.attestation.seq
+                );
+            };
+            assert!(
+                matches!(
+                    err.as_decoded_interface_error::<DisputeModuleErrors>(),
+                    Some(DisputeModuleErrors::DisputeModule_NotContradictory(_))
+                ),
+                "seq {} / {}: {err}",
+                a.attestation.seq,
+                b.attestation.seq
+            );
+        }
+    }
+
+    // The check has teeth: the same key signing a lower uptime for a later seq would be slashed.
+    let latest = distinct.iter().max_by_key(|a| a.attestation.seq).unwrap();
+    let forged = protocol::UsageAttestation {
+        seq: latest.attestation.seq + 1,
+        uptimeSeconds: latest.attestation.uptimeSeconds - 1,
+        ..latest.attestation.clone()
+    }
+    .sign(&m.attester, &protocol::domain(m.chain_id(), m.escrow))
+    .unwrap();
+    let ((usage_a, sig_a), (usage_b, sig_b)) = (latest.onchain_usage(), forged.onchain_usage());
+    module
+        .proveEquivocation(dispute_terms, (&usage_a).into(), sig_a, (&usage_b).into(), sig_b)
+        .call()
+        .await
+        .expect("a contradicting pair is provable");
+    drop(oracle);
+    let _ = std::fs::remove_dir_all(&dir);
 }

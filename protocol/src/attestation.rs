@@ -15,8 +15,8 @@ use alloy::{
 use serde::{Deserialize, Serialize};
 
 /// The compact form of an attestation the escrow takes in calldata (generated from its ABI):
-/// `rentalId` and `gpuModelHash` are not repeated, the contract takes them from the rental's terms
-/// when it rebuilds the digest.
+/// `rentalId` is not repeated, the contract derives it from the rental's terms when it rebuilds the
+/// digest.
 pub use crate::bindings::GpuEscrow::Usage;
 use crate::{
     error::AttestationError,
@@ -43,7 +43,8 @@ sol! {
         uint64 periodEnd;
         /// Seconds since the rental start during which every assigned GPU was up and healthy.
         uint64 uptimeSeconds;
-        /// [`gpu_model_hash`] of the NVML device name; must equal the offer's model hash.
+        /// [`gpu_model_hash`] of the NVML device name of the GPUs measured. One that differs from the
+        /// offer's model hash is evidence for the dispute module's `proveWrongGpu`.
         bytes32 gpuModelHash;
         /// [`gpu_uuids_hash`] of the assigned GPUs' UUIDs.
         bytes32 gpuUuidsHash;
@@ -111,6 +112,7 @@ impl UsageAttestation {
             seq: self.seq,
             periodEnd: self.periodEnd,
             uptimeSeconds: self.uptimeSeconds,
+            gpuModelHash: self.gpuModelHash,
             gpuUuidsHash: self.gpuUuidsHash,
             energyJoules: self.energyJoules,
             avgUtilBps: self.avgUtilBps,
@@ -125,10 +127,25 @@ impl UsageAttestation {
             seq: usage.seq,
             periodEnd: usage.periodEnd,
             uptimeSeconds: usage.uptimeSeconds,
-            gpuModelHash: terms.gpuModelHash,
+            gpuModelHash: usage.gpuModelHash,
             gpuUuidsHash: usage.gpuUuidsHash,
             energyJoules: usage.energyJoules,
             avgUtilBps: usage.avgUtilBps,
+        }
+    }
+
+    /// Whether `self` and `other` contradict each other as the dispute module's
+    /// `proveEquivocation` defines it: attestations of the same rental with the same seq but
+    /// different content, or where the higher seq reports less uptime. An honest oracle never
+    /// signs such a pair; two signed by a rental's attester get its provider's bond slashed.
+    pub fn contradicts(&self, other: &Self) -> bool {
+        if self.rentalId != other.rentalId {
+            return false;
+        }
+        match self.seq.cmp(&other.seq) {
+            std::cmp::Ordering::Equal => self != other,
+            std::cmp::Ordering::Less => other.uptimeSeconds < self.uptimeSeconds,
+            std::cmp::Ordering::Greater => self.uptimeSeconds < other.uptimeSeconds,
         }
     }
 
@@ -352,7 +369,7 @@ mod tests {
     #[test]
     fn compact_usage_and_terms_rebuild_the_attestation() {
         let terms = RentalTerms {
-            gpuModelHash: gpu_model_hash("NVIDIA H100 80GB HBM3"),
+            slaBps: 9_900,
             ..Default::default()
         };
         let attestation = UsageAttestation {
@@ -360,6 +377,37 @@ mod tests {
             ..sample()
         };
         assert_eq!(UsageAttestation::from_usage(&terms, &attestation.usage()), attestation);
+    }
+
+    #[test]
+    fn contradictions_are_those_the_dispute_module_proves() {
+        let a = sample();
+        assert!(!a.contradicts(&a), "an attestation agrees with itself");
+        let same_seq = UsageAttestation {
+            energyJoules: a.energyJoules + 1,
+            ..a.clone()
+        };
+        assert!(a.contradicts(&same_seq) && same_seq.contradicts(&a));
+        let later_lower = UsageAttestation {
+            seq: a.seq + 1,
+            uptimeSeconds: a.uptimeSeconds - 1,
+            ..a.clone()
+        };
+        assert!(a.contradicts(&later_lower) && later_lower.contradicts(&a));
+        let later_equal = UsageAttestation {
+            seq: a.seq + 1,
+            periodEnd: a.periodEnd + 60,
+            ..a.clone()
+        };
+        assert!(!a.contradicts(&later_equal) && !later_equal.contradicts(&a));
+        let other_rental = UsageAttestation {
+            rentalId: keccak256(b"other"),
+            ..same_seq
+        };
+        assert!(
+            !a.contradicts(&other_rental),
+            "only attestations of one rental can contradict"
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! - `fee = ceil(cost × feeBps / 10 000)`, also cumulative; the provider gets `cost − fee`.
 //! - Rounding is always in the provider's and the treasury's favour by less than one base unit
 //!   each, and never beyond the deposit: billing stops at [`covered_seconds`].
+//! - SLA credit at settlement ([`sla_credit`], [`Settlement::with_sla_credit`]): uptime below the
+//!   offer's SLA gives part of the cost back to the renter, out of the provider's unpaid net.
 //!
 //! Amounts are [`U256`] like the contract's `uint256` arithmetic; with on-chain inputs
 //! (`uint96` prices and deposits, 64-bit seconds) no product can overflow.
@@ -19,6 +21,26 @@ use crate::error::BillingError;
 pub const SECONDS_PER_HOUR: u64 = 3_600;
 /// Basis points in 100 %.
 pub const BPS_DENOMINATOR: u16 = 10_000;
+/// Basis points of the cost credited back per basis point of uptime below the SLA.
+pub const SLA_CREDIT_PER_BPS: u64 = 10;
+/// Most of the cost an SLA credit gives back, in basis points (50 %).
+pub const SLA_CREDIT_CAP_BPS: u64 = 5_000;
+
+/// SLA credit on `cost` when `billed` of `wall` seconds were up and the offer promised `sla_bps`:
+/// uptime is `floor(billed × 10 000 / wall)`; each basis point below the SLA gives back
+/// [`SLA_CREDIT_PER_BPS`] basis points of the cost, at most [`SLA_CREDIT_CAP_BPS`]; rounded down.
+pub fn sla_credit(cost: U256, billed: u64, wall: u64, sla_bps: u16) -> U256 {
+    if wall == 0 {
+        return U256::ZERO;
+    }
+    let uptime_bps = u128::from(billed) * u128::from(BPS_DENOMINATOR) / u128::from(wall);
+    let sla_bps = u128::from(sla_bps);
+    if uptime_bps >= sla_bps {
+        return U256::ZERO;
+    }
+    let credit_bps = ((sla_bps - uptime_bps) * u128::from(SLA_CREDIT_PER_BPS)).min(u128::from(SLA_CREDIT_CAP_BPS));
+    cost * U256::from(credit_bps) / U256::from(BPS_DENOMINATOR)
+}
 
 /// Cost of `seconds` of rental at `price_per_hour`: `ceil(price_per_hour × seconds / 3600)`.
 pub fn cost(price_per_hour: U256, seconds: u64) -> U256 {
@@ -124,6 +146,24 @@ pub struct Settlement {
     pub newly_fee: U256,
     /// `newly_paid − newly_fee`: what the provider receives at this settlement.
     pub newly_provider_net: U256,
+    /// SLA credit given back to the renter out of `newly_provider_net` (included in `refund`,
+    /// taken off `provider_net`); zero until [`Settlement::with_sla_credit`].
+    pub sla_credit: U256,
+}
+
+impl Settlement {
+    /// Applies the escrow's SLA credit for a rental whose billing window was `wall` seconds under
+    /// an SLA of `sla_bps`: [`sla_credit`] of the cost, at most the provider's unpaid net, moves
+    /// from the provider to the renter's refund.
+    #[must_use]
+    pub fn with_sla_credit(mut self, billed: u64, wall: u64, sla_bps: u16) -> Self {
+        let credit = sla_credit(self.cost, billed, wall, sla_bps).min(self.newly_provider_net);
+        self.sla_credit = credit;
+        self.newly_provider_net -= credit;
+        self.provider_net -= credit;
+        self.refund += credit;
+        self
+    }
 }
 
 /// Splits `deposit` at settlement when `billed_seconds` are billed in total and
@@ -152,6 +192,7 @@ pub fn settle(
         newly_paid: newly.gross,
         newly_fee: newly.fee,
         newly_provider_net: newly.provider_net,
+        sla_credit: U256::ZERO,
     })
 }
 
@@ -185,6 +226,40 @@ mod tests {
 
     fn u(x: u128) -> U256 {
         U256::from(x)
+    }
+
+    #[test]
+    fn sla_credit_follows_the_contract_examples() {
+        let cost = u(1_000_000);
+        // SLA 99 %, uptime 97 %: 200 bps short, 20 % back.
+        assert_eq!(sla_credit(cost, 9_700, 10_000, 9_900), u(200_000));
+        // Below 94 %: the 50 % cap.
+        assert_eq!(sla_credit(cost, 9_000, 10_000, 9_900), u(500_000));
+        // Met, no SLA, or no time: nothing.
+        assert_eq!(sla_credit(cost, 9_900, 10_000, 9_900), U256::ZERO);
+        assert_eq!(sla_credit(cost, 0, 10_000, 0), U256::ZERO);
+        assert_eq!(sla_credit(cost, 0, 0, 9_900), U256::ZERO);
+        // A shortfall is never rounded away: 9 999 of 10 000 s is 9 998 bps, 2 bps short of 100 %.
+        assert_eq!(sla_credit(cost, 9_999, 10_000, 10_000), u(1_000));
+    }
+
+    #[test]
+    fn the_sla_credit_moves_from_the_provider_to_the_refund_capped_at_the_unpaid_net() {
+        let price = u(3_600);
+        let plain = settle(price, 250, u(10_000), 0, 3_000).unwrap();
+        let credited = plain.with_sla_credit(3_000, 3_600, 9_900);
+        assert_eq!(credited.sla_credit, plain.cost / u(2), "83 % uptime: the 50 % cap");
+        assert_eq!(credited.refund, plain.refund + credited.sla_credit);
+        assert_eq!(credited.provider_net + credited.sla_credit, plain.provider_net);
+        // Mostly paid by checkpoints already: the credit cannot exceed what is still owed.
+        let late = settle(price, 250, u(10_000), 2_990, 3_000)
+            .unwrap()
+            .with_sla_credit(3_000, 3_600, 9_900);
+        assert_eq!(
+            late.sla_credit,
+            settle(price, 250, u(10_000), 2_990, 3_000).unwrap().newly_provider_net
+        );
+        assert_eq!(late.newly_provider_net, U256::ZERO);
     }
 
     /// Reference: `ceil(p·s / 3600)` in u128; `p·s < 2^128` for a 96-bit price and 32-bit seconds.

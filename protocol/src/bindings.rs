@@ -19,3 +19,53 @@ sol!(
     MockERC20,
     "../out/MockERC20.sol/MockERC20.json"
 );
+
+sol!(
+    /// The escrow's dispute module: provider bonds, equivocation and wrong-GPU proofs, ERC-792
+    /// disputes with their ruling deadline and fallback, ratings and reputation.
+    #[sol(rpc, all_derives)]
+    DisputeModule,
+    "../out/DisputeModule.sol/DisputeModule.json"
+);
+
+sol!(
+    /// The m-of-n committee that rules the dispute module's disputes (an ERC-792 arbitrator).
+    #[sol(rpc, all_derives)]
+    CommitteeArbitrator,
+    "../out/CommitteeArbitrator.sol/CommitteeArbitrator.json"
+);
+
+// `sol!` generates the shared structs once per contract; the dispute module takes the escrow's
+// rental terms and usage, field for field.
+
+impl From<&GpuEscrow::RentalTerms> for DisputeModule::RentalTerms {
+    fn from(t: &GpuEscrow::RentalTerms) -> Self {
+        Self {
+            renter: t.renter,
+            offerId: t.offerId,
+            token: t.token,
+            pricePerHour: t.pricePerHour,
+            attester: t.attester,
+            startedAt: t.startedAt,
+            feeBps: t.feeBps,
+            slaBps: t.slaBps,
+            challengeWindow: t.challengeWindow,
+            gracePeriod: t.gracePeriod,
+            salt: t.salt,
+        }
+    }
+}
+
+impl From<&GpuEscrow::Usage> for DisputeModule::Usage {
+    fn from(u: &GpuEscrow::Usage) -> Self {
+        Self {
+            seq: u.seq,
+            periodEnd: u.periodEnd,
+            uptimeSeconds: u.uptimeSeconds,
+            gpuModelHash: u.gpuModelHash,
+            gpuUuidsHash: u.gpuUuidsHash,
+            energyJoules: u.energyJoules,
+            avgUtilBps: u.avgUtilBps,
+        }
+    }
+}

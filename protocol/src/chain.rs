@@ -1,5 +1,6 @@
-//! Following the escrow's logs: decoding them into [`EscrowEvent`]s and walking the chain in
-//! bounded `eth_getLogs` ranges behind a number of confirmations, detecting reorgs.
+//! Following the escrow's logs (and its dispute module's): decoding them into [`EscrowEvent`]s and
+//! walking the chain in bounded `eth_getLogs` ranges behind a number of confirmations, detecting
+//! reorgs.
 //!
 //! Shared by the oracle (which rentals run on my GPUs) and the keeper (which rentals are due).
 //! A consumer keeps an index built from the events and, for each [`FollowBatch`]:
@@ -22,7 +23,7 @@ use alloy::{
 };
 
 use crate::{
-    bindings::GpuEscrow,
+    bindings::{DisputeModule, GpuEscrow},
     terms::{rental_id, terms_from_opened, RentalTerms},
 };
 
@@ -30,7 +31,8 @@ use crate::{
 /// reorg. A reorg deeper than this (behind the confirmations too) needs a rebuild of the index.
 pub const DEFAULT_HASH_HISTORY: usize = 256;
 
-/// The escrow's events that the oracle and the keeper act on, decoded with the `sol!` bindings.
+/// The escrow's and its dispute module's events that the oracle and the keeper act on, decoded
+/// with the `sol!` bindings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EscrowEvent {
     /// A rental opened; its terms are rebuilt from the event, field for field.
@@ -54,6 +56,10 @@ pub enum EscrowEvent {
     RentalSettled(GpuEscrow::RentalSettled),
     /// A rental nobody settled in time was refunded and closed.
     RentalRefunded(GpuEscrow::RentalRefunded),
+    /// A subjective dispute froze a rental: nothing moves its money until it is resolved.
+    RentalFrozen(GpuEscrow::RentalFrozen),
+    /// The dispute module closed a rental by a dispute's outcome (ruling, fallback or slashing proof).
+    RentalResolved(GpuEscrow::RentalResolved),
     /// A provider registered its payout address, attester and oracle endpoint.
     ProviderRegistered(GpuEscrow::ProviderRegistered),
     /// A provider changed its payout address.
@@ -72,11 +78,21 @@ pub enum EscrowEvent {
     OfferAttesterUpdated(GpuEscrow::OfferAttesterUpdated),
     /// An offer was retired for good.
     OfferRetired(GpuEscrow::OfferRetired),
+    /// Dispute module: a renter or provider opened a subjective dispute (the rental is frozen).
+    DisputeOpened(DisputeModule::DisputeOpened),
+    /// Dispute module: the arbitrator ruled the dispute it knows as `disputeID`.
+    Ruling(DisputeModule::Ruling),
+    /// Dispute module: a dispute's outcome was executed and the rental closed.
+    DisputeResolved(DisputeModule::DisputeResolved),
+    /// Dispute module: a rental's attester was proven to have signed contradicting attestations.
+    EquivocationProven(DisputeModule::EquivocationProven),
+    /// Dispute module: a rental's attester was proven to have attested another GPU model than the offer's.
+    WrongGpuProven(DisputeModule::WrongGpuProven),
 }
 
 impl EscrowEvent {
-    /// Decodes an escrow log's topics and data. `Ok(None)` for the escrow's other events (payouts,
-    /// governance, ownership), which neither the oracle nor the keeper needs.
+    /// Decodes an escrow or dispute module log's topics and data. `Ok(None)` for their other events
+    /// (payouts, bonds, governance, ownership), which neither the oracle nor the keeper needs.
     pub fn decode(log: &LogData) -> Result<Option<Self>, alloy::sol_types::Error> {
         let Some(topic0) = log.topics().first() else {
             return Ok(None);
@@ -96,6 +112,8 @@ impl EscrowEvent {
             GpuEscrow::Checkpointed::SIGNATURE_HASH => Self::Checkpointed(decode(log)?),
             GpuEscrow::RentalSettled::SIGNATURE_HASH => Self::RentalSettled(decode(log)?),
             GpuEscrow::RentalRefunded::SIGNATURE_HASH => Self::RentalRefunded(decode(log)?),
+            GpuEscrow::RentalFrozen::SIGNATURE_HASH => Self::RentalFrozen(decode(log)?),
+            GpuEscrow::RentalResolved::SIGNATURE_HASH => Self::RentalResolved(decode(log)?),
             GpuEscrow::ProviderRegistered::SIGNATURE_HASH => Self::ProviderRegistered(decode(log)?),
             GpuEscrow::PayoutUpdated::SIGNATURE_HASH => Self::PayoutUpdated(decode(log)?),
             GpuEscrow::AttesterUpdated::SIGNATURE_HASH => Self::AttesterUpdated(decode(log)?),
@@ -105,6 +123,11 @@ impl EscrowEvent {
             GpuEscrow::OfferCapacityUpdated::SIGNATURE_HASH => Self::OfferCapacityUpdated(decode(log)?),
             GpuEscrow::OfferAttesterUpdated::SIGNATURE_HASH => Self::OfferAttesterUpdated(decode(log)?),
             GpuEscrow::OfferRetired::SIGNATURE_HASH => Self::OfferRetired(decode(log)?),
+            DisputeModule::DisputeOpened::SIGNATURE_HASH => Self::DisputeOpened(decode(log)?),
+            DisputeModule::Ruling::SIGNATURE_HASH => Self::Ruling(decode(log)?),
+            DisputeModule::DisputeResolved::SIGNATURE_HASH => Self::DisputeResolved(decode(log)?),
+            DisputeModule::EquivocationProven::SIGNATURE_HASH => Self::EquivocationProven(decode(log)?),
+            DisputeModule::WrongGpuProven::SIGNATURE_HASH => Self::WrongGpuProven(decode(log)?),
             _ => return Ok(None),
         };
         Ok(Some(event))
@@ -125,10 +148,10 @@ impl EscrowEvent {
                 offerId: terms.offerId,
                 token: terms.token,
                 pricePerHour: terms.pricePerHour,
-                gpuModelHash: terms.gpuModelHash,
                 attester: terms.attester,
                 startedAt: terms.startedAt,
                 feeBps: terms.feeBps,
+                slaBps: terms.slaBps,
                 challengeWindow: terms.challengeWindow,
                 gracePeriod: terms.gracePeriod,
                 salt: terms.salt,
@@ -141,6 +164,8 @@ impl EscrowEvent {
             Self::Checkpointed(e) => e.encode_log_data(),
             Self::RentalSettled(e) => e.encode_log_data(),
             Self::RentalRefunded(e) => e.encode_log_data(),
+            Self::RentalFrozen(e) => e.encode_log_data(),
+            Self::RentalResolved(e) => e.encode_log_data(),
             Self::ProviderRegistered(e) => e.encode_log_data(),
             Self::PayoutUpdated(e) => e.encode_log_data(),
             Self::AttesterUpdated(e) => e.encode_log_data(),
@@ -150,10 +175,16 @@ impl EscrowEvent {
             Self::OfferCapacityUpdated(e) => e.encode_log_data(),
             Self::OfferAttesterUpdated(e) => e.encode_log_data(),
             Self::OfferRetired(e) => e.encode_log_data(),
+            Self::DisputeOpened(e) => e.encode_log_data(),
+            Self::Ruling(e) => e.encode_log_data(),
+            Self::DisputeResolved(e) => e.encode_log_data(),
+            Self::EquivocationProven(e) => e.encode_log_data(),
+            Self::WrongGpuProven(e) => e.encode_log_data(),
         }
     }
 
-    /// The rental this event is about, if it is about one.
+    /// The rental this event is about, if it is about one. A [`Self::Ruling`] names the
+    /// arbitrator's dispute id, which the preceding [`Self::DisputeOpened`] maps to its rental.
     pub fn rental_id(&self) -> Option<B256> {
         match self {
             Self::RentalOpened { rental_id, .. } => Some(*rental_id),
@@ -162,6 +193,12 @@ impl EscrowEvent {
             Self::Checkpointed(e) => Some(e.rentalId),
             Self::RentalSettled(e) => Some(e.rentalId),
             Self::RentalRefunded(e) => Some(e.rentalId),
+            Self::RentalFrozen(e) => Some(e.rentalId),
+            Self::RentalResolved(e) => Some(e.rentalId),
+            Self::DisputeOpened(e) => Some(e.rentalId),
+            Self::DisputeResolved(e) => Some(e.rentalId),
+            Self::EquivocationProven(e) => Some(e.rentalId),
+            Self::WrongGpuProven(e) => Some(e.rentalId),
             _ => None,
         }
     }
@@ -175,6 +212,8 @@ impl EscrowEvent {
             Self::Checkpointed(_) => "Checkpointed",
             Self::RentalSettled(_) => "RentalSettled",
             Self::RentalRefunded(_) => "RentalRefunded",
+            Self::RentalFrozen(_) => "RentalFrozen",
+            Self::RentalResolved(_) => "RentalResolved",
             Self::ProviderRegistered(_) => "ProviderRegistered",
             Self::PayoutUpdated(_) => "PayoutUpdated",
             Self::AttesterUpdated(_) => "AttesterUpdated",
@@ -184,6 +223,11 @@ impl EscrowEvent {
             Self::OfferCapacityUpdated(_) => "OfferCapacityUpdated",
             Self::OfferAttesterUpdated(_) => "OfferAttesterUpdated",
             Self::OfferRetired(_) => "OfferRetired",
+            Self::DisputeOpened(_) => "DisputeOpened",
+            Self::Ruling(_) => "Ruling",
+            Self::DisputeResolved(_) => "DisputeResolved",
+            Self::EquivocationProven(_) => "EquivocationProven",
+            Self::WrongGpuProven(_) => "WrongGpuProven",
         }
     }
 }
@@ -266,7 +310,18 @@ pub async fn fetch_events<P: Provider>(
     from: u64,
     to: u64,
 ) -> Result<Vec<LoggedEvent>, ChainError> {
-    let filter = Filter::new().address(escrow).from_block(from).to_block(to);
+    fetch_events_of(provider, &[escrow], from, to).await
+}
+
+/// [`fetch_events`] of several contracts at once (the escrow and its dispute module), merged in
+/// chain order.
+pub async fn fetch_events_of<P: Provider>(
+    provider: &P,
+    contracts: &[Address],
+    from: u64,
+    to: u64,
+) -> Result<Vec<LoggedEvent>, ChainError> {
+    let filter = Filter::new().address(contracts.to_vec()).from_block(from).to_block(to);
     let logs = provider.get_logs(&filter).await.map_err(rpc("eth_getLogs"))?;
     let mut events = Vec::with_capacity(logs.len());
     for log in logs {
@@ -341,11 +396,13 @@ pub struct FollowBatch {
     pub caught_up: bool,
 }
 
-/// Walks the escrow's logs from a start block up to `head − confirmations`, one bounded range per
-/// [`poll`](Self::poll), and detects reorgs by remembering the hashes of the blocks it read.
+/// Walks the escrow's logs (and its dispute module's, see [`Self::with_dispute_module`]) from a
+/// start block up to `head − confirmations`, one bounded range per [`poll`](Self::poll), and
+/// detects reorgs by remembering the hashes of the blocks it read.
 #[derive(Debug, Clone)]
 pub struct LogFollower {
     escrow: Address,
+    dispute_module: Option<Address>,
     next_block: u64,
     confirmations: u64,
     max_range: u64,
@@ -361,6 +418,7 @@ impl LogFollower {
     pub fn new(escrow: Address, start_block: u64, confirmations: u64, max_range: u64) -> Self {
         Self {
             escrow,
+            dispute_module: None,
             next_block: start_block,
             confirmations,
             max_range: max_range.max(1),
@@ -375,6 +433,13 @@ impl LogFollower {
         self.recent
             .extend(blocks.into_iter().filter(|(n, _)| *n < self.next_block));
         self.trim();
+        self
+    }
+
+    /// Also follows the escrow's dispute module (its disputes, rulings and slashing proofs).
+    #[must_use]
+    pub fn with_dispute_module(mut self, module: Option<Address>) -> Self {
+        self.dispute_module = module;
         self
     }
 
@@ -432,7 +497,8 @@ impl LogFollower {
         }
         let from = self.next_block;
         let to = safe_head.min(from.saturating_add(self.max_range - 1));
-        let events = fetch_events(provider, self.escrow, from, to).await?;
+        let contracts: Vec<Address> = std::iter::once(self.escrow).chain(self.dispute_module).collect();
+        let events = fetch_events_of(provider, &contracts, from, to).await?;
         let to_hash = block_hash(provider, to).await?.ok_or(ChainError::BlockNotFound(to))?;
 
         // A log from a block that the chain no longer has at `to` means the range straddled a

@@ -14,8 +14,11 @@ use crate::error::ConfigError;
 /// `deployments/<chainId>.json`:
 ///
 /// ```json
-/// {"chainId":31337,"escrow":"0x…","deployBlock":1,"tokens":{"USDC":"0x…","DAI":"0x…"}}
+/// {"chainId":31337,"escrow":"0x…","disputeModule":"0x…","arbitrator":"0x…","deployBlock":1,
+///  "tokens":{"USDC":"0x…","DAI":"0x…"}}
 /// ```
+///
+/// `disputeModule` and `arbitrator` are optional (files written before disputes existed lack them).
 ///
 /// Unknown fields are ignored, so the deploy script may record more than the services read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +28,12 @@ pub struct Deployment {
     pub chain_id: u64,
     /// The escrow contract.
     pub escrow: Address,
+    /// The escrow's dispute module (bonds, slashing proofs, disputes), if recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute_module: Option<Address>,
+    /// The ERC-792 arbitrator that rules the module's disputes, if recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arbitrator: Option<Address>,
     /// Block of the escrow's deployment: where log scans start.
     pub deploy_block: u64,
     /// Allowed ERC-20 tokens by symbol (native coin rentals use the zero address and are not
@@ -87,6 +96,11 @@ impl Deployment {
         if self.escrow.is_zero() {
             return Err(zero("escrow".to_owned()));
         }
+        for (field, address) in [("disputeModule", self.dispute_module), ("arbitrator", self.arbitrator)] {
+            if address.is_some_and(|a| a.is_zero()) {
+                return Err(zero(field.to_owned()));
+            }
+        }
         for (symbol, address) in &self.tokens {
             if symbol.trim().is_empty() {
                 return Err(ConfigError::EmptyTokenSymbol { path: path.to_owned() });
@@ -106,7 +120,8 @@ mod tests {
     use super::*;
 
     const GOOD: &str = r#"{"chainId":31337,"escrow":"0x5FbDB2315678afecb367f032d93F642f64180aa3",
-        "deployBlock":1,"tokens":{"USDC":"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"},"extra":true}"#;
+        "disputeModule":"0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+        "arbitrator":"0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9","deployBlock":1,"tokens":{"USDC":"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"},"extra":true}"#;
 
     #[test]
     fn parses_the_deploy_script_output() {
@@ -119,6 +134,29 @@ mod tests {
             Some(address!("e7f1725E7734CE288F8367e1Bb143E90bb3F0512"))
         );
         assert_eq!(d.token("DAI"), None);
+        assert_eq!(
+            d.dispute_module,
+            Some(address!("9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"))
+        );
+        assert_eq!(d.arbitrator, Some(address!("Cf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9")));
+    }
+
+    #[test]
+    fn dispute_addresses_are_optional() {
+        let json = r#"{"chainId":1,"escrow":"0x5FbDB2315678afecb367f032d93F642f64180aa3","deployBlock":1}"#;
+        let d = Deployment::from_json(json, "1.json").unwrap();
+        assert_eq!((d.dispute_module, d.arbitrator), (None, None));
+        assert!(serde_json::to_value(&d).unwrap().get("disputeModule").is_none());
+    }
+
+    #[test]
+    fn rejects_a_zero_dispute_module() {
+        let json = GOOD.replace(
+            "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+            &format!("{:#x}", Address::ZERO),
+        );
+        let err = Deployment::from_json(&json, "x").unwrap_err();
+        assert!(err.to_string().contains("disputeModule"), "{err}");
     }
 
     #[test]

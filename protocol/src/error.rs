@@ -135,3 +135,33 @@ pub enum AccessKeyError {
         max: usize,
     },
 }
+
+/// Why deploying the escrow's contracts failed (see [`crate::deploy`]).
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// A deployment or call was refused before it was mined (revert in simulation, nonce, funds).
+    #[error("{step} failed: {source}; check that the signing account owns the contracts and has funds")]
+    Send {
+        /// What was being done.
+        step: &'static str,
+        /// The contract call's error (decodes the revert when there is one).
+        source: alloy::contract::Error,
+    },
+    /// The transaction was sent but its receipt never came.
+    #[error("{step}: no receipt: {source}; check that the node is mining")]
+    Receipt {
+        /// What was being done.
+        step: &'static str,
+        /// The pending transaction's error.
+        source: alloy::providers::PendingTransactionError,
+    },
+    /// The transaction was mined but reverted (or a deployment created no contract).
+    #[error("{step} reverted on-chain")]
+    Reverted {
+        /// What was being done.
+        step: &'static str,
+    },
+    /// The committee takes its ruling period as a `uint32` number of seconds.
+    #[error("ruling period of {0} seconds does not fit the arbitrator's uint32")]
+    RulingPeriodTooLong(u64),
+}

@@ -6,6 +6,7 @@
 //! - [`terms`]: the rental terms and the rental id derived from them;
 //! - [`chain`]: decoding the escrow's events and following its logs across reorgs;
 //! - [`config`]: where the escrow is deployed (`deployments/<chainId>.json`);
+//! - [`deploy`]: deploying the escrow with its dispute module and committee arbitrator;
 //! - [`error`]: the error types of all of the above.
 
 pub mod access_key;
@@ -14,12 +15,13 @@ pub mod billing;
 pub mod bindings;
 pub mod chain;
 pub mod config;
+pub mod deploy;
 pub mod error;
 pub mod terms;
 
 pub use attestation::{domain, gpu_model_hash, gpu_uuids_hash, SignedAttestation, Usage, UsageAttestation};
 pub use billing::{Payment, Settlement};
-pub use chain::{fetch_events, ChainError, EscrowEvent, FollowBatch, LogFollower, LoggedEvent};
+pub use chain::{fetch_events, fetch_events_of, ChainError, EscrowEvent, FollowBatch, LogFollower, LoggedEvent};
 pub use config::Deployment;
-pub use error::{AccessKeyError, AttestationError, BillingError, ConfigError};
+pub use error::{AccessKeyError, AttestationError, BillingError, ConfigError, DeployError};
 pub use terms::{rental_id, RentalTerms};

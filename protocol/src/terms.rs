@@ -13,7 +13,7 @@ use alloy::{
 pub use crate::bindings::GpuEscrow::RentalTerms;
 
 /// The rental id: `keccak256(abi.encode(terms))`. `RentalTerms` is a static struct, so its
-/// encoding is its ten fields as 32-byte words, concatenated.
+/// encoding is its eleven fields as 32-byte words, concatenated.
 pub fn rental_id(terms: &RentalTerms) -> B256 {
     keccak256(terms.abi_encode())
 }
@@ -25,10 +25,10 @@ pub fn terms_from_opened(opened: &crate::bindings::GpuEscrow::RentalOpened) -> R
         offerId: opened.offerId,
         token: opened.token,
         pricePerHour: opened.pricePerHour,
-        gpuModelHash: opened.gpuModelHash,
         attester: opened.attester,
         startedAt: opened.startedAt,
         feeBps: opened.feeBps,
+        slaBps: opened.slaBps,
         challengeWindow: opened.challengeWindow,
         gracePeriod: opened.gracePeriod,
         salt: opened.salt,
@@ -50,8 +50,8 @@ mod tests {
             offerId: 7,
             token: address!("5FbDB2315678afecb367f032d93F642f64180aa3"),
             pricePerHour: U96::from(2_000_000u64),
-            gpuModelHash: keccak256("NVIDIA H100 80GB HBM3"),
             feeBps: 250,
+            slaBps: 9_900,
             challengeWindow: 3_600,
             gracePeriod: 86_400,
             salt: b256!("0000000000000000000000000000000000000000000000000000000000000001"),

@@ -20,6 +20,7 @@ use alloy::{
 use protocol::{
     bindings::{GpuEscrow, MockERC20},
     chain::{fetch_events, ChainError, EscrowEvent, LogFollower},
+    deploy::{deploy_stack, StackParams},
     rental_id,
 };
 
@@ -67,12 +68,18 @@ async fn setup() -> Setup {
     let usdc = MockERC20::deploy(owner.clone(), "USD Coin".into(), "USDC".into(), 6)
         .await
         .unwrap();
-    let escrow = GpuEscrow::deploy(owner.clone(), anvil.addresses()[0], anvil.addresses()[1])
+    let stack = deploy_stack(
+        &owner,
+        &StackParams::new(anvil.addresses()[0], anvil.addresses()[1], vec![anvil.addresses()[0]]),
+    )
+    .await
+    .unwrap();
+    stack
+        .allow_token(&owner, *usdc.address(), U256::ZERO, U256::ZERO)
         .await
         .unwrap();
-    let deploy_block = owner.get_block_number().await.unwrap();
-    mined(escrow.setTokenAllowed(*usdc.address(), true)).await;
-    let as_provider = GpuEscrow::new(*escrow.address(), provider.clone());
+    let deploy_block = stack.deploy_block;
+    let as_provider = GpuEscrow::new(stack.escrow, provider.clone());
     mined(as_provider.registerProvider(anvil.addresses()[2], anvil.addresses()[3], "http://127.0.0.1:9".into())).await;
     let params = GpuEscrow::OfferParams {
         gpuModel: "NVIDIA H100 80GB HBM3".into(),
@@ -90,7 +97,7 @@ async fn setup() -> Setup {
     let offer_id = as_provider.createOffer(params.clone()).call().await.unwrap();
     mined(as_provider.createOffer(params)).await;
     Setup {
-        escrow: *escrow.address(),
+        escrow: stack.escrow,
         usdc: *usdc.address(),
         anvil,
         owner,

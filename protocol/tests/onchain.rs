@@ -23,6 +23,7 @@ use protocol::{
         GpuEscrow::{self, GpuEscrowErrors, GpuEscrowInstance},
         MockERC20::{self, MockERC20Instance},
     },
+    deploy::{deploy_stack, StackParams},
     gpu_model_hash, gpu_uuids_hash, rental_id, RentalTerms, SignedAttestation, UsageAttestation,
 };
 
@@ -123,10 +124,14 @@ impl Market {
         let usdc = MockERC20::deploy(chain.deployer.clone(), "USD Coin".into(), "USDC".into(), 6)
             .await
             .unwrap();
-        let escrow = GpuEscrow::deploy(chain.deployer.clone(), owner, chain.treasury)
+        let stack = deploy_stack(&chain.deployer, &StackParams::new(owner, chain.treasury, vec![owner]))
             .await
-            .expect("GpuEscrow deploys (CreateContractSizeLimit: see escrow_runtime_code_fits_the_eip170_limit)");
-        mined(escrow.setTokenAllowed(*usdc.address(), true)).await;
+            .expect("the stack deploys (CreateContractSizeLimit: see escrow_runtime_code_fits_the_eip170_limit)");
+        stack
+            .allow_token(&chain.deployer, *usdc.address(), U256::ZERO, U256::ZERO)
+            .await
+            .unwrap();
+        let escrow = GpuEscrow::new(stack.escrow, chain.deployer.clone());
         mined(escrow.setFee(FEE_BPS)).await;
 
         let as_provider = GpuEscrow::new(*escrow.address(), chain.as_(&chain.provider));
@@ -421,7 +426,7 @@ async fn attestation_from_another_key_is_rejected_on_chain() {
         seq: 1,
         periodEnd: now,
         uptimeSeconds: 600,
-        gpuModelHash: terms.gpuModelHash,
+        gpuModelHash: gpu_model_hash(GPU_MODEL),
         ..Default::default()
     }
     .sign(&m.chain.renter, &m.domain())

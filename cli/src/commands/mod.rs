@@ -1,7 +1,9 @@
 //! One module per group of commands; [`run`] dispatches.
 
 mod access;
-mod offers;
+mod bond;
+mod dispute;
+pub(crate) mod offers;
 mod provider;
 mod receipt;
 mod rent;
@@ -18,9 +20,10 @@ use crate::{
 /// Whether the command needs the signer (read-only commands never ask for a keystore password).
 fn signs(command: &Command) -> bool {
     match command {
-        Command::Offers(_) | Command::Status(_) | Command::Receipt(_) => false,
+        Command::Offers(_) | Command::Status(_) | Command::Receipt(_) | Command::DisputeStatus(_) => false,
         Command::History(a) => a.renter.is_none(),
         Command::Earnings(a) => a.provider.is_none(),
+        Command::BondStatus(a) => a.provider.is_none(),
         _ => true,
     }
 }
@@ -46,5 +49,14 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Earnings(a) => provider::earnings(&ctx, a).await,
         Command::Claim(a) => provider::claim(&ctx, a.offer).await,
         Command::Withdraw(a) => provider::withdraw(&ctx, a).await,
+        Command::Dispute(a) => dispute::open(&ctx, a).await,
+        Command::DisputeStatus(a) => dispute::status(&ctx, a.rental).await,
+        Command::ExecuteRuling(a) => dispute::execute(&ctx, a.rental).await,
+        Command::Rate(a) => dispute::rate(&ctx, a).await,
+        Command::ProveWrongGpu(a) => dispute::prove_wrong_gpu(&ctx, a.rental).await,
+        Command::Bond(a) => bond::bond(&ctx, a).await,
+        Command::Unbond(a) => bond::unbond(&ctx, a).await,
+        Command::WithdrawBond(a) => bond::withdraw_bond(&ctx, a).await,
+        Command::BondStatus(a) => bond::bond_status(&ctx, a).await,
     }
 }

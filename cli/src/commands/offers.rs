@@ -1,9 +1,10 @@
 //! `offers`: the offer book with filters, and each provider's track record from the chain.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use alloy::primitives::{Address, U256};
 use eyre::Result;
+use protocol::bindings::IDisputeModule;
 use serde::Serialize;
 
 use crate::{
@@ -15,25 +16,71 @@ use crate::{
     units::{format_amount, format_bps, parse_amount},
 };
 
-/// A provider's record over its closed rentals.
+/// A provider's record, from the dispute module's `reputation(provider)`: settled rentals with
+/// their seconds rented and up (counted by the escrow at settlement), disputes and ratings.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Reliability {
     /// Rentals settled with an attestation.
     completed_rentals: u64,
-    /// Rentals nobody settled in time (refunded).
-    refunded_rentals: u64,
-    /// Billed (attested up) seconds over the settled rentals.
-    billed_seconds: u64,
     /// Wall-clock seconds from start to end over the settled rentals.
-    wall_seconds: u64,
+    seconds_rented: u64,
+    /// Attested up seconds over the settled rentals.
+    seconds_up: u64,
+    /// Uptime = seconds up / seconds rented, in percent; `None` before any settled rental.
+    uptime_percent: Option<f64>,
+    disputes_opened: u32,
+    /// Disputes whose outcome gave the renter more than half.
+    disputes_lost: u32,
+    /// Proven wrong-GPU or equivocation slashes.
+    slashes: u32,
+    /// On-demand rentals the provider ended early.
+    terminations: u32,
+    rating_count: u32,
+    /// Average of the renters' 1–5 ratings; `None` before any rating.
+    average_rating: Option<f64>,
+}
+
+impl From<&IDisputeModule::Reputation> for Reliability {
+    #[allow(clippy::cast_precision_loss)] // counts and seconds well below 2^52
+    fn from(r: &IDisputeModule::Reputation) -> Self {
+        Self {
+            completed_rentals: r.rentalsCompleted,
+            seconds_rented: r.secondsRented,
+            seconds_up: r.secondsUp,
+            uptime_percent: (r.secondsRented > 0).then(|| r.secondsUp as f64 * 100.0 / r.secondsRented as f64),
+            disputes_opened: r.disputesOpened,
+            disputes_lost: r.disputesLost,
+            slashes: r.slashes,
+            terminations: r.terminations,
+            rating_count: r.ratingCount,
+            average_rating: (r.ratingCount > 0).then(|| r.ratingSum as f64 / f64::from(r.ratingCount)),
+        }
+    }
 }
 
 impl Reliability {
-    /// billed / wall, in percent; `None` before any settled rental.
-    fn uptime_percent(&self) -> Option<f64> {
-        #[allow(clippy::cast_precision_loss)] // seconds well below 2^52
-        (self.wall_seconds > 0).then(|| self.billed_seconds as f64 * 100.0 / self.wall_seconds as f64)
+    fn uptime_text(&self) -> String {
+        self.uptime_percent.map_or_else(|| "-".into(), |p| format!("{p:.1} %"))
+    }
+
+    fn rating_text(&self) -> String {
+        self.average_rating
+            .map_or_else(|| "-".into(), |a| format!("{a:.1}/5 ({})", self.rating_count))
+    }
+
+    /// One line: `settled rentals 3, uptime 97.5 %, rated 4.5/5 (2), disputes lost 0 of 1, …`.
+    pub(crate) fn summary(&self) -> String {
+        format!(
+            "settled rentals {}, uptime {}, rated {}, disputes lost {} of {}, slashes {}, early terminations {}",
+            self.completed_rentals,
+            self.uptime_text(),
+            self.rating_text(),
+            self.disputes_lost,
+            self.disputes_opened,
+            self.slashes,
+            self.terminations
+        )
     }
 }
 
@@ -57,25 +104,19 @@ struct OfferRow {
     min_duration_seconds: u32,
     max_duration_seconds: u32,
     reliability: Reliability,
-    uptime_percent: Option<f64>,
 }
 
-/// Each provider's record, from every rental's events.
-async fn reliability(ctx: &Ctx, provider_of_offer: &HashMap<u64, Address>) -> Result<HashMap<Address, Reliability>> {
-    let mut out: HashMap<Address, Reliability> = HashMap::new();
-    for rental in events::rentals(ctx, None).await? {
-        let Some(provider) = provider_of_offer.get(&rental.terms.offerId) else {
-            continue;
-        };
-        let r = out.entry(*provider).or_default();
-        if let Some((billed, ..)) = rental.settled {
-            let wall = rental.end(ctx).await?.saturating_sub(rental.started_at());
-            r.completed_rentals += 1;
-            r.billed_seconds += billed;
-            r.wall_seconds += wall;
-        } else if rental.refunded.is_some() {
-            r.refunded_rentals += 1;
-        }
+/// Each provider's record, one `reputation` call per provider.
+async fn reliability(ctx: &Ctx, providers: BTreeSet<Address>) -> Result<HashMap<Address, Reliability>> {
+    let module = ctx.disputes().await?;
+    let mut out = HashMap::new();
+    for provider in providers {
+        let rep = module
+            .reputation(provider)
+            .call()
+            .await
+            .map_err(|e| ctx.call_error(e, &format!("reading the reputation of {provider}")))?;
+        out.insert(provider, Reliability::from(&rep));
     }
     Ok(out)
 }
@@ -89,8 +130,7 @@ pub(crate) async fn offers(ctx: &Ctx, args: OffersArgs) -> Result<()> {
         .await
         .map_err(|e| ctx.call_error(e, "reading the number of offers"))?;
     let created = events::offers_created(ctx, None).await?;
-    let provider_of_offer: HashMap<u64, Address> = created.iter().map(|(id, c)| (*id, c.provider)).collect();
-    let records = reliability(ctx, &provider_of_offer).await?;
+    let records = reliability(ctx, created.values().map(|c| c.provider).collect()).await?;
     let model_filter = args.model.as_ref().map(|m| m.to_lowercase());
     let mut max_price: BTreeMap<Address, U256> = BTreeMap::new();
 
@@ -155,11 +195,10 @@ pub(crate) async fn offers(ctx: &Ctx, args: OffersArgs) -> Result<()> {
             spot: offer.spot,
             sla_bps: offer.slaBps,
             active_rentals: account.activeRentals,
-            capacity: account.capacity,
+            capacity: offer.capacity,
             retired: offer.retired,
-            min_duration_seconds: offer.minDuration,
+            min_duration_seconds: offer.minDuration.to(),
             max_duration_seconds: offer.maxDuration,
-            uptime_percent: reliability.uptime_percent(),
             reliability,
         });
     }
@@ -190,14 +229,16 @@ pub(crate) async fn offers(ctx: &Ctx, args: OffersArgs) -> Result<()> {
                 },
                 short(r.provider),
                 r.reliability.completed_rentals.to_string(),
-                r.uptime_percent.map_or_else(|| "-".into(), |p| format!("{p:.1} %")),
+                r.reliability.uptime_text(),
+                r.reliability.disputes_lost.to_string(),
+                r.reliability.rating_text(),
             ]
         })
         .collect();
     out(&table(
         &[
             "ID", "MODEL", "VRAM", "GPUS", "PRICE/H", "REGION", "KIND", "SLA", "IN USE", "PROVIDER", "RENTALS",
-            "UPTIME",
+            "UPTIME", "LOST", "RATING",
         ],
         &cells,
     ));

@@ -4,11 +4,12 @@ use std::collections::BTreeSet;
 
 use alloy::primitives::{aliases::U96, Address, U256};
 use eyre::{bail, eyre, Result};
-use protocol::bindings::GpuEscrow;
+use protocol::bindings::{DisputeModule::DisputeModuleErrors, GpuEscrow};
 use serde_json::json as j;
 
 use crate::{
     args::{CapacityArgs, EarningsArgs, OfferCreateArgs, RegisterArgs, UpdatePriceArgs, WithdrawArgs},
+    commands::bond::missing_bond_message,
     context::Ctx,
     events,
     output::{fields, json, out, table},
@@ -35,6 +36,32 @@ fn done(ctx: &Ctx, value: &serde_json::Value, lines: &[(&str, String)]) -> Resul
     Ok(())
 }
 
+/// The bonds `provider` still has to post before an offer in each of the deployment's tokens (and
+/// the native coin): (token, minimum, bonded) where bonded < minimum.
+async fn missing_bonds(ctx: &Ctx, provider: Address) -> Result<Vec<(Token, U256, U256)>> {
+    let module = ctx.disputes().await?;
+    let mut tokens: BTreeSet<Address> = ctx.token_symbols().values().copied().collect();
+    tokens.insert(Address::ZERO);
+    let mut missing = Vec::new();
+    for address in tokens {
+        let min = module
+            .minBond(address)
+            .call()
+            .await
+            .map_err(|e| ctx.call_error(e, "reading the minimum bond"))?;
+        let account = module
+            .bondOf(provider, address)
+            .call()
+            .await
+            .map_err(|e| ctx.call_error(e, "reading your bond"))?;
+        let bonded = U256::from(account.amount - account.unbonding);
+        if bonded < min {
+            missing.push((ctx.token(address).await?, min, bonded));
+        }
+    }
+    Ok(missing)
+}
+
 pub(crate) async fn register(ctx: &Ctx, args: RegisterArgs) -> Result<()> {
     let me = ctx.me()?;
     let receipt = send(
@@ -44,16 +71,32 @@ pub(crate) async fn register(ctx: &Ctx, args: RegisterArgs) -> Result<()> {
             .registerProvider(args.payout, args.attester, args.endpoint.clone()),
     )
     .await?;
+    let missing = missing_bonds(ctx, me).await?;
+    let bonds_needed: Vec<serde_json::Value> = missing
+        .iter()
+        .map(|(token, min, bonded)| j!({"token": token, "minBond": min.to_string(), "bonded": bonded.to_string()}))
+        .collect();
+    let mut lines = vec![
+        ("provider", me.to_string()),
+        ("payout", args.payout.to_string()),
+        ("attester", args.attester.to_string()),
+        ("endpoint", args.endpoint.clone()),
+        ("tx", format!("{:#x}", receipt.transaction_hash)),
+    ];
+    if !missing.is_empty() {
+        let needs: Vec<String> = missing.iter().map(|(t, min, _)| t.show(*min)).collect();
+        lines.push((
+            "next",
+            format!(
+                "offers need a bond in their token; post at least one of {} with `gpu-escrow bond AMOUNT --token SYMBOL`, then `gpu-escrow offer create`",
+                needs.join(", ")
+            ),
+        ));
+    }
     done(
         ctx,
-        &j!({"provider": me, "payout": args.payout, "attester": args.attester, "endpoint": args.endpoint, "tx": receipt.transaction_hash}),
-        &[
-            ("provider", me.to_string()),
-            ("payout", args.payout.to_string()),
-            ("attester", args.attester.to_string()),
-            ("endpoint", args.endpoint.clone()),
-            ("tx", format!("{:#x}", receipt.transaction_hash)),
-        ],
+        &j!({"provider": me, "payout": args.payout, "attester": args.attester, "endpoint": args.endpoint, "bondsNeeded": bonds_needed, "tx": receipt.transaction_hash}),
+        &lines,
     )
 }
 
@@ -87,7 +130,16 @@ pub(crate) async fn create_offer(ctx: &Ctx, args: OfferCreateArgs) -> Result<()>
         region: args.region.clone(),
         capacity: args.capacity,
     };
-    let receipt = send(ctx, "create the offer", ctx.escrow.createOffer(params)).await?;
+    let call = ctx.escrow.createOffer(params);
+    if let Err(err) = call.call().await {
+        if let Some(DisputeModuleErrors::DisputeModule_BondBelowMinimum(e)) =
+            err.as_decoded_interface_error::<DisputeModuleErrors>()
+        {
+            bail!(missing_bond_message(&token, e.bonded, e.minBond));
+        }
+        return Err(ctx.call_error(err, "create the offer"));
+    }
+    let receipt = send(ctx, "create the offer", call).await?;
     let created = receipt
         .decoded_log::<GpuEscrow::OfferCreated>()
         .ok_or_else(|| eyre!("the transaction emitted no OfferCreated"))?
@@ -186,6 +238,12 @@ pub(crate) async fn earnings(ctx: &Ctx, args: EarningsArgs) -> Result<()> {
             .call()
             .await
             .map_err(|e| ctx.call_error(e, &format!("reading offer {id}'s account")))?;
+        let offer = ctx
+            .escrow
+            .offer(*id)
+            .call()
+            .await
+            .map_err(|e| ctx.call_error(e, &format!("reading offer {id}")))?;
         let token = ctx.token(created.params.token).await?;
         tokens.insert(token.address);
         let net = U256::from(account.net);
@@ -194,7 +252,7 @@ pub(crate) async fn earnings(ctx: &Ctx, args: EarningsArgs) -> Result<()> {
             id.to_string(),
             created.params.gpuModel.clone(),
             token.show(net),
-            format!("{}/{}", account.activeRentals, account.capacity),
+            format!("{}/{}", account.activeRentals, offer.capacity),
         ]);
         items.push(j!({"offerId": id, "model": created.params.gpuModel, "token": token, "accruedNet": net.to_string(), "accruedFees": fees.to_string()}));
     }

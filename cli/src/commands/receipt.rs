@@ -11,6 +11,7 @@ use serde_json::{json as j, Value};
 use crate::{
     args::HistoryArgs,
     context::Ctx,
+    disputes::{self, Dispute},
     events::{self, Rental},
     output::{fields, json, out, table},
     units::{format_bps, format_duration, format_time},
@@ -37,11 +38,70 @@ async fn credited(ctx: &Ctx, tx: B256, renter: Address) -> Result<U256> {
         .fold(U256::ZERO, |a, b| a + b))
 }
 
+/// Where a closed rental's deposit went.
+#[derive(Debug, Clone, Copy)]
+struct Money {
+    /// The GPU time billed (before the SLA credit).
+    cost: U256,
+    fee: U256,
+    provider_net: U256,
+    /// Back to the renter out of the provider's share.
+    sla_credit: U256,
+    refund: U256,
+}
+
+impl Money {
+    /// `None` while the rental is open.
+    fn of(rental: &Rental, dispute: Option<&Dispute>) -> Option<Self> {
+        let fee_of = |cost: U256| billing::fee(cost, rental.terms.feeBps);
+        if let Some(s) = rental.settled {
+            let fee = fee_of(s.cost);
+            return Some(Self {
+                cost: s.cost,
+                fee,
+                provider_net: s.cost.saturating_sub(fee).saturating_sub(s.sla_credit),
+                sla_credit: s.sla_credit,
+                refund: s.refund,
+            });
+        }
+        if let Some((refund, _)) = rental.refunded {
+            // Only checkpoints were paid.
+            let (net, fee) = rental.checkpointed;
+            return Some(Self {
+                cost: rental.deposit - refund,
+                fee,
+                provider_net: net,
+                sla_credit: U256::ZERO,
+                refund,
+            });
+        }
+        rental.resolved?;
+        // Checkpoints, then the outcome's split of what was still unpaid.
+        let (net, fee) = rental.checkpointed;
+        let (to_renter, to_provider, outcome_fee) = dispute
+            .and_then(|d| d.outcome.as_ref())
+            .map_or((U256::ZERO, U256::ZERO, U256::ZERO), |(o, _)| {
+                (o.toRenter, o.toProvider, o.fee)
+            });
+        Some(Self {
+            cost: rental.deposit - to_renter,
+            fee: fee + outcome_fee,
+            provider_net: net + to_provider,
+            sla_credit: U256::ZERO,
+            refund: to_renter,
+        })
+    }
+}
+
 fn status_of(rental: &Rental, now: u64) -> &'static str {
     if rental.settled.is_some() {
         "settled"
     } else if rental.refunded.is_some() {
         "refunded"
+    } else if rental.resolved.is_some() {
+        "resolved"
+    } else if rental.frozen.is_some() {
+        "frozen"
     } else if rental.stopped.is_some() {
         "stopped"
     } else if now >= rental.natural_end() {
@@ -58,22 +118,35 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
     let created = events::offer_created(ctx, rental.terms.offerId).await?;
     let (_, now) = ctx.head().await?;
     let status = status_of(&rental, now);
-    let fee_of = |cost: U256| billing::fee(cost, rental.terms.feeBps);
-    let ended_at = if rental.closed() || rental.stopped.is_some() || status == "ended" {
+    // A rental closed by a dispute outcome ends at its resolution, not at a billed end.
+    let ended_at = if rental.resolved.is_none() && (rental.closed() || rental.stopped.is_some() || status == "ended") {
         Some(rental.end(ctx).await?)
     } else {
         None
     };
-    let (billed, cost, refund, close_tx) = match (rental.settled, rental.refunded) {
-        (Some((billed, cost, refund, tx)), _) => (Some(billed), Some(cost), Some(refund), Some(tx)),
-        (None, Some((refund, tx))) => (None, Some(rental.deposit - refund), Some(refund), Some(tx)),
-        _ => (None, None, None, None),
+    let dispute = if rental.frozen.is_some() || rental.resolved.is_some() {
+        Some(disputes::of_rental(ctx, id, now).await?)
+    } else {
+        None
     };
+    let money = Money::of(&rental, dispute.as_ref());
+    let close_tx = rental
+        .settled
+        .map(|s| s.tx)
+        .or(rental.refunded.map(|(_, tx)| tx))
+        .or(rental.resolved.map(|(_, tx)| tx));
     let credited = match close_tx {
         Some(tx) => credited(ctx, tx, rental.terms.renter).await?,
         None => U256::ZERO,
     };
-    let fee = cost.map(fee_of);
+    let billed = rental.settled.map(|s| s.billed_seconds);
+    let (cost, fee, provider_net, sla_credit, refund) = (
+        money.map(|m| m.cost),
+        money.map(|m| m.fee),
+        money.map(|m| m.provider_net),
+        money.map(|m| m.sla_credit),
+        money.map(|m| m.refund),
+    );
     let text = |v: Option<U256>| v.map(|a| a.to_string());
     let view = j!({
         "rentalId": rental.id,
@@ -88,6 +161,7 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
         "token": token,
         "pricePerHour": rental.price().to_string(),
         "feeBps": rental.terms.feeBps,
+        "slaBps": rental.terms.slaBps,
         "startedAt": rental.started_at(),
         "endedAt": ended_at,
         "billedSeconds": billed,
@@ -95,16 +169,21 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
         "deposit": rental.deposit.to_string(),
         "cost": text(cost),
         "fee": text(fee),
-        "providerNet": cost.zip(fee).map(|(c, f)| (c - f).to_string()),
+        "providerNet": text(provider_net),
+        "slaCredit": text(sla_credit),
+        "paid": cost.zip(sla_credit).map(|(c, s)| (c - s).to_string()),
         "refund": text(refund),
         "credited": credited.to_string(),
+        "dispute": dispute.as_ref().map(disputes::Dispute::to_json),
         "txs": {
             "open": rental.open_tx,
             "extend": rental.extend_txs,
             "checkpoints": rental.checkpoint_txs,
             "stop": rental.stopped.map(|(_, _, tx)| tx),
-            "settle": rental.settled.map(|(.., tx)| tx),
+            "settle": rental.settled.map(|s| s.tx),
             "refund": rental.refunded.map(|(_, tx)| tx),
+            "freeze": rental.frozen,
+            "resolve": rental.resolved.map(|(_, tx)| tx),
         },
     });
     if ctx.global.json {
@@ -130,13 +209,21 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
         (
             "price",
             format!(
-                "{} per hour, fee {}",
+                "{} per hour, fee {}, SLA {}",
                 token.show(rental.price()),
-                format_bps(u64::from(rental.terms.feeBps))
+                format_bps(u64::from(rental.terms.feeBps)),
+                format_bps(u64::from(rental.terms.slaBps))
             ),
         ),
         ("started", format_time(rental.started_at())),
-        ("ended", ended_at.map_or_else(|| "still running".into(), format_time)),
+        (
+            "ended",
+            match (ended_at, rental.resolved) {
+                (Some(at), _) => format_time(at),
+                (None, Some(_)) => "closed by the dispute's outcome".into(),
+                (None, None) => "still running".into(),
+            },
+        ),
     ];
     if let (Some(end), Some(b)) = (ended_at, billed) {
         rows.push((
@@ -151,10 +238,25 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
     rows.extend([
         ("deposit", token.show(rental.deposit)),
         ("cost", show(cost)),
-        ("  provider", show(cost.zip(fee).map(|(c, f)| c - f))),
+        ("  provider", show(provider_net)),
         ("  fee", show(fee)),
-        ("refund", show(refund)),
     ]);
+    if let Some(credit) = sla_credit.filter(|c| !c.is_zero()) {
+        rows.push((
+            "  SLA credit",
+            format!(
+                "{} back to you: uptime below the offer's {}",
+                token.show(credit),
+                format_bps(u64::from(rental.terms.slaBps))
+            ),
+        ));
+    } else if rental.settled.is_some() {
+        rows.push(("  SLA credit", "none: the SLA was met".into()));
+    }
+    rows.push(("refund", show(refund)));
+    if let Some(d) = &dispute {
+        rows.extend(d.lines(&token, rental.id));
+    }
     if !credited.is_zero() {
         rows.push((
             "credited",
@@ -175,9 +277,10 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
     if let Some((_, _, tx)) = rental.stopped {
         rows.push(("stop tx", format!("{tx:#x}")));
     }
-    if let Some((.., tx)) = rental.settled {
-        rows.push(("settle tx", format!("{tx:#x}")));
+    if let Some(settled) = rental.settled {
+        rows.push(("settle tx", format!("{:#x}", settled.tx)));
     }
+
     if let Some((_, tx)) = rental.refunded {
         rows.push(("refund tx", format!("{tx:#x}")));
     }
@@ -193,16 +296,26 @@ pub(crate) async fn history(ctx: &Ctx, args: HistoryArgs) -> Result<()> {
             .map_err(|_| eyre::eyre!("whose history? pass --renter ADDR, or sign with --keystore / --private-key"))?,
     };
     let (_, now) = ctx.head().await?;
-    let rentals = events::rentals(ctx, Some(renter)).await?;
+    let rentals = events::rentals(ctx, renter).await?;
     let mut items: Vec<Value> = Vec::with_capacity(rentals.len());
     let mut cells = Vec::with_capacity(rentals.len());
     for r in &rentals {
         let token = ctx.token(r.terms.token).await?;
         let status = status_of(r, now);
-        let (cost, label) = match (r.settled, r.refunded) {
-            (Some((_, cost, ..)), _) => (cost, token.show(cost)),
-            (None, Some((refund, _))) => {
+        let (cost, label) = match (r.settled, r.refunded, r.resolved) {
+            (Some(s), ..) => {
+                let paid = s.cost - s.sla_credit;
+                (paid, token.show(paid))
+            }
+            (None, Some((refund, _)), _) => {
                 let paid = r.deposit - refund;
+                (paid, token.show(paid))
+            }
+            (None, None, Some(_)) => {
+                let paid = disputes::of_rental(ctx, r.id, now)
+                    .await?
+                    .to_renter()
+                    .map_or(r.deposit, |back| r.deposit - back);
                 (paid, token.show(paid))
             }
             _ => {

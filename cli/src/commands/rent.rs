@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use alloy::{
-    primitives::{aliases::U96, Address, Bytes, B256, U256},
+    primitives::{aliases::U96, Bytes, B256, U256},
     rpc::types::TransactionReceipt,
 };
 use eyre::{bail, eyre, Result, WrapErr};
@@ -15,8 +15,8 @@ use crate::{
     context::Ctx,
     events,
     output::{fields, json, out},
-    token::{IErc20, Token},
-    tx::send,
+    token::Token,
+    tx::{approve_exact, send},
     units::{format_bps, format_duration, format_time, parse_amount, parse_hours},
 };
 
@@ -53,22 +53,6 @@ fn to_u96(amount: U256, token: &Token) -> Result<U96> {
         bail!("{} is more than the escrow accepts in one deposit", token.show(amount));
     }
     Ok(amount.to::<U96>())
-}
-
-/// Approves exactly `amount` for the escrow when the allowance is short of it.
-async fn approve_exact(ctx: &Ctx, token: &Token, owner: Address, amount: U256) -> Result<()> {
-    let allowance = token.allowance(&ctx.provider, owner, ctx.deployment.escrow).await?;
-    if allowance >= amount {
-        return Ok(());
-    }
-    let erc20 = IErc20::new(token.address, ctx.provider.clone());
-    send(
-        ctx,
-        &format!("approve {} for the escrow", token.show(amount)),
-        erc20.approve(ctx.deployment.escrow, amount),
-    )
-    .await?;
-    Ok(())
 }
 
 pub(crate) async fn rent(ctx: &Ctx, args: RentArgs) -> Result<()> {
@@ -108,7 +92,7 @@ pub(crate) async fn rent(ctx: &Ctx, args: RentArgs) -> Result<()> {
     } else {
         match args.pay {
             PayWith::Approve => {
-                approve_exact(ctx, &token, me, deposit).await?;
+                approve_exact(ctx, &token, ctx.deployment.escrow, "the escrow", deposit).await?;
                 send(ctx, &what, ctx.escrow.open(params, access_key)).await?
             }
             PayWith::Permit => {
@@ -163,6 +147,7 @@ fn print_opened(ctx: &Ctx, receipt: &TransactionReceipt, token: &Token) -> Resul
             "deposit": opened.deposit.to_string(),
             "pricePerHour": price.to_string(),
             "feeBps": terms.feeBps,
+            "slaBps": terms.slaBps,
             "startedAt": started,
             "endsAt": ends,
             "tx": receipt.transaction_hash,
@@ -178,6 +163,13 @@ fn print_opened(ctx: &Ctx, receipt: &TransactionReceipt, token: &Token) -> Resul
             format!(
                 "{} of the cost (kept from the provider's share)",
                 format_bps(u64::from(terms.feeBps))
+            ),
+        ),
+        (
+            "SLA",
+            format!(
+                "{} uptime, or a credit at settlement",
+                format_bps(u64::from(terms.slaBps))
             ),
         ),
         ("started", format_time(started)),
@@ -200,6 +192,7 @@ pub(crate) async fn extend(ctx: &Ctx, args: ExtendArgs) -> Result<()> {
     if rental.closed() {
         bail!("rental {} is closed: nothing to extend", rental.id);
     }
+    super::settle::require_not_frozen(&rental)?;
     if rental.terms.renter != me {
         bail!(
             "only the renter {} can extend rental {}; you sign as {me}",
@@ -222,7 +215,7 @@ pub(crate) async fn extend(ctx: &Ctx, args: ExtendArgs) -> Result<()> {
         )
         .await?
     } else {
-        approve_exact(ctx, &token, me, amount).await?;
+        approve_exact(ctx, &token, ctx.deployment.escrow, "the escrow", amount).await?;
         send(ctx, &what, ctx.escrow.extend(rental.terms.clone(), amount96)).await?
     };
     let extended = receipt

@@ -1,7 +1,10 @@
 //! `stop` and `settle`: the renter's way out, with the provider's attestation checked locally
 //! before anything is sent.
 
-use alloy::{primitives::Address, rpc::types::TransactionReceipt};
+use alloy::{
+    primitives::{Address, B256},
+    rpc::types::TransactionReceipt,
+};
 use eyre::{bail, eyre, Result};
 use protocol::{billing, bindings::GpuEscrow, domain, SignedAttestation};
 use serde_json::json as j;
@@ -14,25 +17,18 @@ use crate::{
     output::{fields, json, note, out},
     token::Token,
     tx::send,
-    units::{format_duration, format_time},
+    units::{format_bps, format_duration, format_time},
 };
 
-/// Checks an attestation before it is sent: right rental, right GPU model, signed by the
-/// rental's attester, uptime within the elapsed time.
-fn verify(ctx: &Ctx, rental: &Rental, signed: &SignedAttestation) -> Result<()> {
+/// Checks an attestation of `rental`: right rental, signed by the rental's attester, uptime within
+/// the elapsed time.
+pub(crate) fn verify_signed(ctx: &Ctx, rental: &Rental, signed: &SignedAttestation) -> Result<()> {
     let a = &signed.attestation;
     if a.rentalId != rental.id {
         bail!(
             "the oracle answered with an attestation of rental {} instead of {}",
             a.rentalId,
             rental.id
-        );
-    }
-    if a.gpuModelHash != rental.terms.gpuModelHash {
-        bail!(
-            "the oracle attests a GPU model (hash {}) other than the offer's ({}); the rental ran on different hardware: do not settle with it",
-            a.gpuModelHash,
-            rental.terms.gpuModelHash
         );
     }
     signed
@@ -43,6 +39,33 @@ fn verify(ctx: &Ctx, rental: &Rental, signed: &SignedAttestation) -> Result<()> 
             "the attestation claims {} s of uptime over only {} s since the start; the escrow would refuse it",
             a.uptimeSeconds,
             a.periodEnd.saturating_sub(rental.started_at())
+        );
+    }
+    Ok(())
+}
+
+/// The GPU model hash the rental's offer promises.
+pub(crate) async fn offer_model_hash(ctx: &Ctx, rental: &Rental) -> Result<B256> {
+    Ok(ctx
+        .escrow
+        .offer(rental.terms.offerId)
+        .call()
+        .await
+        .map_err(|e| ctx.call_error(e, "reading the rental's offer"))?
+        .gpuModelHash)
+}
+
+/// Checks an attestation before settling with it: [`verify_signed`], and the GPU model it attests
+/// is the offer's. An attestation of another model is not paid for: it proves the provider wrong.
+async fn verify_for_settlement(ctx: &Ctx, rental: &Rental, signed: &SignedAttestation) -> Result<()> {
+    verify_signed(ctx, rental, signed)?;
+    let promised = offer_model_hash(ctx, rental).await?;
+    let attested = signed.attestation.gpuModelHash;
+    if attested != promised {
+        bail!(
+            "the oracle attests a GPU model (hash {attested}) other than offer {}'s ({promised}): the rental ran on different hardware, so do not settle with it; prove it instead with `gpu-escrow prove-wrong-gpu {:#x}` (the whole unpaid deposit back to the renter and a slash of the provider's bond)",
+            rental.terms.offerId,
+            rental.id
         );
     }
     Ok(())
@@ -92,6 +115,17 @@ fn require_renter(rental: &Rental, me: Address, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// A frozen rental moves no money until its dispute is resolved.
+pub(crate) fn require_not_frozen(rental: &Rental) -> Result<()> {
+    if rental.frozen.is_some() {
+        bail!(
+            "rental {id:#x} is frozen by a dispute: nothing can stop, settle or extend it until the ruling is executed; see `gpu-escrow dispute-status {id:#x}`",
+            id = rental.id
+        );
+    }
+    Ok(())
+}
+
 pub(crate) async fn stop(ctx: &Ctx, args: StopArgs) -> Result<()> {
     let me = ctx.me()?;
     let rental = events::rental(ctx, args.rental).await?;
@@ -103,6 +137,7 @@ pub(crate) async fn stop(ctx: &Ctx, args: StopArgs) -> Result<()> {
         );
     }
     require_renter(&rental, me, "stop")?;
+    require_not_frozen(&rental)?;
     let token = ctx.token(rental.terms.token).await?;
     if args.no_settle {
         let receipt = send(ctx, "stop the rental", ctx.escrow.stop(rental.terms.clone())).await?;
@@ -130,7 +165,7 @@ pub(crate) async fn stop(ctx: &Ctx, args: StopArgs) -> Result<()> {
     }
     let oracle = Oracle::of_rental(ctx, &rental).await?;
     let signed = oracle.attestation(rental.id, true).await?;
-    verify(ctx, &rental, &signed)?;
+    verify_for_settlement(ctx, &rental, &signed).await?;
     wait_for_chain_time(ctx, signed.attestation.periodEnd).await?;
     let (usage, signature) = signed.onchain_usage();
     let receipt = send(
@@ -142,12 +177,13 @@ pub(crate) async fn stop(ctx: &Ctx, args: StopArgs) -> Result<()> {
     print_settled(ctx, &rental, &token, &receipt)
 }
 
-pub(crate) async fn settle(ctx: &Ctx, id: alloy::primitives::B256) -> Result<()> {
+pub(crate) async fn settle(ctx: &Ctx, id: B256) -> Result<()> {
     let me = ctx.me()?;
     let rental = events::rental(ctx, id).await?;
     if rental.closed() {
         bail!("rental {id} is already closed: see `gpu-escrow receipt {id}`");
     }
+    require_not_frozen(&rental)?;
     let token = ctx.token(rental.terms.token).await?;
     let quote = ctx
         .escrow
@@ -189,7 +225,7 @@ pub(crate) async fn settle(ctx: &Ctx, id: alloy::primitives::B256) -> Result<()>
             format_time(quote.endsAt)
         );
     };
-    verify(ctx, &rental, &signed)?;
+    verify_for_settlement(ctx, &rental, &signed).await?;
     wait_for_chain_time(ctx, signed.attestation.periodEnd).await?;
     let (usage, signature) = signed.onchain_usage();
     let receipt = send(
@@ -207,6 +243,8 @@ fn print_settled(ctx: &Ctx, rental: &Rental, token: &Token, receipt: &Transactio
         .ok_or_else(|| eyre!("the transaction emitted no RentalSettled"))?
         .data;
     let fee = billing::fee(settled.cost, rental.terms.feeBps);
+    let credit = settled.slaCredit;
+    let provider_net = settled.cost.saturating_sub(fee).saturating_sub(credit);
     if ctx.global.json {
         return json(&j!({
             "rentalId": rental.id,
@@ -214,12 +252,13 @@ fn print_settled(ctx: &Ctx, rental: &Rental, token: &Token, receipt: &Transactio
             "billedSeconds": settled.billedSeconds,
             "cost": settled.cost.to_string(),
             "fee": fee.to_string(),
-            "providerNet": (settled.cost - fee).to_string(),
+            "slaCredit": credit.to_string(),
+            "providerNet": provider_net.to_string(),
             "refund": settled.refund.to_string(),
             "tx": receipt.transaction_hash,
         }));
     }
-    out(&fields(&[
+    let mut rows = vec![
         ("rental", format!("{:#x}", rental.id)),
         ("billed", format_duration(settled.billedSeconds)),
         (
@@ -227,12 +266,23 @@ fn print_settled(ctx: &Ctx, rental: &Rental, token: &Token, receipt: &Transactio
             format!(
                 "{} (provider {}, fee {})",
                 token.show(settled.cost),
-                token.show(settled.cost - fee),
+                token.show(provider_net),
                 token.show(fee)
             ),
         ),
-        ("refund", token.show(settled.refund)),
-        ("tx", format!("{:#x}", receipt.transaction_hash)),
-    ]));
+    ];
+    if !credit.is_zero() {
+        rows.push((
+            "SLA credit",
+            format!(
+                "{} back: uptime below the offer's {}",
+                token.show(credit),
+                format_bps(u64::from(rental.terms.slaBps))
+            ),
+        ));
+    }
+    rows.push(("refund", token.show(settled.refund)));
+    rows.push(("tx", format!("{:#x}", receipt.transaction_hash)));
+    out(&fields(&rows));
     Ok(())
 }

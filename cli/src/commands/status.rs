@@ -11,12 +11,16 @@ use serde_json::{json as j, Value};
 use crate::{
     args::StatusArgs,
     context::Ctx,
+    disputes,
     events::{self, Rental},
     oracle::{LiveUsage, Oracle},
     output::{fields, out},
     token::Token,
     units::{format_bps, format_duration, format_time},
 };
+
+/// `RentalStatus.Frozen` (0 None, 1 Active, 2 Frozen): under a dispute.
+const FROZEN: u8 = 2;
 
 pub(crate) async fn status(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     let rental = events::rental(ctx, args.rental).await?;
@@ -73,12 +77,23 @@ async fn snapshot(ctx: &Ctx, rental: &Rental, token: &Token, oracle: Option<&Ora
         "feeBps": rental.terms.feeBps,
         "deposit": rental.deposit.to_string(),
     });
-    if let Some((billed, cost, refund, tx)) = rental.settled {
+    if let Some(settled) = rental.settled {
         view["status"] = "settled".into();
-        view["billedSeconds"] = billed.into();
-        view["cost"] = cost.to_string().into();
-        view["refund"] = refund.to_string().into();
-        view["settleTx"] = j!(tx);
+        view["billedSeconds"] = settled.billed_seconds.into();
+        view["cost"] = settled.cost.to_string().into();
+        view["slaCredit"] = settled.sla_credit.to_string().into();
+        view["refund"] = settled.refund.to_string().into();
+        view["settleTx"] = j!(settled.tx);
+        return Ok((view, true));
+    }
+    if let Some((_, tx)) = rental.resolved {
+        let dispute = disputes::of_rental(ctx, rental.id, now).await?;
+        view["status"] = "resolved".into();
+        if let Some(refund) = dispute.to_renter() {
+            view["refund"] = refund.to_string().into();
+        }
+        view["dispute"] = dispute.to_json();
+        view["resolveTx"] = j!(tx);
         return Ok((view, true));
     }
     if let Some((refund, tx)) = rental.refunded {
@@ -94,6 +109,13 @@ async fn snapshot(ctx: &Ctx, rental: &Rental, token: &Token, oracle: Option<&Ora
         .call()
         .await
         .map_err(|e| ctx.call_error(e, "reading the rental's state"))?;
+    if state.status == FROZEN {
+        // A frozen rental has no quote: its money waits for the dispute's outcome.
+        view["status"] = "frozen".into();
+        view["deposit"] = U256::from(state.deposit).to_string().into();
+        view["dispute"] = disputes::of_rental(ctx, rental.id, now).await?.to_json();
+        return Ok((view, false));
+    }
     let quote = ctx
         .escrow
         .quote(rental.terms.clone())
@@ -101,11 +123,9 @@ async fn snapshot(ctx: &Ctx, rental: &Rental, token: &Token, oracle: Option<&Ora
         .call()
         .await
         .map_err(|e| ctx.call_error(e, "quoting the rental"))?;
-    let status = match (state.status, quote.ended, state.stoppedAt.to::<u64>() > 0) {
-        // RentalStatus: 0 None, 1 Active, 2 Frozen.
-        (2, ..) => "frozen",
-        (_, true, true) => "stopped",
-        (_, true, false) => "ended",
+    let status = match (quote.ended, state.stoppedAt.to::<u64>() > 0) {
+        (true, true) => "stopped",
+        (true, false) => "ended",
         _ => "running",
     };
     view["status"] = status.into();
@@ -143,6 +163,19 @@ fn number(view: &Value, key: &str) -> u64 {
     view.get(key).and_then(Value::as_u64).unwrap_or_default()
 }
 
+/// Where a frozen rental's dispute stands and what to run next.
+fn frozen_line(dispute: &Value, rental: &str) -> String {
+    let deadline = dispute["deadline"].as_u64().map(format_time).unwrap_or_default();
+    match dispute["state"].as_str().unwrap_or("unknown") {
+        "open" => format!("open: the arbitrator rules before {deadline}; `gpu-escrow dispute-status {rental}`"),
+        "expired" => {
+            format!("no ruling by {deadline}: `gpu-escrow execute-ruling {rental}` applies the 50/50 fallback")
+        }
+        "ruled" => format!("ruled: `gpu-escrow execute-ruling {rental}` applies it"),
+        other => other.to_owned(),
+    }
+}
+
 /// The view as text lines, or as one line of JSON.
 fn render(ctx: &Ctx, view: &Value, token: &Token, closed: bool) -> Result<String> {
     if ctx.global.json {
@@ -160,12 +193,26 @@ fn render(ctx: &Ctx, view: &Value, token: &Token, closed: bool) -> Result<String
         if status == "settled" {
             rows.push(("billed", format_duration(number(view, "billedSeconds"))));
             rows.push(("cost", amount(view, "cost", token)));
+            if view["slaCredit"].as_str().is_some_and(|c| c != "0") {
+                rows.push(("SLA credit", amount(view, "slaCredit", token)));
+            }
+        }
+        if status == "resolved" {
+            rows.push(("closed by", "a dispute outcome".into()));
         }
         rows.push(("refund", amount(view, "refund", token)));
         rows.push((
             "receipt",
             format!("gpu-escrow receipt {}", view["rentalId"].as_str().unwrap_or_default()),
         ));
+        return Ok(fields(&rows));
+    }
+    if let Some(dispute) = view.get("dispute") {
+        rows.push((
+            "dispute",
+            frozen_line(dispute, view["rentalId"].as_str().unwrap_or_default()),
+        ));
+        rows.push(("money", "frozen until the dispute's outcome is executed".into()));
         return Ok(fields(&rows));
     }
     let ends = number(view, "endsAt");

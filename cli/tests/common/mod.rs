@@ -1,7 +1,8 @@
-//! Test market for the `gpu-escrow` binary: a real anvil with the escrow and tokens deployed from
-//! the forge artifacts, a deployment file, and the provider's oracle as a small axum server in the
-//! test that signs real attestations with the attester key (`protocol::attestation`) and checks
-//! access requests exactly as the oracle's HTTP contract says.
+//! Test market for the `gpu-escrow` binary: a real anvil with the escrow, its dispute module, a
+//! one-member committee arbitrator (the `ARBITER` account) and tokens deployed from the forge
+//! artifacts, a deployment file, and the provider's oracle as a small axum server in the test that
+//! signs real attestations with the attester key (`protocol::attestation`) and checks access
+//! requests exactly as the oracle's HTTP contract says.
 
 #![allow(
     dead_code,
@@ -54,6 +55,17 @@ pub const PROVIDER: usize = 2;
 pub const ATTESTER: usize = 3;
 pub const RENTER: usize = 4;
 pub const OTHER: usize = 5;
+/// The committee arbitrator's only member (quorum 1).
+pub const ARBITER: usize = 6;
+
+/// Seconds the arbitrator has to rule on a dispute.
+pub const RULING_PERIOD: u64 = 3 * 86_400;
+/// Seconds between an unbond request and the withdrawal (more than 7 days + the ruling period).
+pub const UNBONDING_DELAY: u64 = 14 * 86_400;
+/// The bond an offer needs per token: 100 units (0.05 ETH).
+pub const MIN_BOND_UNITS: u64 = 100;
+/// The bond a dispute opener posts: 5 units (0.0025 ETH).
+pub const DISPUTE_BOND_UNITS: u64 = 5;
 
 pub fn anvil_path() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/anvil");
@@ -85,6 +97,8 @@ pub struct OracleState {
     pub seen_signatures: Arc<Mutex<HashSet<String>>>,
     /// Addresses whose access requests verified.
     pub granted: Arc<Mutex<Vec<Address>>>,
+    /// The GPU model every attestation names (the offers' model unless a test swaps the hardware).
+    pub gpu_model: Arc<Mutex<String>>,
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -129,12 +143,13 @@ async fn attestation(State(s): State<OracleState>, UrlPath(id): UrlPath<B256>) -
         *seq
     };
     let elapsed = now.saturating_sub(started);
+    let model = s.gpu_model.lock().unwrap().clone();
     let signed = UsageAttestation {
         rentalId: id,
         seq,
         periodEnd: now,
         uptimeSeconds: elapsed.saturating_sub(DOWN_SECONDS),
-        gpuModelHash: gpu_model_hash(GPU_MODEL),
+        gpuModelHash: gpu_model_hash(&model),
         gpuUuidsHash: B256::repeat_byte(0x11),
         energyJoules: elapsed * 650,
         avgUtilBps: 9_300,
@@ -291,6 +306,8 @@ pub struct Market {
     pub anvil: AnvilInstance,
     pub deployer: DynProvider,
     pub escrow: Address,
+    pub disputes: Address,
+    pub arbitrator: Address,
     pub usdc: Address,
     pub dai: Address,
     pub oracle: OracleState,
@@ -301,8 +318,9 @@ pub struct Market {
 }
 
 impl Market {
-    /// Deploys the escrow (2.5 % fee, USDC, DAI and the native coin allowed), writes the
-    /// deployment file, starts the fake oracle.
+    /// Deploys the escrow with its dispute module and committee (2.5 % fee, USDC, DAI and the
+    /// native coin allowed, minimum bonds of 100 units, dispute bonds of 5), writes the deployment
+    /// file, starts the fake oracle.
     pub async fn setup() -> Self {
         Self::setup_with(None).await
     }
@@ -323,15 +341,38 @@ impl Market {
         let dai = MockERC20::deploy(deployer.clone(), "Dai Stablecoin".into(), "DAI".into(), 18)
             .await
             .unwrap();
-        let escrow = GpuEscrow::deploy(
-            deployer.clone(),
-            anvil.addresses()[DEPLOYER],
-            anvil.addresses()[TREASURY],
+        let stack = protocol::deploy::deploy_stack(
+            &deployer,
+            &protocol::deploy::StackParams {
+                quorum: 1,
+                ruling_period: RULING_PERIOD,
+                unbonding_delay: UNBONDING_DELAY,
+                ..protocol::deploy::StackParams::new(
+                    anvil.addresses()[DEPLOYER],
+                    anvil.addresses()[TREASURY],
+                    vec![anvil.addresses()[ARBITER]],
+                )
+            },
         )
         .await
         .unwrap();
-        for token in [*usdc.address(), *dai.address(), Address::ZERO] {
-            mined(escrow.setTokenAllowed(token, true)).await;
+        let escrow = GpuEscrow::new(stack.escrow, deployer.clone());
+        let units = |decimals: u32| U256::from(10).pow(U256::from(decimals));
+        let tokens = [
+            (*usdc.address(), units(6)),
+            (*dai.address(), units(18)),
+            (Address::ZERO, units(18) / U256::from(2_000)),
+        ];
+        for (token, unit) in tokens {
+            stack
+                .allow_token(
+                    &deployer,
+                    token,
+                    unit * U256::from(MIN_BOND_UNITS),
+                    unit * U256::from(DISPUTE_BOND_UNITS),
+                )
+                .await
+                .unwrap();
         }
         mined(escrow.setFee(250)).await;
 
@@ -341,7 +382,8 @@ impl Market {
         std::fs::write(
             &deployment,
             json!({
-                "chainId": anvil.chain_id(), "escrow": escrow.address(), "deployBlock": 0,
+                "chainId": anvil.chain_id(), "escrow": escrow.address(), "deployBlock": stack.deploy_block,
+                "disputeModule": stack.dispute_module, "arbitrator": stack.arbitrator,
                 "tokens": {"USDC": usdc.address(), "DAI": dai.address()},
             })
             .to_string(),
@@ -359,10 +401,13 @@ impl Market {
             access_mode: Arc::default(),
             seen_signatures: Arc::default(),
             granted: Arc::default(),
+            gpu_model: Arc::new(Mutex::new(GPU_MODEL.to_owned())),
         };
         let oracle_url = serve_oracle(oracle.clone()).await;
         Self {
             escrow: *escrow.address(),
+            disputes: stack.dispute_module,
+            arbitrator: stack.arbitrator,
             usdc: *usdc.address(),
             dai: *dai.address(),
             deployer,
@@ -415,8 +460,9 @@ impl Market {
         self.ssh_key.display().to_string()
     }
 
-    /// Registers the provider and creates the three offers of the tests, through the binary:
-    /// 1 = H100 80 GiB 2.50 USDC/h eu-west; 2 = A100 40 GiB 1.20 DAI/h us-east spot; 3 = H100 0.001 ETH/h.
+    /// Registers the provider, bonds the minimum in USDC, DAI and ETH and creates the three offers
+    /// of the tests, through the binary: 1 = H100 80 GiB 2.50 USDC/h eu-west; 2 = A100 40 GiB
+    /// 1.20 DAI/h us-east spot; 3 = H100 0.001 ETH/h.
     pub async fn provide(&self) {
         self.provide_at(&self.oracle_url).await;
     }
@@ -437,6 +483,18 @@ impl Market {
         )
         .await
         .expect_ok();
+        self.mint_usdc(self.address(PROVIDER), MIN_BOND_UNITS * 1_000_000).await;
+        let dai = MockERC20::new(self.dai, self.deployer.clone());
+        mined(dai.mint(
+            self.address(PROVIDER),
+            U256::from(MIN_BOND_UNITS) * U256::from(10).pow(U256::from(18)),
+        ))
+        .await;
+        for (amount, token) in [("100", "USDC"), ("100", "DAI"), ("0.05", "ETH")] {
+            self.run(Some(PROVIDER), &["bond", amount, "--token", token])
+                .await
+                .expect_ok();
+        }
         let offers: [&[&str]; 3] = [
             &[
                 "--model",

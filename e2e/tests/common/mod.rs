@@ -30,6 +30,7 @@ use alloy::{
 };
 use protocol::{
     bindings::{GpuEscrow, MockERC20},
+    deploy::{deploy_stack, StackParams},
     terms::terms_from_opened,
     RentalTerms, SignedAttestation,
 };
@@ -115,6 +116,8 @@ pub struct Market {
     pub anvil: AnvilInstance,
     pub chain: DynProvider,
     pub escrow: Address,
+    pub dispute_module: Address,
+    pub arbitrator: Address,
     pub usdc: Address,
     pub offer_id: u64,
     pub dir: PathBuf,
@@ -135,10 +138,17 @@ impl Market {
         let usdc = MockERC20::deploy(chain.clone(), "USD Coin".into(), "USDC".into(), 6)
             .await
             .unwrap();
-        let escrow = GpuEscrow::deploy(chain.clone(), anvil.addresses()[0], anvil.addresses()[1])
+        let stack = deploy_stack(
+            &chain,
+            &StackParams::new(anvil.addresses()[0], anvil.addresses()[1], vec![anvil.addresses()[0]]),
+        )
+        .await
+        .unwrap();
+        stack
+            .allow_token(&chain, *usdc.address(), U256::ZERO, U256::ZERO)
             .await
             .unwrap();
-        mined(escrow.setTokenAllowed(*usdc.address(), true)).await;
+        let escrow = GpuEscrow::new(stack.escrow, chain.clone());
         mined(escrow.setFee(FEE_BPS)).await;
 
         let dir = std::env::temp_dir().join(format!("gpu-escrow-e2e-{name}-{}", std::process::id()));
@@ -166,6 +176,8 @@ impl Market {
 
         let mut market = Self {
             escrow: *escrow.address(),
+            dispute_module: stack.dispute_module,
+            arbitrator: stack.arbitrator,
             usdc: *usdc.address(),
             offer_id,
             dir,
@@ -199,7 +211,8 @@ impl Market {
         let listen = self.oracle_url.trim_start_matches("http://").to_string();
         let deployment = self.dir.join("deployment.json");
         let json = serde_json::json!({
-            "chainId": 31337, "escrow": self.escrow, "deployBlock": 0, "tokens": {"USDC": self.usdc}
+            "chainId": 31337, "escrow": self.escrow, "disputeModule": self.dispute_module,
+            "arbitrator": self.arbitrator, "deployBlock": 0, "tokens": {"USDC": self.usdc}
         });
         std::fs::write(&deployment, json.to_string()).unwrap();
         let mut args: Vec<String> = [

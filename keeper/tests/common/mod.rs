@@ -1,6 +1,7 @@
-//! Test market for the keeper: a real anvil with the escrow and a USDC-like token deployed from
-//! the forge artifacts, a registered provider whose oracle endpoint is a small axum server in the
-//! test (serving attestations signed with `protocol`'s signing), and keepers configured for it.
+//! Test market for the keeper: a real anvil with the escrow, its dispute module, a one-member
+//! committee arbitrator and a USDC-like token deployed from the forge artifacts, a bonded,
+//! registered provider whose oracle endpoint is a small axum server in the test (serving
+//! attestations signed with `protocol`'s signing), and keepers configured for it.
 
 #![allow(
     dead_code,
@@ -37,13 +38,20 @@ use axum::{
 };
 use keeper::{Keeper, Metrics, Settings};
 use protocol::{
-    bindings::{GpuEscrow, MockERC20},
+    bindings::{CommitteeArbitrator, DisputeModule, GpuEscrow, MockERC20},
+    deploy::{deploy_stack, StackParams},
     gpu_model_hash, rental_id, RentalTerms, SignedAttestation, UsageAttestation,
 };
 
 pub const GPU_MODEL: &str = "NVIDIA H100 80GB HBM3";
 pub const PRICE_PER_HOUR: u64 = 2_500_000;
 pub const HOUR: u64 = 3_600;
+/// The provider's bond: the minimum an offer in USDC needs, 100 USDC.
+pub const BOND: u64 = 100_000_000;
+/// What opening a dispute costs in USDC: 5 USDC.
+pub const DISPUTE_BOND: u64 = 5_000_000;
+/// Anvil account of the committee's only member.
+pub const ARBITER: usize = 6;
 
 pub fn anvil_path() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/anvil");
@@ -59,6 +67,8 @@ pub fn anvil_path() -> PathBuf {
 #[derive(Clone)]
 pub enum Reply {
     Attestation(SignedAttestation),
+    /// Each request gets the next one; the last one again once all were served.
+    Sequence(Arc<Mutex<std::collections::VecDeque<SignedAttestation>>>),
     Garbage,
     Status(u16),
     Hang,
@@ -77,6 +87,15 @@ async fn attestation(State(state): State<OracleState>, Path(id): Path<String>) -
     let reply = state.replies.lock().unwrap().get(&id).cloned();
     match reply {
         Some(Reply::Attestation(signed)) => Json(signed).into_response(),
+        Some(Reply::Sequence(queue)) => {
+            let mut queue = queue.lock().unwrap();
+            let next = if queue.len() > 1 {
+                queue.pop_front()
+            } else {
+                queue.front().cloned()
+            };
+            Json(next.unwrap()).into_response()
+        }
         Some(Reply::Garbage) => (StatusCode::OK, "{\"attestation\": 42, \"garbage\": true}").into_response(),
         Some(Reply::Status(code)) => StatusCode::from_u16(code).unwrap().into_response(),
         Some(Reply::Hang) => {
@@ -121,7 +140,10 @@ pub struct Market {
     pub anvil: AnvilInstance,
     pub deployer: DynProvider,
     pub escrow: Address,
+    pub dispute_module: Address,
+    pub arbitrator: Address,
     pub usdc: Address,
+    pub provider: PrivateKeySigner,
     pub offer_id: u64,
     pub attester: PrivateKeySigner,
     pub renter: PrivateKeySigner,
@@ -146,17 +168,34 @@ impl Market {
         let usdc = MockERC20::deploy(deployer.clone(), "USD Coin".into(), "USDC".into(), 6)
             .await
             .unwrap();
-        let escrow = GpuEscrow::deploy(deployer.clone(), anvil.addresses()[0], anvil.addresses()[1])
+        let stack = deploy_stack(
+            &deployer,
+            &StackParams::new(
+                anvil.addresses()[0],
+                anvil.addresses()[1],
+                vec![anvil.addresses()[ARBITER]],
+            ),
+        )
+        .await
+        .unwrap();
+        stack
+            .allow_token(&deployer, *usdc.address(), U256::from(BOND), U256::from(DISPUTE_BOND))
             .await
             .unwrap();
-        mined(escrow.setTokenAllowed(*usdc.address(), true)).await;
+        let escrow = GpuEscrow::new(stack.escrow, deployer.clone());
         mined(escrow.setFee(250)).await;
 
         let oracle = OracleState::default();
         let oracle_url = serve_oracle(oracle.clone()).await;
         let provider = key(2);
         let attester = key(3);
-        let as_provider = GpuEscrow::new(*escrow.address(), connect(&anvil, &provider));
+        let provider_chain = connect(&anvil, &provider);
+        let provider_usdc = MockERC20::new(*usdc.address(), provider_chain.clone());
+        mined(provider_usdc.mint(provider.address(), U256::from(BOND))).await;
+        mined(provider_usdc.approve(stack.dispute_module, U256::from(BOND))).await;
+        let module = DisputeModule::new(stack.dispute_module, provider_chain.clone());
+        mined(module.bond(*usdc.address(), U256::from(BOND))).await;
+        let as_provider = GpuEscrow::new(*escrow.address(), provider_chain);
         mined(as_provider.registerProvider(provider.address(), attester.address(), oracle_url.clone())).await;
         let offer = GpuEscrow::OfferParams {
             gpuModel: GPU_MODEL.into(),
@@ -177,7 +216,10 @@ impl Market {
         std::fs::create_dir_all(&dir).unwrap();
         Self {
             escrow: *escrow.address(),
+            dispute_module: stack.dispute_module,
+            arbitrator: stack.arbitrator,
             usdc: *usdc.address(),
+            provider,
             offer_id,
             attester,
             renter: key(4),
@@ -195,6 +237,39 @@ impl Market {
 
     pub fn escrow_as(&self, signer: &PrivateKeySigner) -> GpuEscrow::GpuEscrowInstance<DynProvider> {
         GpuEscrow::new(self.escrow, connect(&self.anvil, signer))
+    }
+
+    pub fn disputes_as(&self, signer: &PrivateKeySigner) -> DisputeModule::DisputeModuleInstance<DynProvider> {
+        DisputeModule::new(self.dispute_module, connect(&self.anvil, signer))
+    }
+
+    pub fn arbitrator_as(
+        &self,
+        signer: &PrivateKeySigner,
+    ) -> CommitteeArbitrator::CommitteeArbitratorInstance<DynProvider> {
+        CommitteeArbitrator::new(self.arbitrator, connect(&self.anvil, signer))
+    }
+
+    /// The provider's bond in USDC (what is left of it after slashes).
+    pub async fn bond(&self) -> U256 {
+        let account = self
+            .disputes_as(&self.renter)
+            .bondOf(self.provider.address(), self.usdc)
+            .call()
+            .await
+            .unwrap();
+        U256::from(account.amount)
+    }
+
+    /// The renter opens a subjective dispute on `terms` (bond approved, no arbitration fee: the
+    /// committee is free); the rental is frozen.
+    pub async fn open_dispute(&self, terms: &RentalTerms) {
+        let chain = connect(&self.anvil, &self.renter);
+        let usdc = MockERC20::new(self.usdc, chain.clone());
+        mined(usdc.mint(self.renter.address(), U256::from(DISPUTE_BOND))).await;
+        mined(usdc.approve(self.dispute_module, U256::from(DISPUTE_BOND))).await;
+        let module = DisputeModule::new(self.dispute_module, chain);
+        mined(module.openDispute(terms.into(), "ipfs://evidence".into())).await;
     }
 
     /// Settings for a keeper on this market with its own index file.
@@ -276,6 +351,28 @@ impl Market {
         protocol::domain(self.anvil.chain_id(), self.escrow)
     }
 
+    /// An attestation of `terms` signed by `key`, for GPUs of `model`.
+    pub fn attest_model(
+        &self,
+        key: &PrivateKeySigner,
+        terms: &RentalTerms,
+        model: &str,
+        (seq, period_end, uptime): (u64, u64, u64),
+    ) -> SignedAttestation {
+        UsageAttestation {
+            rentalId: rental_id(terms),
+            seq,
+            periodEnd: period_end,
+            uptimeSeconds: uptime,
+            gpuModelHash: gpu_model_hash(model),
+            gpuUuidsHash: B256::repeat_byte(0x11),
+            energyJoules: uptime * 650,
+            avgUtilBps: 9_000,
+        }
+        .sign(key, &self.domain())
+        .unwrap()
+    }
+
     /// An attestation of `terms` signed by `key`.
     pub fn attest_with(
         &self,
@@ -285,18 +382,7 @@ impl Market {
         period_end: u64,
         uptime: u64,
     ) -> SignedAttestation {
-        UsageAttestation {
-            rentalId: rental_id(terms),
-            seq,
-            periodEnd: period_end,
-            uptimeSeconds: uptime,
-            gpuModelHash: gpu_model_hash(GPU_MODEL),
-            gpuUuidsHash: B256::repeat_byte(0x11),
-            energyJoules: uptime * 650,
-            avgUtilBps: 9_000,
-        }
-        .sign(key, &self.domain())
-        .unwrap()
+        self.attest_model(key, terms, GPU_MODEL, (seq, period_end, uptime))
     }
 
     /// The oracle serves the final attestation of a rental that ran its full deposit, with

@@ -1,5 +1,6 @@
-//! A real anvil with the escrow and a USDC-like token deployed from the forge artifacts, a
-//! registered provider whose attester is anvil key 3, and one offer.
+//! A real anvil with the escrow, its dispute module and committee arbitrator and a USDC-like
+//! token deployed from the forge artifacts, a registered provider whose attester is anvil key 3,
+//! and one offer.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -15,7 +16,8 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use protocol::{
-    bindings::{GpuEscrow, MockERC20},
+    bindings::{DisputeModule, GpuEscrow, MockERC20},
+    deploy::{deploy_stack, StackParams},
     RentalTerms,
 };
 
@@ -37,6 +39,7 @@ pub struct Market {
     pub anvil: AnvilInstance,
     pub deployer: DynProvider,
     pub escrow: Address,
+    pub dispute_module: Address,
     pub usdc: Address,
     pub offer_id: u64,
     pub attester: PrivateKeySigner,
@@ -70,14 +73,18 @@ impl Market {
         let key = |i: usize| PrivateKeySigner::from(anvil.keys()[i].clone());
         let deployer = connect(&anvil, &key(0));
         let owner = anvil.addresses()[0];
-        let deploy_block = deployer.get_block_number().await.unwrap();
         let usdc = MockERC20::deploy(deployer.clone(), "USD Coin".into(), "USDC".into(), 6)
             .await
             .unwrap();
-        let escrow = GpuEscrow::deploy(deployer.clone(), owner, anvil.addresses()[1])
+        let stack = deploy_stack(&deployer, &StackParams::new(owner, anvil.addresses()[1], vec![owner]))
             .await
             .unwrap();
-        mined(escrow.setTokenAllowed(*usdc.address(), true)).await;
+        stack
+            .allow_token(&deployer, *usdc.address(), U256::ZERO, U256::ZERO)
+            .await
+            .unwrap();
+        let deploy_block = stack.deploy_block;
+        let escrow = GpuEscrow::new(stack.escrow, deployer.clone());
         let (provider_key, attester, renter) = (key(2), key(3), key(4));
         let as_provider = GpuEscrow::new(*escrow.address(), connect(&anvil, &provider_key));
         mined(as_provider.registerProvider(
@@ -103,6 +110,7 @@ impl Market {
         mined(as_provider.createOffer(params)).await;
         Self {
             escrow: *escrow.address(),
+            dispute_module: stack.dispute_module,
             usdc: *usdc.address(),
             deployer,
             offer_id,
@@ -115,6 +123,10 @@ impl Market {
 
     pub fn escrow_as(&self, signer: &PrivateKeySigner) -> GpuEscrow::GpuEscrowInstance<DynProvider> {
         GpuEscrow::new(self.escrow, connect(&self.anvil, signer))
+    }
+
+    pub fn disputes_as(&self, signer: &PrivateKeySigner) -> DisputeModule::DisputeModuleInstance<DynProvider> {
+        DisputeModule::new(self.dispute_module, connect(&self.anvil, signer))
     }
 
     /// Opens a rental whose deposit pays for `seconds`; returns its terms.
@@ -158,6 +170,7 @@ impl Market {
         let json = serde_json::json!({
             "chainId": self.chain_id(),
             "escrow": self.escrow,
+            "disputeModule": self.dispute_module,
             "deployBlock": self.deploy_block,
             "tokens": {"USDC": self.usdc},
         });

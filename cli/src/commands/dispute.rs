@@ -1,0 +1,435 @@
+//! Disputes and ratings in the dispute module: `dispute` (open one, freezing the rental),
+//! `dispute-status`, `execute-ruling`, `rate` and `prove-wrong-gpu`.
+
+use alloy::{
+    primitives::{Address, Bytes, B256, U256},
+    providers::DynProvider,
+};
+use eyre::{bail, eyre, Result};
+use protocol::{
+    bindings::{
+        CommitteeArbitrator, DisputeModule,
+        DisputeModule::{DisputeModuleErrors, DisputeModuleInstance},
+    },
+    SignedAttestation,
+};
+use serde_json::json as j;
+
+use super::settle::{offer_model_hash, verify_signed};
+use crate::{
+    args::{DisputeArgs, RateArgs},
+    context::Ctx,
+    disputes::{self, State},
+    events::{self, Rental},
+    oracle::Oracle,
+    output::{fields, json, out},
+    token::Token,
+    tx::{approve_exact, send},
+    units::{format_bps, format_duration, format_time},
+};
+
+/// The latest attestation of `rental` from its provider's oracle, or a fresh one when it has none.
+async fn any_attestation(ctx: &Ctx, rental: &Rental) -> Result<SignedAttestation> {
+    let oracle = Oracle::of_rental(ctx, rental).await?;
+    let signed = match oracle.attestation(rental.id, false).await {
+        Ok(s) => s,
+        Err(_) => oracle.attestation(rental.id, true).await?,
+    };
+    verify_signed(ctx, rental, &signed)?;
+    Ok(signed)
+}
+
+/// Fails once disputes on `rental` are closed (its end plus the challenge window); returns the
+/// chain's time.
+async fn require_dispute_window(ctx: &Ctx, rental: &Rental) -> Result<u64> {
+    let quote = ctx
+        .escrow
+        .quote(rental.terms.clone())
+        .call()
+        .await
+        .map_err(|e| ctx.call_error(e, "quoting the rental"))?;
+    let (_, now) = ctx.head().await?;
+    let closes = quote.endsAt + u64::from(rental.terms.challengeWindow);
+    if now >= closes {
+        bail!(
+            "disputes on rental {:#x} closed at {} (its end plus the challenge window)",
+            rental.id,
+            format_time(closes)
+        );
+    }
+    Ok(now)
+}
+
+pub(crate) async fn open(ctx: &Ctx, args: DisputeArgs) -> Result<()> {
+    let me = ctx.me()?;
+    let rental = events::rental(ctx, args.rental).await?;
+    let id = rental.id;
+    if rental.closed() {
+        bail!(
+            "rental {id:#x} is closed: a dispute can only be opened on a live rental; see `gpu-escrow receipt {id:#x}`"
+        );
+    }
+    if rental.frozen.is_some() {
+        bail!("rental {id:#x} already has a dispute: see `gpu-escrow dispute-status {id:#x}`");
+    }
+    if args.evidence.trim().is_empty() {
+        bail!("--evidence needs a URI where the arbitrator reads your case (https://…, ipfs://…)");
+    }
+    let offer = ctx
+        .escrow
+        .offer(rental.terms.offerId)
+        .call()
+        .await
+        .map_err(|e| ctx.call_error(e, "reading the rental's offer"))?;
+    if me != rental.terms.renter && me != offer.provider {
+        bail!(
+            "only the renter {} or the provider {} can open a dispute on rental {id:#x}; you sign as {me}",
+            rental.terms.renter,
+            offer.provider
+        );
+    }
+    let now = require_dispute_window(ctx, &rental).await?;
+    let token = ctx.token(rental.terms.token).await?;
+    let module = ctx.disputes().await?;
+    let bond = module
+        .disputeBond(token.address)
+        .call()
+        .await
+        .map_err(|e| ctx.call_error(e, "reading the dispute bond"))?;
+    let mut arbitration = Arbitration::read(ctx, &module).await?;
+    let bond_value = if token.is_native() { bond } else { U256::ZERO };
+    let call = |value: U256| {
+        module
+            .openDispute((&rental.terms).into(), args.evidence.clone())
+            .value(value)
+    };
+    if !bond.is_zero() && !token.is_native() {
+        token
+            .require_balance(&ctx.provider, me, bond, "the dispute bond")
+            .await?;
+        approve_exact(ctx, &token, *module.address(), "the dispute module", bond).await?;
+    }
+    if let Err(err) = call(arbitration.fee + bond_value).call().await {
+        match err.as_decoded_interface_error::<DisputeModuleErrors>() {
+            Some(DisputeModuleErrors::DisputeModule_ValueMismatch(e)) if e.expected >= bond_value => {
+                arbitration.fee = e.expected - bond_value;
+            }
+            _ => return Err(ctx.call_error(err, "open the dispute")),
+        }
+    }
+    Token::native()
+        .require_balance(
+            &ctx.provider,
+            me,
+            arbitration.fee + bond_value,
+            "the arbitration fee and bond",
+        )
+        .await?;
+    let receipt = send(
+        ctx,
+        &format!("open a dispute on rental {id:#x}"),
+        call(arbitration.fee + bond_value),
+    )
+    .await?;
+    let opened = receipt
+        .decoded_log::<DisputeModule::DisputeOpened>()
+        .ok_or_else(|| eyre!("the transaction emitted no DisputeOpened"))?
+        .data;
+    print_opened(ctx, id, &token, &opened, &arbitration, now, receipt.transaction_hash)
+}
+
+/// Who arbitrates the module's disputes and what opening one costs.
+struct Arbitration {
+    arbitrator: Address,
+    /// The arbitrator's fee, in the native coin.
+    fee: U256,
+}
+
+impl Arbitration {
+    async fn read(ctx: &Ctx, module: &DisputeModuleInstance<DynProvider>) -> Result<Self> {
+        let arbitrator = module
+            .arbitrator()
+            .call()
+            .await
+            .map_err(|e| ctx.call_error(e, "reading the arbitrator"))?;
+        // Any ERC-792 arbitrator answers arbitrationCost; the module passes its own extra data, so
+        // a simulation of openDispute corrects the value if that changes the cost.
+        let fee = CommitteeArbitrator::new(arbitrator, ctx.provider.clone())
+            .arbitrationCost(Bytes::new())
+            .call()
+            .await
+            .map_err(|e| ctx.call_error(e, "reading the arbitration cost"))?;
+        Ok(Self { arbitrator, fee })
+    }
+}
+
+fn print_opened(
+    ctx: &Ctx,
+    id: B256,
+    token: &Token,
+    opened: &DisputeModule::DisputeOpened,
+    arbitration: &Arbitration,
+    now: u64,
+    tx: B256,
+) -> Result<()> {
+    let deadline: u64 = opened.deadline.to();
+    if ctx.global.json {
+        return json(&j!({
+            "rentalId": id,
+            "arbitrator": arbitration.arbitrator,
+            "arbitratorDisputeId": opened.arbitratorDisputeId.to_string(),
+            "token": token,
+            "bond": opened.bond.to_string(),
+            "arbitrationFee": arbitration.fee.to_string(),
+            "deadline": deadline,
+            "evidenceURI": opened.evidenceURI,
+            "tx": tx,
+        }));
+    }
+    out(&fields(&[
+        (
+            "rental",
+            format!("{id:#x} (frozen: nothing moves its money until the outcome)"),
+        ),
+        (
+            "dispute",
+            format!(
+                "{} at arbitrator {}",
+                opened.arbitratorDisputeId, arbitration.arbitrator
+            ),
+        ),
+        (
+            "bond",
+            format!(
+                "{} (lost to the other party if the ruling goes against you)",
+                token.show(opened.bond)
+            ),
+        ),
+        ("fee", Token::native().show(arbitration.fee)),
+        ("evidence", opened.evidenceURI.clone()),
+        (
+            "deadline",
+            format!(
+                "{} (in {}): the arbitrator rules before it, else anyone may apply the 50/50 fallback",
+                format_time(deadline),
+                format_duration(deadline.saturating_sub(now))
+            ),
+        ),
+        (
+            "next",
+            format!("`gpu-escrow dispute-status {id:#x}`, then `gpu-escrow execute-ruling {id:#x}`"),
+        ),
+        ("tx", format!("{tx:#x}")),
+    ]));
+    Ok(())
+}
+
+pub(crate) async fn status(ctx: &Ctx, id: B256) -> Result<()> {
+    let rental = events::rental(ctx, id).await?;
+    let token = ctx.token(rental.terms.token).await?;
+    let (_, now) = ctx.head().await?;
+    let dispute = disputes::of_rental(ctx, id, now).await?;
+    if ctx.global.json {
+        let mut view = dispute.to_json();
+        view["rentalId"] = j!(id);
+        view["token"] = j!(token);
+        view["chainTime"] = now.into();
+        return json(&view);
+    }
+    if dispute.state == State::None && dispute.slashed.is_none() {
+        out(&format!("no dispute on rental {id:#x}"));
+        return Ok(());
+    }
+    let mut rows = vec![("rental", format!("{id:#x}"))];
+    rows.extend(dispute.lines(&token, id));
+    out(&fields(&rows));
+    Ok(())
+}
+
+pub(crate) async fn execute(ctx: &Ctx, id: B256) -> Result<()> {
+    let rental = events::rental(ctx, id).await?;
+    let token = ctx.token(rental.terms.token).await?;
+    let (_, now) = ctx.head().await?;
+    let dispute = disputes::of_rental(ctx, id, now).await?;
+    match dispute.state {
+        State::None => bail!("no dispute on rental {id:#x}: nothing to execute"),
+        State::Resolved => bail!("the dispute on rental {id:#x} is already resolved: see `gpu-escrow receipt {id:#x}`"),
+        State::Open => bail!(
+            "the arbitrator has until {} (in {}) to rule on rental {id:#x}; execute once it has ruled or after that",
+            format_time(dispute.deadline()),
+            format_duration(dispute.deadline().saturating_sub(now))
+        ),
+        State::Ruled | State::Expired => {}
+    }
+    let module = ctx.disputes().await?;
+    let receipt = send(
+        ctx,
+        &format!("execute the ruling on rental {id:#x}"),
+        module.executeRuling((&rental.terms).into()),
+    )
+    .await?;
+    let resolved = receipt
+        .decoded_log::<DisputeModule::DisputeResolved>()
+        .ok_or_else(|| eyre!("the transaction emitted no DisputeResolved"))?
+        .data;
+    let paid = receipt
+        .decoded_log::<DisputeModule::OutcomePaid>()
+        .ok_or_else(|| eyre!("the transaction emitted no OutcomePaid"))?
+        .data;
+    if ctx.global.json {
+        return json(&j!({
+            "rentalId": id,
+            "token": token,
+            "renterShareBps": resolved.renterShareBps.to_string(),
+            "fallbackApplied": resolved.fallbackApplied,
+            "bondTo": resolved.bondTo,
+            "toRenter": paid.toRenter.to_string(),
+            "toProvider": paid.toProvider.to_string(),
+            "fee": paid.fee.to_string(),
+            "tx": receipt.transaction_hash,
+        }));
+    }
+    out(&fields(&[
+        ("rental", format!("{id:#x} (closed)")),
+        (
+            "ruling",
+            format!(
+                "renter {}{}",
+                format_bps(resolved.renterShareBps.to::<u64>()),
+                if resolved.fallbackApplied {
+                    " (fallback: no usable ruling)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        ("to renter", token.show(paid.toRenter)),
+        (
+            "to provider",
+            format!("{} (fee {})", token.show(paid.toProvider), token.show(paid.fee)),
+        ),
+        ("dispute bond", format!("to {}", resolved.bondTo)),
+        ("tx", format!("{:#x}", receipt.transaction_hash)),
+    ]));
+    Ok(())
+}
+
+pub(crate) async fn rate(ctx: &Ctx, args: RateArgs) -> Result<()> {
+    let me = ctx.me()?;
+    let rental = events::rental(ctx, args.rental).await?;
+    let id = rental.id;
+    if rental.terms.renter != me {
+        bail!(
+            "only the renter {} can rate rental {id:#x}; you sign as {me}",
+            rental.terms.renter
+        );
+    }
+    if !rental.closed() {
+        bail!("rental {id:#x} is still open: rate it once it is settled (`gpu-escrow stop {id:#x}`)");
+    }
+    let module = ctx.disputes().await?;
+    let rated = module
+        .rated(id)
+        .call()
+        .await
+        .map_err(|e| ctx.call_error(e, "reading whether the rental is rated"))?;
+    if rated {
+        bail!("rental {id:#x} is already rated: each rental is rated once");
+    }
+    let signed = any_attestation(ctx, &rental).await?;
+    let (usage, signature) = signed.onchain_usage();
+    let receipt = send(
+        ctx,
+        &format!("rate rental {id:#x} {}/5", args.score),
+        module.rate((&rental.terms).into(), (&usage).into(), signature, args.score),
+    )
+    .await?;
+    let rated = receipt
+        .decoded_log::<DisputeModule::Rated>()
+        .ok_or_else(|| eyre!("the transaction emitted no Rated"))?
+        .data;
+    if ctx.global.json {
+        return json(&j!({
+            "rentalId": id,
+            "provider": rated.provider,
+            "score": rated.score,
+            "tx": receipt.transaction_hash,
+        }));
+    }
+    out(&fields(&[
+        ("rental", format!("{id:#x}")),
+        ("provider", rated.provider.to_string()),
+        ("score", format!("{}/5", rated.score)),
+        ("tx", format!("{:#x}", receipt.transaction_hash)),
+    ]));
+    Ok(())
+}
+
+pub(crate) async fn prove_wrong_gpu(ctx: &Ctx, id: B256) -> Result<()> {
+    ctx.me()?;
+    let rental = events::rental(ctx, id).await?;
+    if rental.closed() {
+        bail!("rental {id:#x} is closed: a wrong GPU can only be proven while the rental is live");
+    }
+    let token = ctx.token(rental.terms.token).await?;
+    let signed = any_attestation(ctx, &rental).await?;
+    let promised = offer_model_hash(ctx, &rental).await?;
+    if signed.attestation.gpuModelHash == promised {
+        bail!("the oracle's attestation of rental {id:#x} is for the offer's GPU model ({promised}): nothing to prove");
+    }
+    let (usage, signature) = signed.onchain_usage();
+    let module = ctx.disputes().await?;
+    let receipt = send(
+        ctx,
+        &format!("prove a wrong GPU on rental {id:#x}"),
+        module.proveWrongGpu((&rental.terms).into(), (&usage).into(), signature),
+    )
+    .await?;
+    let slashed = receipt
+        .decoded_log::<DisputeModule::Slashed>()
+        .ok_or_else(|| eyre!("the transaction emitted no Slashed"))?
+        .data;
+    let paid = receipt
+        .decoded_log::<DisputeModule::OutcomePaid>()
+        .ok_or_else(|| eyre!("the transaction emitted no OutcomePaid"))?
+        .data;
+    if ctx.global.json {
+        return json(&j!({
+            "rentalId": id,
+            "token": token,
+            "attestedModelHash": signed.attestation.gpuModelHash,
+            "offerModelHash": promised,
+            "refund": paid.toRenter.to_string(),
+            "slashed": slashed.amount.to_string(),
+            "bounty": slashed.bounty.to_string(),
+            "toRenter": slashed.toRenter.to_string(),
+            "tx": receipt.transaction_hash,
+        }));
+    }
+    out(&fields(&[
+        ("rental", format!("{id:#x} (closed)")),
+        (
+            "proven",
+            format!(
+                "attested GPU model {} is not the offer's {promised}",
+                signed.attestation.gpuModelHash
+            ),
+        ),
+        (
+            "refund",
+            format!("{} (the whole unpaid deposit) to the renter", token.show(paid.toRenter)),
+        ),
+        (
+            "slashed",
+            format!(
+                "{} of the provider's bond: {} bounty to {}, {} to the renter",
+                token.show(slashed.amount),
+                token.show(slashed.bounty),
+                slashed.submitter,
+                token.show(slashed.toRenter)
+            ),
+        ),
+        ("tx", format!("{:#x}", receipt.transaction_hash)),
+    ]));
+    Ok(())
+}
