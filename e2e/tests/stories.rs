@@ -1,8 +1,10 @@
 //! The end-to-end stories besides `make demo`'s (which `make test` runs too): the keeper, not the renter, settles
-//! after the challenge window; and a GPU fault on the provider's host lowers the bill and, below the offer's SLA,
-//! earns the renter an SLA credit. Real anvil, real escrow, the
-//! real `gpu-oracle` (mock GPU) and `gpu-keeper` binaries; every amount is checked on-chain against the billing
-//! rules (`protocol::billing`).
+//! after the challenge window; a GPU fault on the provider's host lowers the bill and, below the offer's SLA,
+//! earns the renter an SLA credit; the keeper proves a provider that attests another GPU model or signs two
+//! contradicting attestations (its bond slashed, the renter refunded); a renter's dispute opened with the CLI is
+//! ruled by the committee, or left unruled past its deadline, and the keeper executes the outcome. Real anvil,
+//! real escrow and dispute module, the real `gpu-oracle` (mock GPU), `gpu-keeper` and `gpu-escrow` binaries;
+//! every amount is checked on-chain against the billing rules (`protocol::billing`) and the dispute rules.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, missing_docs)]
 
@@ -10,9 +12,27 @@ mod common;
 
 use std::time::Duration;
 
-use alloy::{primitives::U256, providers::Provider};
-use common::{mined, Market, FEE_BPS, PRICE_PER_HOUR};
-use protocol::{billing, rental_id, RentalTerms};
+use alloy::{
+    primitives::{B256, U256},
+    providers::Provider,
+};
+use common::{
+    mined, Attester, Market, ARBITER, BOND, DISPUTE_BOND, FEE_BPS, GPU_MODEL, HOUR, KEEPER, PRICE_PER_HOUR, PROVIDER,
+    RENTER, TREASURY,
+};
+use protocol::{
+    billing,
+    bindings::{DisputeModule, GpuEscrow},
+    rental_id, RentalTerms,
+};
+
+/// Another model than the offer's H100.
+const OTHER_MODEL: &str = "NVIDIA A100-SXM4-40GB";
+/// `DisputeModule.DisputeStatus`.
+const DISPUTE_NONE: u8 = 0;
+const DISPUTE_OPEN: u8 = 1;
+/// `RentalStatus.Frozen`: under a subjective dispute.
+const RENTAL_FROZEN: u8 = 2;
 
 /// What each party holds, to compare before and after.
 struct Books {
@@ -134,7 +154,7 @@ async fn check_cors(m: &Market, id: alloy::primitives::B256) {
 #[tokio::test(flavor = "multi_thread")]
 async fn keeper_settles_after_the_challenge_window() {
     let mut m = Market::start("keeper-settles", None).await;
-    m.start_keeper();
+    m.start_keeper(&[]);
     let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), 3_600);
     let before = before_open(&m, deposit).await;
     let (terms, _) = m.open(deposit).await;
@@ -238,6 +258,322 @@ async fn gpu_fault_lowers_the_bill() {
     assert_eq!(settled.cost, cost);
     // Far below the offer's 99 % SLA: the renter also gets the SLA credit back, here its 50 % cap.
     let split = check_settlement(&m, &terms, deposit, &before, (billed, wall), &settled).await;
-    assert!(split.sla_credit > U256::ZERO, "an SLA breach earns a credit");
-    assert_eq!(split.sla_credit, cost / U256::from(2), "the 50 % cap");
+    let credit = billing::sla_credit(cost, billed, wall, terms.slaBps);
+    assert!(credit > U256::ZERO, "an SLA breach earns a credit");
+    assert_eq!(credit, cost / U256::from(2), "the 50 % cap");
+    assert_eq!(split.sla_credit, credit);
+    assert_eq!(
+        m.balance(m.renter().address()).await + cost,
+        before.renter + credit,
+        "the renter gained exactly the SLA credit on top of the unbilled deposit"
+    );
+}
+
+/// USDC balances of everyone a dispute pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Wallets {
+    renter: U256,
+    provider: U256,
+    treasury: U256,
+    keeper: U256,
+}
+
+async fn wallets(m: &Market) -> Wallets {
+    Wallets {
+        renter: m.balance(m.address(RENTER)).await,
+        provider: m.balance(m.address(PROVIDER)).await,
+        treasury: m.balance(m.address(TREASURY)).await,
+        keeper: m.balance(m.address(KEEPER)).await,
+    }
+}
+
+/// `bps` basis points of `amount`, rounded down as the contracts do.
+fn bps(amount: U256, bps: u64) -> U256 {
+    amount * U256::from(bps) / U256::from(10_000)
+}
+
+/// Waits until the keeper's metrics show `line`.
+async fn metric_shows(m: &Market, line: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = m.keeper_metrics().await;
+        if metrics.lines().any(|l| l == line) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the keeper's metrics lack `{line}`:\n{metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The rental is closed in the escrow and has no dispute left in the module.
+async fn check_closed(m: &Market, id: B256) {
+    let state = m.escrow_as(&m.renter()).rentalState(id).call().await.unwrap();
+    assert_eq!(state.status, 0, "rental closed, its slot deleted");
+    let dispute = m.disputes_as(&m.renter()).dispute(id).call().await.unwrap();
+    assert_eq!(dispute.status, DISPUTE_NONE, "no dispute left on the rental");
+    assert_eq!(m.bond().await.1, 0, "no open dispute counted against the bond");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keeper_proves_a_wrong_gpu_instead_of_settling() {
+    let mut m = Market::start_with("wrong-gpu", Attester::Fake).await;
+    let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), HOUR);
+    let (terms, _) = m.open(deposit).await;
+    let id = rental_id(&terms);
+    let started: u64 = terms.startedAt.to();
+    let before = wallets(&m).await;
+
+    // The provider's host attests a full hour of an A100 for the H100 offer.
+    let wrong = m.attest(&terms, OTHER_MODEL, (1, started + HOUR, HOUR));
+    m.fake.as_ref().unwrap().queue(&terms, vec![wrong]);
+    m.start_keeper(&[]);
+
+    // When the rental is due, the keeper proves the wrong GPU instead of settling with that attestation.
+    m.advance(HOUR + u64::from(terms.challengeWindow) + 1).await;
+    let (slashed, receipt) = m
+        .event::<DisputeModule::Slashed>(m.dispute_module, id, Duration::from_secs(30))
+        .await;
+    assert_eq!(receipt.from, m.address(KEEPER), "proven by the keeper");
+    assert_eq!(
+        m.logs::<DisputeModule::WrongGpuProven>(m.dispute_module, id)
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        m.logs::<GpuEscrow::RentalSettled>(m.escrow, id).await.len(),
+        0,
+        "never settled"
+    );
+
+    // 20 % of the bond is slashed: half of it to the renter, 10 % to the keeper, the rest to the treasury; the
+    // renter gets the whole unpaid deposit back.
+    let amount = bps(U256::from(BOND), 2_000);
+    let (to_renter, bounty) = (bps(amount, 5_000), bps(amount, 1_000));
+    assert_eq!(
+        (slashed.amount, slashed.toRenter, slashed.bounty, slashed.submitter),
+        (amount, to_renter, bounty, m.address(KEEPER))
+    );
+    let after = wallets(&m).await;
+    assert_eq!(
+        after.renter - before.renter,
+        deposit + to_renter,
+        "deposit back plus half the slash"
+    );
+    assert_eq!(after.keeper - before.keeper, bounty, "the keeper's bounty");
+    assert_eq!(
+        after.treasury - before.treasury,
+        amount - to_renter - bounty,
+        "the treasury's rest"
+    );
+    assert_eq!(after.provider, before.provider, "the provider earns nothing");
+    assert_eq!(m.bond().await.0, U256::from(BOND) - amount, "what is left of the bond");
+    let reputation = m
+        .disputes_as(&m.renter())
+        .reputation(m.address(PROVIDER))
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(reputation.slashes, 1);
+    check_closed(&m, id).await;
+    metric_shows(&m, "gpu_keeper_disputes_total{kind=\"wrong_gpu\",outcome=\"proven\"} 1").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keeper_proves_equivocation_and_the_whole_bond_is_slashed() {
+    let mut m = Market::start_with("equivocation", Attester::Fake).await;
+    let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), 10 * HOUR);
+    let (terms, _) = m.open(deposit).await;
+    let id = rental_id(&terms);
+    let started: u64 = terms.startedAt.to();
+    let before = wallets(&m).await;
+
+    // The attester signs seq 1 twice, with different uptimes: the keeper fetches one, then the other.
+    let first = m.attest(&terms, GPU_MODEL, (1, started + 1_800, 1_800));
+    let second = m.attest(&terms, GPU_MODEL, (1, started + 1_800, 1_680));
+    m.fake.as_ref().unwrap().queue(&terms, vec![first, second]);
+    // The keeper fetches attestations of running rentals that have half an hour unpaid, to checkpoint them.
+    m.start_keeper(&["--checkpoint-interval-secs", "1800"]);
+    m.advance(HOUR).await;
+
+    let (slashed, receipt) = m
+        .event::<DisputeModule::Slashed>(m.dispute_module, id, Duration::from_secs(30))
+        .await;
+    assert_eq!(receipt.from, m.address(KEEPER), "proven by the keeper");
+    assert_eq!(
+        m.logs::<DisputeModule::EquivocationProven>(m.dispute_module, id)
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        m.logs::<GpuEscrow::Checkpointed>(m.escrow, id).await.len(),
+        0,
+        "nothing was paid"
+    );
+
+    // The whole bond: half to the renter, 10 % to the keeper, the rest to the treasury; the deposit back in full.
+    let amount = U256::from(BOND);
+    let (to_renter, bounty) = (bps(amount, 5_000), bps(amount, 1_000));
+    assert_eq!(
+        (slashed.amount, slashed.toRenter, slashed.bounty),
+        (amount, to_renter, bounty)
+    );
+    let after = wallets(&m).await;
+    assert_eq!(
+        after.renter - before.renter,
+        deposit + to_renter,
+        "deposit back plus half the bond"
+    );
+    assert_eq!(after.keeper - before.keeper, bounty, "the keeper's bounty");
+    assert_eq!(
+        after.treasury - before.treasury,
+        amount - to_renter - bounty,
+        "the treasury's rest"
+    );
+    assert_eq!(after.provider, before.provider, "the provider earns nothing");
+    assert_eq!(m.bond().await.0, U256::ZERO, "no bond left");
+    check_closed(&m, id).await;
+    metric_shows(
+        &m,
+        "gpu_keeper_disputes_total{kind=\"equivocation\",outcome=\"proven\"} 1",
+    )
+    .await;
+}
+
+/// The renter posts the dispute bond and opens a dispute on `terms` with the CLI; returns the CLI's report.
+async fn dispute_with_cli(m: &Market, terms: &RentalTerms) -> serde_json::Value {
+    let id = rental_id(terms);
+    m.mint(m.address(RENTER), U256::from(DISPUTE_BOND)).await;
+    let before = m.balance(m.address(RENTER)).await;
+    let opened = m.cli(
+        RENTER,
+        &[
+            "dispute",
+            &id.to_string(),
+            "--evidence",
+            "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+        ],
+    );
+    assert_eq!(opened["bond"], DISPUTE_BOND.to_string());
+    assert_eq!(
+        before - m.balance(m.address(RENTER)).await,
+        U256::from(DISPUTE_BOND),
+        "the bond was pulled"
+    );
+    let state = m.escrow_as(&m.renter()).rentalState(id).call().await.unwrap();
+    assert_eq!(state.status, RENTAL_FROZEN, "the dispute froze the rental");
+    let dispute = m.disputes_as(&m.renter()).dispute(id).call().await.unwrap();
+    assert_eq!((dispute.status, dispute.opener), (DISPUTE_OPEN, m.address(RENTER)));
+    assert_eq!(m.bond().await.1, 1, "one open dispute on the provider's bond");
+    opened
+}
+
+/// Checks what a dispute outcome paid: `share_bps` of the unpaid `deposit` to the renter, the rest to the provider
+/// less the rental's fee, which goes to the treasury; the dispute bond to `bond_to`; nothing to the keeper.
+fn check_outcome(before: &Wallets, after: &Wallets, deposit: U256, share_bps: u64, bond_to: usize) {
+    let to_renter = bps(deposit, share_bps);
+    let fee = billing::fee(deposit - to_renter, FEE_BPS);
+    let bond = |who: usize| {
+        if who == bond_to {
+            U256::from(DISPUTE_BOND)
+        } else {
+            U256::ZERO
+        }
+    };
+    assert_eq!(
+        after.renter - before.renter,
+        to_renter + bond(RENTER),
+        "the renter's share"
+    );
+    assert_eq!(
+        after.provider - before.provider,
+        deposit - to_renter - fee + bond(PROVIDER),
+        "the provider's share less the fee"
+    );
+    assert_eq!(after.treasury - before.treasury, fee, "the rental's fee");
+    assert_eq!(after.keeper, before.keeper, "executing earns the keeper nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn committee_ruling_on_a_cli_dispute_is_executed_by_the_keeper() {
+    let mut m = Market::start("committee-ruling", None).await;
+    m.start_keeper(&[]);
+    let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), HOUR);
+    let (terms, _) = m.open(deposit).await;
+    let id = rental_id(&terms);
+    let opened = dispute_with_cli(&m, &terms).await;
+    let before = wallets(&m).await;
+
+    // The committee's member gives the renter 30 %: ruling 3001. The renter opened and lost.
+    let dispute_id: U256 = opened["arbitratorDisputeId"].as_str().unwrap().parse().unwrap();
+    mined(m.arbitrator_as(&m.key(ARBITER)).vote(dispute_id, U256::from(3_001))).await;
+    let (resolved, receipt) = m
+        .event::<DisputeModule::DisputeResolved>(m.dispute_module, id, Duration::from_secs(30))
+        .await;
+    assert_eq!(receipt.from, m.address(KEEPER), "executed by the keeper");
+    assert_eq!(
+        (resolved.renterShareBps, resolved.fallbackApplied, resolved.bondTo),
+        (U256::from(3_000), false, m.address(PROVIDER)),
+        "the ruling's split; the dispute bond to the provider, who won"
+    );
+    check_outcome(&before, &wallets(&m).await, deposit, 3_000, PROVIDER);
+    let reputation = m
+        .disputes_as(&m.renter())
+        .reputation(m.address(PROVIDER))
+        .call()
+        .await
+        .unwrap();
+    assert_eq!((reputation.disputesOpened, reputation.disputesLost), (1, 0));
+    check_closed(&m, id).await;
+    metric_shows(&m, "gpu_keeper_disputes_total{kind=\"ruling\",outcome=\"executed\"} 1").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unruled_dispute_falls_back_to_an_even_split_after_its_deadline() {
+    let mut m = Market::start("dispute-fallback", None).await;
+    m.start_keeper(&[]);
+    let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), HOUR);
+    let (terms, _) = m.open(deposit).await;
+    let id = rental_id(&terms);
+    let opened = dispute_with_cli(&m, &terms).await;
+    let before = wallets(&m).await;
+
+    // Nobody votes. Past the rental's end and grace period it stays frozen: neither settled nor refunded.
+    let deadline = opened["deadline"].as_u64().unwrap();
+    m.advance(HOUR + u64::from(terms.gracePeriod) + 1).await;
+    // Eight keeper rounds (not chain time) for it to leave the rental alone.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let state = m.escrow_as(&m.renter()).rentalState(id).call().await.unwrap();
+    assert_eq!(state.status, RENTAL_FROZEN, "the keeper leaves a frozen rental alone");
+    assert_eq!(wallets(&m).await, before);
+
+    // Past the ruling deadline the keeper executes the fallback.
+    let now = m.now().await;
+    m.advance(deadline.saturating_sub(now) + 1).await;
+    let (resolved, receipt) = m
+        .event::<DisputeModule::DisputeResolved>(m.dispute_module, id, Duration::from_secs(30))
+        .await;
+    assert_eq!(receipt.from, m.address(KEEPER), "executed by the keeper");
+    assert_eq!(
+        (resolved.renterShareBps, resolved.fallbackApplied, resolved.bondTo),
+        (U256::from(5_000), true, m.address(RENTER)),
+        "half the unpaid deposit each, the dispute bond back to the opener"
+    );
+    check_outcome(&before, &wallets(&m).await, deposit, 5_000, RENTER);
+    check_closed(&m, id).await;
+    metric_shows(
+        &m,
+        "gpu_keeper_disputes_total{kind=\"fallback\",outcome=\"executed\"} 1",
+    )
+    .await;
+    let metrics = m.keeper_metrics().await;
+    assert!(
+        !metrics.contains("gpu_keeper_transactions_total{kind=\"refund\"")
+            && !metrics.contains("gpu_keeper_transactions_total{kind=\"settle\""),
+        "the keeper never tried to refund or settle the frozen rental:\n{metrics}"
+    );
 }
