@@ -49,8 +49,9 @@ test-rust: install
 	cargo test --workspace --locked
 
 # The demo's story against the real chain and the real binaries (gpu-oracle, gpu-keeper, gpu-escrow); it checks the
-# renter paid exactly the receipt's cost and access was removed, and fails if any step fails. The other stories
-# (the keeper settles; a GPU fault lowers the bill) are the e2e crate's tests, run by test-rust.
+# renter paid exactly the receipt's cost less its SLA credit and access was removed, and fails if any step fails. The
+# other stories (the keeper settles; a GPU fault lowers the bill; disputes: wrong GPU, equivocation, a committee
+# ruling, the deadline fallback) are the e2e crate's tests, run by test-rust.
 test-e2e: install
 	cargo build --locked -p gpu-oracle -p gpu-keeper -p gpu-escrow-cli
 	DEMO_RUN_SECONDS=10 bash script/demo.sh
