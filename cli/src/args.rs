@@ -95,6 +95,8 @@ pub(crate) enum Command {
     /// Open a dispute on a running rental (renter or provider): posts the dispute bond and freezes the rental
     /// until the arbitrator's ruling is executed.
     Dispute(DisputeArgs),
+    /// Add evidence to a rental's open dispute (renter or provider): a URI the arbitrator reads.
+    Evidence(EvidenceArgs),
     /// A rental's dispute: state, opener, evidence, deadline, ruling and outcome.
     DisputeStatus(RentalArg),
     /// Apply a dispute's outcome once the arbitrator ruled or the deadline passed (anyone).
@@ -308,6 +310,15 @@ pub(crate) struct DisputeArgs {
     /// Rental id.
     pub(crate) rental: B256,
     /// Where the arbitrator reads your case: a URI (https://…, ipfs://…) to a document with your evidence.
+    #[arg(long)]
+    pub(crate) evidence: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EvidenceArgs {
+    /// Rental id.
+    pub(crate) rental: B256,
+    /// Where the arbitrator reads the new evidence: a URI (https://…, ipfs://…) to a document.
     #[arg(long)]
     pub(crate) evidence: String,
 }

@@ -1,7 +1,7 @@
 //! The `gpu-escrow` binary with the dispute module, against a real anvil: a renter disputes a
-//! rental and the committee rules, a renter rates its provider once, a provider unbonds and
-//! withdraws after the delay, and an attestation of the wrong GPU is refused at settlement and
-//! proven instead.
+//! rental, the provider adds evidence and the committee rules, a renter rates its provider once,
+//! a provider unbonds and withdraws after the delay, and an attestation of the wrong GPU is
+//! refused at settlement and proven instead.
 
 // Each test is one story from start to end, so some run past 100 lines.
 #![allow(
@@ -86,6 +86,35 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
         text.contains("frozen") && text.contains("the arbitrator rules before"),
         "{text}"
     );
+
+    // Either party adds evidence while the dispute is open; anyone else is refused.
+    let err = m
+        .run(Some(OTHER), &["evidence", &id, "--evidence", "https://example.com/x"])
+        .await
+        .expect_err()
+        .stderr;
+    assert!(
+        err.contains("only the renter") && err.contains("submit evidence"),
+        "{err}"
+    );
+    let added = m
+        .run(
+            Some(PROVIDER),
+            &["--json", "evidence", &id, "--evidence", "ipfs://bafy-provider-logs"],
+        )
+        .await
+        .json();
+    assert_eq!(added["party"], json!(m.address(PROVIDER)));
+    assert_eq!(added["evidenceURI"], "ipfs://bafy-provider-logs");
+    let module = DisputeModule::new(m.disputes, m.deployer.clone());
+    let logs = module.EvidenceSubmitted_filter().from_block(0).query().await.unwrap();
+    let (submitted, log) = logs.last().unwrap();
+    assert_eq!(submitted.rentalId, b256(&json!(id)));
+    assert_eq!(submitted.party, m.address(PROVIDER));
+    assert_eq!(submitted.evidenceURI, "ipfs://bafy-provider-logs");
+    assert_eq!(log.transaction_hash, Some(b256(&added["tx"])));
+    let text = m.run(None, &["dispute-status", &id]).await.expect_ok().stdout;
+    assert!(text.contains("ipfs://bafy-provider-logs"), "{text}");
 
     // Frozen: no stop, extend or second dispute; the ruling cannot be executed before it exists.
     for args in [vec!["stop", id.as_str()], vec!["extend", id.as_str(), "1"]] {

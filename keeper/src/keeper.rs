@@ -770,26 +770,11 @@ impl Keeper {
             self.backoff(rental.id);
             return Ok(true);
         };
-        let outcome = match self.execute(module, kind, &[rental.id], input).await? {
-            Outcome::Mined(receipt) => {
-                report.proven += 1;
-                report.txs += 1;
-                report.gas_used += receipt.gas_used;
-                self.mark_done(rental.id);
-                tracing::info!(target: "keeper::dispute", rental = %rental.id, kind, tx = %receipt.transaction_hash, "proof accepted; provider slashed, renter refunded");
-                "proven"
-            }
-            Outcome::AlreadyClosed => {
-                report.already_closed += 1;
-                self.mark_done(rental.id);
-                "already_closed"
-            }
-            Outcome::Failed => {
-                report.failures += 1;
-                "failed"
-            }
-        };
-        self.metrics.disputes.with_label_values(&[label, outcome]).inc();
+        let outcome = self.execute(module, kind, &[rental.id], input).await?;
+        if let Some(receipt) = self.record_dispute(rental.id, label, "proven", outcome, report) {
+            report.proven += 1;
+            tracing::info!(target: "keeper::dispute", rental = %rental.id, kind, tx = %receipt.transaction_hash, "proof accepted; provider slashed, renter refunded");
+        }
         Ok(true)
     }
 
@@ -821,28 +806,45 @@ impl Keeper {
             }
             .abi_encode()
             .into();
-            let outcome = match self.execute(module, "executeRuling", &[rental.id], input).await? {
-                Outcome::Mined(receipt) => {
-                    report.rulings_executed += 1;
-                    report.txs += 1;
-                    report.gas_used += receipt.gas_used;
-                    self.mark_done(rental.id);
-                    tracing::info!(target: "keeper::dispute", rental = %rental.id, dispute = %arbitrator_dispute_id, ?ruling, deadline, tx = %receipt.transaction_hash, "dispute outcome executed");
-                    "executed"
-                }
-                Outcome::AlreadyClosed => {
-                    report.already_closed += 1;
-                    self.mark_done(rental.id);
-                    "already_closed"
-                }
-                Outcome::Failed => {
-                    report.failures += 1;
-                    "failed"
-                }
-            };
-            self.metrics.disputes.with_label_values(&[label, outcome]).inc();
+            let outcome = self.execute(module, "executeRuling", &[rental.id], input).await?;
+            if let Some(receipt) = self.record_dispute(rental.id, label, "executed", outcome, report) {
+                report.rulings_executed += 1;
+                tracing::info!(target: "keeper::dispute", rental = %rental.id, dispute = %arbitrator_dispute_id, ?ruling, deadline, tx = %receipt.transaction_hash, "dispute outcome executed");
+            }
         }
         Ok(())
+    }
+
+    /// Counts the outcome of a dispute transaction on `rental` (a proof or an executed ruling) in
+    /// the report and in the disputes metric under `label`, a mined one as `mined`; the rental is
+    /// done unless the transaction failed. Returns the receipt of a mined one.
+    fn record_dispute(
+        &mut self,
+        rental: B256,
+        label: &str,
+        mined: &str,
+        outcome: Outcome,
+        report: &mut TickReport,
+    ) -> Option<Box<TransactionReceipt>> {
+        let (result, receipt) = match outcome {
+            Outcome::Mined(receipt) => {
+                report.txs += 1;
+                report.gas_used += receipt.gas_used;
+                self.mark_done(rental);
+                (mined, Some(receipt))
+            }
+            Outcome::AlreadyClosed => {
+                report.already_closed += 1;
+                self.mark_done(rental);
+                ("already_closed", None)
+            }
+            Outcome::Failed => {
+                report.failures += 1;
+                ("failed", None)
+            }
+        };
+        self.metrics.disputes.with_label_values(&[label, result]).inc();
+        receipt
     }
 
     /// Simulates, sends, records. A revert meaning "already closed" is success for a keeper.

@@ -1,9 +1,11 @@
 //! Disputes and ratings in the dispute module: `dispute` (open one, freezing the rental),
-//! `dispute-status`, `execute-ruling`, `rate` and `prove-wrong-gpu`.
+//! `evidence`, `dispute-status`, `execute-ruling`, `rate` and `prove-wrong-gpu`.
 
 use alloy::{
     primitives::{Address, Bytes, B256, U256},
     providers::DynProvider,
+    rpc::types::TransactionReceipt,
+    sol_types::SolEvent,
 };
 use eyre::{bail, eyre, Result};
 use protocol::{
@@ -17,7 +19,7 @@ use serde_json::json as j;
 
 use super::settle::{offer_model_hash, verify_signed};
 use crate::{
-    args::{DisputeArgs, RateArgs},
+    args::{DisputeArgs, EvidenceArgs, RateArgs},
     context::Ctx,
     disputes::{self, State},
     events::{self, Rental},
@@ -37,6 +39,15 @@ async fn any_attestation(ctx: &Ctx, rental: &Rental) -> Result<SignedAttestation
     };
     verify_signed(ctx, rental, &signed)?;
     Ok(signed)
+}
+
+/// The first `E` event the transaction of `receipt` emitted.
+fn event<E: SolEvent>(receipt: &TransactionReceipt) -> Result<E> {
+    let name = E::SIGNATURE.split('(').next().unwrap_or(E::SIGNATURE);
+    Ok(receipt
+        .decoded_log::<E>()
+        .ok_or_else(|| eyre!("the transaction {:#x} emitted no {name}", receipt.transaction_hash))?
+        .data)
 }
 
 /// Fails once disputes on `rental` are closed (its end plus the challenge window); returns the
@@ -131,11 +142,74 @@ pub(crate) async fn open(ctx: &Ctx, args: DisputeArgs) -> Result<()> {
         call(arbitration.fee + bond_value),
     )
     .await?;
-    let opened = receipt
-        .decoded_log::<DisputeModule::DisputeOpened>()
-        .ok_or_else(|| eyre!("the transaction emitted no DisputeOpened"))?
-        .data;
+    let opened = event::<DisputeModule::DisputeOpened>(&receipt)?;
     print_opened(ctx, id, &token, &opened, &arbitration, now, receipt.transaction_hash)
+}
+
+pub(crate) async fn evidence(ctx: &Ctx, args: EvidenceArgs) -> Result<()> {
+    let me = ctx.me()?;
+    let rental = events::rental(ctx, args.rental).await?;
+    let id = rental.id;
+    if args.evidence.trim().is_empty() {
+        bail!("--evidence needs a URI where the arbitrator reads it (https://…, ipfs://…)");
+    }
+    let (_, now) = ctx.head().await?;
+    let dispute = disputes::of_rental(ctx, id, now).await?;
+    match dispute.state {
+        State::Open | State::Expired => {}
+        State::None => bail!(
+            "no dispute on rental {id:#x}: evidence goes to an open dispute; open one with `gpu-escrow dispute {id:#x} --evidence URI`"
+        ),
+        State::Ruled => bail!(
+            "the arbitrator already ruled on rental {id:#x}: no more evidence; see `gpu-escrow dispute-status {id:#x}`"
+        ),
+        State::Resolved => bail!("the dispute on rental {id:#x} is resolved: see `gpu-escrow receipt {id:#x}`"),
+    }
+    if me != rental.terms.renter && me != dispute.record.provider {
+        bail!(
+            "only the renter {} or the provider {} can submit evidence on rental {id:#x}; you sign as {me}",
+            rental.terms.renter,
+            dispute.record.provider
+        );
+    }
+    let module = ctx.disputes().await?;
+    let receipt = send(
+        ctx,
+        &format!("submit evidence on rental {id:#x}"),
+        module.submitEvidence((&rental.terms).into(), args.evidence.clone()),
+    )
+    .await?;
+    let submitted = event::<DisputeModule::EvidenceSubmitted>(&receipt)?;
+    if ctx.global.json {
+        return json(&j!({
+            "rentalId": id,
+            "party": submitted.party,
+            "evidenceURI": submitted.evidenceURI,
+            "tx": receipt.transaction_hash,
+        }));
+    }
+    out(&fields(&[
+        ("rental", format!("{id:#x}")),
+        ("evidence", submitted.evidenceURI.clone()),
+        ("party", submitted.party.to_string()),
+        (
+            "deadline",
+            if dispute.state == State::Expired {
+                format!(
+                    "{} (passed: anyone may apply the 50/50 fallback with `gpu-escrow execute-ruling {id:#x}`)",
+                    format_time(dispute.deadline())
+                )
+            } else {
+                format!(
+                    "{} (in {}): the arbitrator rules before it",
+                    format_time(dispute.deadline()),
+                    format_duration(dispute.deadline().saturating_sub(now))
+                )
+            },
+        ),
+        ("tx", format!("{:#x}", receipt.transaction_hash)),
+    ]));
+    Ok(())
 }
 
 /// Who arbitrates the module's disputes and what opening one costs.
@@ -268,14 +342,8 @@ pub(crate) async fn execute(ctx: &Ctx, id: B256) -> Result<()> {
         module.executeRuling((&rental.terms).into()),
     )
     .await?;
-    let resolved = receipt
-        .decoded_log::<DisputeModule::DisputeResolved>()
-        .ok_or_else(|| eyre!("the transaction emitted no DisputeResolved"))?
-        .data;
-    let paid = receipt
-        .decoded_log::<DisputeModule::OutcomePaid>()
-        .ok_or_else(|| eyre!("the transaction emitted no OutcomePaid"))?
-        .data;
+    let resolved = event::<DisputeModule::DisputeResolved>(&receipt)?;
+    let paid = event::<DisputeModule::OutcomePaid>(&receipt)?;
     if ctx.global.json {
         return json(&j!({
             "rentalId": id,
@@ -344,10 +412,7 @@ pub(crate) async fn rate(ctx: &Ctx, args: RateArgs) -> Result<()> {
         module.rate((&rental.terms).into(), (&usage).into(), signature, args.score),
     )
     .await?;
-    let rated = receipt
-        .decoded_log::<DisputeModule::Rated>()
-        .ok_or_else(|| eyre!("the transaction emitted no Rated"))?
-        .data;
+    let rated = event::<DisputeModule::Rated>(&receipt)?;
     if ctx.global.json {
         return json(&j!({
             "rentalId": id,
@@ -385,14 +450,8 @@ pub(crate) async fn prove_wrong_gpu(ctx: &Ctx, id: B256) -> Result<()> {
         module.proveWrongGpu((&rental.terms).into(), (&usage).into(), signature),
     )
     .await?;
-    let slashed = receipt
-        .decoded_log::<DisputeModule::Slashed>()
-        .ok_or_else(|| eyre!("the transaction emitted no Slashed"))?
-        .data;
-    let paid = receipt
-        .decoded_log::<DisputeModule::OutcomePaid>()
-        .ok_or_else(|| eyre!("the transaction emitted no OutcomePaid"))?
-        .data;
+    let slashed = event::<DisputeModule::Slashed>(&receipt)?;
+    let paid = event::<DisputeModule::OutcomePaid>(&receipt)?;
     if ctx.global.json {
         return json(&j!({
             "rentalId": id,

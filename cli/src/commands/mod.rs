@@ -50,6 +50,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Claim(a) => provider::claim(&ctx, a.offer).await,
         Command::Withdraw(a) => provider::withdraw(&ctx, a).await,
         Command::Dispute(a) => dispute::open(&ctx, a).await,
+        Command::Evidence(a) => dispute::evidence(&ctx, a).await,
         Command::DisputeStatus(a) => dispute::status(&ctx, a.rental).await,
         Command::ExecuteRuling(a) => dispute::execute(&ctx, a.rental).await,
         Command::Rate(a) => dispute::rate(&ctx, a).await,
