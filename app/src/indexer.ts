@@ -33,13 +33,21 @@ export interface Terms {
   salt: Hex;
 }
 
+/** One piece of evidence of a dispute: the opener's (DisputeOpened) or added by a party (EvidenceSubmitted). */
+export interface Evidence {
+  party: Address;
+  uri: string;
+  tx: Hash;
+}
+
 /** A subjective dispute on a rental (DisputeOpened), and its ruling once executed (DisputeResolved). */
 export interface DisputeRecord {
   opener: Address;
   arbitratorDisputeId: bigint;
   bond: bigint;
   deadline: number;
-  evidenceURI: string;
+  /** Every evidence URI submitted, in chain order, the opener's first. */
+  evidence: Evidence[];
   tx: Hash;
   outcome?: { renterShareBps: number; fallbackApplied: boolean; bondTo: Address; tx: Hash };
 }
@@ -316,9 +324,12 @@ function applyRentalLog(rentals: Map<Hex, Rental>, log: Decoded): void {
         arbitratorDisputeId: a.arbitratorDisputeId as bigint,
         bond: a.bond as bigint,
         deadline: Number(a.deadline),
-        evidenceURI: a.evidenceURI as string,
+        evidence: [{ party: getAddress(a.opener as string), uri: a.evidenceURI as string, tx }],
         tx,
       };
+      break;
+    case "EvidenceSubmitted":
+      r.dispute?.evidence.push({ party: getAddress(a.party as string), uri: a.evidenceURI as string, tx });
       break;
     case "DisputeResolved":
       if (r.dispute) {
@@ -523,14 +534,19 @@ const RENTAL_EVENTS = [
     "RentalFrozen",
     "RentalResolved",
   ].map((n) => eventAbi(n)),
-  ...["DisputeOpened", "DisputeResolved", "OutcomePaid", "Rated"].map((n) => eventAbi(n, disputesAbi)),
+  ...["DisputeOpened", "EvidenceSubmitted", "DisputeResolved", "OutcomePaid", "Rated"].map((n) =>
+    eventAbi(n, disputesAbi),
+  ),
 ];
 
 /**
- * Every rental of `renter`: RentalOpened filtered by the renter topic, then the escrow's and the dispute module's
- * events of those rental ids.
+ * Rentals whose RentalOpened matches `args` (an indexed topic: the renter, or offer ids), with the escrow's and the
+ * dispute module's later events of those rental ids.
  */
-export async function renterHistory(chain: Chain, renter: Address): Promise<Rental[]> {
+async function rentalsWhere(
+  chain: Chain,
+  args: { renter: Address } | { offerId: bigint[] },
+): Promise<{ rentals: Rental[]; from: bigint; latest: bigint }> {
   const from = BigInt(chain.dep.deployBlock);
   const latest = await chain.pub.getBlockNumber();
   const rentals = new Map<Hex, Rental>();
@@ -541,14 +557,13 @@ export async function renterHistory(chain: Chain, renter: Address): Promise<Rent
       chain.pub.getLogs({
         address: chain.escrow,
         event: eventAbi("RentalOpened"),
-        args: { renter },
+        args,
         fromBlock,
         toBlock,
       }) as Promise<Decoded[]>,
   );
   for (const log of opened) applyRentalLog(rentals, log);
   const ids = [...rentals.keys()];
-  if (ids.length === 0) return [];
   const later: Decoded[] = [];
   for (let i = 0; i < ids.length; i += 100) {
     const batch = ids.slice(i, i + 100);
@@ -560,6 +575,16 @@ export async function renterHistory(chain: Chain, renter: Address): Promise<Rent
   }
   later.sort(byPosition);
   for (const log of later) applyRentalLog(rentals, log);
+  return { rentals: [...rentals.values()], from, latest };
+}
+
+/**
+ * Every rental of `renter`: RentalOpened filtered by the renter topic, then the escrow's and the dispute module's
+ * events of those rental ids.
+ */
+export async function renterHistory(chain: Chain, renter: Address): Promise<Rental[]> {
+  const { rentals: list, from, latest } = await rentalsWhere(chain, { renter });
+  if (list.length === 0) return [];
   // Refunds and dispute outcomes that could not be delivered: Credited to the renter, by the escrow or the dispute
   // module, in the transaction that closed the rental.
   const credited = await logsInRanges(
@@ -574,7 +599,6 @@ export async function renterHistory(chain: Chain, renter: Address): Promise<Rent
         toBlock,
       }) as Promise<Decoded[]>,
   );
-  const list = [...rentals.values()];
   for (const c of credited) {
     const tx = c.transactionHash;
     const r = list.find((x) => x.settled?.tx === tx || x.refunded?.tx === tx || x.resolved?.tx === tx);
@@ -582,6 +606,13 @@ export async function renterHistory(chain: Chain, renter: Address): Promise<Rent
   }
   for (const r of list) await resolveEnd(chain, r);
   return list.sort((a, b) => b.terms.startedAt - a.terms.startedAt);
+}
+
+/** The rentals of `offerIds` (a provider's offers) that are not closed yet, newest first. */
+export async function openRentalsOfOffers(chain: Chain, offerIds: bigint[]): Promise<Rental[]> {
+  if (offerIds.length === 0) return [];
+  const { rentals } = await rentalsWhere(chain, { offerId: offerIds });
+  return rentals.filter(isOpen).sort((a, b) => b.terms.startedAt - a.terms.startedAt);
 }
 
 export function isOpen(r: Rental): boolean {

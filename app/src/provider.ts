@@ -1,12 +1,14 @@
 // The provider page: registration and oracle endpoint, reputation, bonds (post, request unbond, withdraw), offers
-// (create, reprice, retire), earnings per offer with claimEarnings, and withdrawable credit.
+// (create, reprice, retire), earnings per offer with claimEarnings, the open rentals of its offers (open a dispute,
+// add evidence to one), and withdrawable credit.
 import { erc20Abi, getAddress, isAddress } from "viem";
 import type { App } from "./app";
 import type { TokenInfo } from "./chain";
-import { amount, dateTime, duration, parseAmount, pct } from "./format";
+import { amount, dateTime, duration, parseAmount, pct, short } from "./format";
 import { creditsView } from "./credits";
-import { eventAbi, type BondAccount } from "./indexer";
+import { eventAbi, openRentalsOfOffers, statusOf, type BondAccount } from "./indexer";
 import { ratingText, uptimeText } from "./offers";
+import { evidenceView, fillDisputeForm } from "./rentals";
 import { busy, field, h, notice, replace } from "./ui";
 
 /** `IOfferBook.offerAccount(offerId)`. */
@@ -24,6 +26,7 @@ export function providerView(app: App): HTMLElement {
   const registration = h("div", { testid: "provider-registration" });
   const offers = h("div", { testid: "provider-offers" });
   const bonds = h("div", { testid: "bonds" });
+  const rentals = h("div", { testid: "provider-rentals" });
   const create = createOfferForm(app);
 
   const render = async () => {
@@ -109,7 +112,7 @@ export function providerView(app: App): HTMLElement {
       );
       create.hidden = false;
     }
-    await Promise.all([renderBonds(app, bonds), renderOffers(app, offers)]);
+    await Promise.all([renderBonds(app, bonds), renderOffers(app, offers), renderRentals(app, rentals)]);
   };
   app.onChange(() => void render().catch((e) => app.fail("Provider page", e)));
   void render().catch((e) => app.fail("Provider page", e));
@@ -131,6 +134,8 @@ export function providerView(app: App): HTMLElement {
     create,
     h("h3", {}, "Your offers"),
     offers,
+    h("h3", {}, "Rentals of your offers"),
+    rentals,
     h("h3", {}, "Withdrawable credit"),
     creditsView(app),
   );
@@ -311,6 +316,70 @@ async function renderOffers(app: App, el: HTMLElement): Promise<void> {
           ...["#", "Offer", "Price / hour", "Terms", "Status", "Record", "Earned, unclaimed", "Claimed", ""].map((c) =>
             h("th", {}, c),
           ),
+        ),
+      ),
+      h("tbody", {}, ...rows),
+    ),
+  );
+}
+
+/**
+ * The rentals of the provider's offers that are not closed: a dispute can be opened on one (same bond and fee as the
+ * renter's), and a frozen one lists its dispute's evidence, to which the provider can add.
+ */
+async function renderRentals(app: App, el: HTMLElement): Promise<void> {
+  const chain = app.chain;
+  const ids = [...app.market.offers.values()].filter((o) => o.provider === chain.account).map((o) => o.id);
+  const open = await openRentalsOfOffers(chain, ids);
+  if (open.length === 0) {
+    replace(el, h("p", { class: "empty" }, "No rental of your offers is running."));
+    return;
+  }
+  const rows = await Promise.all(
+    open.map(async (r) => {
+      const t = await chain.token(r.terms.token);
+      const status = statusOf(r);
+      let action: HTMLElement;
+      if (r.dispute) {
+        action = evidenceView(app, r);
+      } else {
+        const form = h("div", { testid: "dispute-form", hidden: true });
+        const btn = h("button", { testid: "dispute-open" }, "Open a dispute");
+        btn.addEventListener(
+          "click",
+          () =>
+            void busy(btn, async () => {
+              form.hidden = !form.hidden;
+              if (!form.hidden) await fillDisputeForm(app, r, form);
+            }),
+        );
+        action = h("div", {}, btn, form);
+      }
+      return h(
+        "tr",
+        { testid: "provider-rental", "data-rental": r.id, "data-status": status },
+        h("td", {}, h("code", { title: r.id }, short(r.id))),
+        h("td", {}, `#${r.terms.offerId}`),
+        h("td", {}, h("code", { title: r.terms.renter }, short(r.terms.renter))),
+        h("td", {}, dateTime(r.terms.startedAt)),
+        h("td", {}, amount(r.deposit, t)),
+        h("td", { testid: "provider-rental-status" }, status),
+        h("td", {}, action),
+      );
+    }),
+  );
+  replace(
+    el,
+    h(
+      "table",
+      {},
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ...["Rental", "Offer", "Renter", "Start", "Deposit", "Status", "Dispute"].map((c) => h("th", {}, c)),
         ),
       ),
       h("tbody", {}, ...rows),

@@ -238,8 +238,11 @@ function card(app: App, r: Rental, cards: Map<Hex, Card>): HTMLElement {
   );
 }
 
-/** The form that opens a dispute: evidence URI, the dispute bond and the arbitrator's fee it will cost. */
-async function fillDisputeForm(app: App, r: Rental, el: HTMLElement): Promise<void> {
+/**
+ * The form that opens a dispute, for the renter or the provider: evidence URI, the dispute bond and the
+ * arbitrator's fee it will cost.
+ */
+export async function fillDisputeForm(app: App, r: Rental, el: HTMLElement): Promise<void> {
   const chain = app.chain;
   const token = await chain.token(r.terms.token);
   const [bond, fee, rulingPeriod] = await Promise.all([
@@ -351,11 +354,7 @@ function disputeCard(app: App, r: Rental, cards: Map<Hex, Card>): HTMLElement {
       h("dt", {}, "Opened by"),
       h("dd", { testid: "dispute-opener" }, opener),
       h("dt", {}, "Evidence"),
-      h(
-        "dd",
-        { testid: "dispute-evidence" },
-        d ? h("a", { href: d.evidenceURI, target: "_blank", rel: "noopener" }, d.evidenceURI) : "…",
-      ),
+      h("dd", {}, d ? evidenceView(app, r) : "…"),
       h("dt", {}, "Arbitrator's dispute"),
       h("dd", { testid: "dispute-id" }, d ? `#${d.arbitratorDisputeId}` : "…"),
       h("dt", {}, "Dispute bond"),
@@ -367,6 +366,59 @@ function disputeCard(app: App, r: Rental, cards: Map<Hex, Card>): HTMLElement {
     ),
     h("div", { class: "dispute-state" }, fields.state),
     h("div", { class: "actions" }, execute),
+  );
+}
+
+/**
+ * Every evidence URI of a rental's dispute (the opener's, then what either party added), and a field for the
+ * connected party to add more (`submitEvidence`) while the dispute waits for its ruling.
+ */
+export function evidenceView(app: App, r: Rental): HTMLElement {
+  const party = (a: Address) =>
+    a === app.chain.account ? "you" : a === r.terms.renter ? "the renter" : "the provider";
+  const input = h("input", {
+    type: "url",
+    placeholder: "https://… or ipfs://… (more evidence for the arbitrator)",
+    testid: "evidence-add-input",
+    size: 50,
+  });
+  const btn = h("button", { testid: "evidence-add" }, "Add evidence");
+  btn.addEventListener(
+    "click",
+    () =>
+      void busy(btn, async () => {
+        const uri = input.value.trim();
+        if (!uri) {
+          notice("error", "Add evidence: give the URI of the evidence (a page or file the arbitrator can read)");
+          return;
+        }
+        const ok = await app.tx("Add evidence", {
+          address: "disputes",
+          functionName: "submitEvidence",
+          args: [r.terms, uri],
+        });
+        if (ok) await app.refresh();
+      }),
+  );
+  return h(
+    "div",
+    { testid: "dispute-evidence" },
+    h(
+      "ol",
+      { class: "evidence" },
+      ...(r.dispute?.evidence ?? []).map((e) =>
+        h(
+          "li",
+          { testid: "dispute-evidence-item", "data-uri": e.uri },
+          // Anyone can submit any string: only web and IPFS addresses become links.
+          /^(https?|ipfs):\/\//i.test(e.uri)
+            ? h("a", { href: e.uri, target: "_blank", rel: "noopener" }, e.uri)
+            : h("code", {}, e.uri),
+          ` (${party(e.party)})`,
+        ),
+      ),
+    ),
+    r.dispute?.outcome ? null : h("div", { class: "actions" }, input, btn),
   );
 }
 

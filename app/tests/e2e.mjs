@@ -684,6 +684,19 @@ async function main() {
     if ((await usdcBalance(RENTER)) !== balanceBeforeDispute - 5_000_000n) throw new Error("dispute bond not posted");
   });
 
+  await step("dispute-evidence-added", async () => {
+    // Either party adds evidence to the open dispute (submitEvidence); the card lists every URI, the opener's first.
+    const extra = "ipfs://bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+    await byId("evidence-add-input").fill(extra);
+    await act(byId("evidence-add"), /Add evidence: confirmed/);
+    const items = byId("dispute-evidence-item");
+    await waitFor("both evidence URIs", async () => (await items.count()) === 2);
+    const uris = await items.evaluateAll((els) => els.map((e) => e.dataset.uri));
+    const listed = (await items.allTextContents()).join(" | ");
+    const both = uris.join(" ") === `https://evidence.example/rental-d/throttled.txt ${extra}`;
+    if (!both || !/\(you\).*\(you\)/.test(listed)) throw new Error(`evidence listed: ${listed}`);
+  });
+
   await step("dispute-ruling-executed", async () => {
     // The committee (the deployer alone, quorum 1) gives the renter 75 %: ruling r pays the renter r − 1 bps.
     const disputeId = BigInt((await text(byId("dispute-id"))).replace("#", ""));
