@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 import {Errors} from "../libraries/Errors.sol";
+import {SignatureCheck} from "../libraries/SignatureCheck.sol";
 import {UsageAttestationHash} from "../libraries/UsageAttestationHash.sol";
 import {RentalState, RentalTerms, Usage} from "../types/DataTypes.sol";
 
@@ -45,22 +44,8 @@ abstract contract AttestationVerifier is EIP712 {
         if (usage.uptimeSeconds < s.paidSeconds) {
             revert Errors.GpuEscrow_UptimeDecreased(id, usage.uptimeSeconds, s.paidSeconds);
         }
-        if (!_isValidSignature(terms.attester, _usageDigest(id, usage), signature)) {
+        if (!SignatureCheck.isValidNow(terms.attester, _usageDigest(id, usage), signature)) {
             revert Errors.GpuEscrow_InvalidAttestationSignature(id, terms.attester);
         }
-    }
-
-    /// @dev ECDSA recovery straight from calldata (65-byte r‖s‖v or 64-byte EIP-2098 r‖vs); only when that does not
-    /// yield `signer` is ERC-1271 asked, so EOA attesters never pay for a cold code lookup.
-    function _isValidSignature(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
-        address recovered;
-        if (signature.length == 64) {
-            (recovered,,) = ECDSA.tryRecover(digest, bytes32(signature[0:32]), bytes32(signature[32:64]));
-        } else if (signature.length == 65) {
-            (recovered,,) =
-                ECDSA.tryRecover(digest, uint8(signature[64]), bytes32(signature[0:32]), bytes32(signature[32:64]));
-        }
-        if (recovered == signer && recovered != address(0)) return true;
-        return SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature);
     }
 }

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 import {IArbitrable} from "../interfaces/IArbitrable.sol";
 import {IArbitrator} from "../interfaces/IArbitrator.sol";
 import {ICommitteeArbitrator} from "../interfaces/ICommitteeArbitrator.sol";
+import {SignatureCheck} from "../libraries/SignatureCheck.sol";
 import {CommitteeArbitratorErrors as Errors} from "./CommitteeArbitratorErrors.sol";
 
 /// @title CommitteeArbitrator
@@ -105,7 +104,7 @@ contract CommitteeArbitrator is ICommitteeArbitrator, EIP712 {
             address member = members_[i];
             // Membership and double votes first (in `_castVote`), so a non-member's contract is never called.
             votes = _castVote(disputeID, d, member, ruling);
-            if (!_isValidSignature(member, digest, signatures[i])) {
+            if (!SignatureCheck.isValidNow(member, digest, signatures[i])) {
                 revert Errors.CommitteeArbitrator_InvalidSignature(disputeID, member);
             }
         }
@@ -197,17 +196,6 @@ contract CommitteeArbitrator is ICommitteeArbitrator, EIP712 {
         IArbitrable arbitrable = d.arbitrable;
         emit DisputeRuled(disputeID, arbitrable, ruling);
         arbitrable.rule(disputeID, ruling);
-    }
-
-    /// @dev ECDSA with a 64-byte (EIP-2098) signature first, which OpenZeppelin's SignatureChecker does not decode;
-    /// then SignatureChecker: ECDSA with 65 bytes, else ERC-1271 for contract-wallet members.
-    function _isValidSignature(address member, bytes32 digest, bytes calldata signature) private view returns (bool) {
-        if (signature.length == 64) {
-            (address recovered,,) = ECDSA.tryRecover(digest, bytes32(signature[0:32]), bytes32(signature[32:64]));
-            // member is never the zero address (constructor), so a failed recovery cannot match it.
-            if (recovered == member) return true;
-        }
-        return SignatureChecker.isValidSignatureNow(member, digest, signature);
     }
 
     function _status(Dispute memory d) private view returns (DisputeStatus) {

@@ -3,14 +3,13 @@ pragma solidity 0.8.30;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IArbitrator} from "../interfaces/IArbitrator.sol";
 import {IDisputeModule} from "../interfaces/IDisputeModule.sol";
 import {IGpuEscrow} from "../interfaces/IGpuEscrow.sol";
 import {Billing} from "../libraries/Billing.sol";
+import {SignatureCheck} from "../libraries/SignatureCheck.sol";
 import {TokenTransfer} from "../libraries/TokenTransfer.sol";
 import {Offer, OfferAccount, Quote, RentalState, RentalStatus, RentalTerms, Usage} from "../types/DataTypes.sol";
 import {DisputeModuleErrors as Errors} from "./DisputeModuleErrors.sol";
@@ -394,14 +393,7 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
         view
     {
         bytes32 digest = _escrow.attestationDigest(terms, usage);
-        // A 64-byte (EIP-2098) signature first, as the escrow accepts and the oracle signs, which OpenZeppelin's
-        // SignatureChecker does not decode; then SignatureChecker: ECDSA with 65 bytes, else ERC-1271.
-        if (signature.length == 64) {
-            (address recovered,,) = ECDSA.tryRecover(digest, bytes32(signature[0:32]), bytes32(signature[32:64]));
-            // The attester of a live or listed offer is never the zero address, so a failed recovery cannot match.
-            if (recovered == terms.attester) return;
-        }
-        if (!SignatureChecker.isValidSignatureNow(terms.attester, digest, signature)) {
+        if (!SignatureCheck.isValidNow(terms.attester, digest, signature)) {
             revert Errors.DisputeModule_InvalidSignature(id, terms.attester);
         }
     }
