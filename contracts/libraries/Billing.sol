@@ -12,6 +12,20 @@ library Billing {
     /// @notice The largest SLA credit, in basis points of the cost.
     uint256 internal constant SLA_CREDIT_CAP_BPS = 5000;
 
+    /// @notice How a rental's billed seconds split its deposit when it settles.
+    /// @param cost cost(billed): what the renter is charged before its SLA credit.
+    /// @param net What the provider is paid now: its net on `cost` less what checkpoints already paid, less the credit.
+    /// @param fee What the treasury is paid now: fee(cost) less the fee checkpoints already paid.
+    /// @param credit The SLA credit, `slaCredit(cost, billed, wall, slaBps)`, taken from the provider's net.
+    /// @param refund What goes back to the renter: deposit − cost + credit.
+    struct Settlement {
+        uint256 cost;
+        uint256 net;
+        uint256 fee;
+        uint256 credit;
+        uint256 refund;
+    }
+
     /// @notice Cost of `seconds_` of GPU time: ceil(pricePerHour × seconds / 3600), in token base units.
     /// @dev Computed from the hourly price, never from a truncated per-second rate, so 6-decimal tokens bill as
     /// exactly as 18-decimal ones. Cannot overflow: price < 2^96 and seconds < 2^64 give a product < 2^160.
@@ -33,8 +47,61 @@ library Billing {
         uint256 uptimeBps = billed * BPS / wall;
         if (uptimeBps >= slaBps) return 0;
         uint256 creditBps = (slaBps - uptimeBps) * SLA_CREDIT_PER_BPS;
-        if (creditBps > SLA_CREDIT_CAP_BPS) creditBps = SLA_CREDIT_CAP_BPS;
+        uint256 capBps = maxSlaCreditBps(slaBps);
+        if (creditBps > capBps) creditBps = capBps;
         return amount * creditBps / BPS;
+    }
+
+    /// @notice The largest SLA credit a rental promising `slaBps` can earn, in basis points of its cost:
+    /// min(SLA_CREDIT_CAP_BPS, slaBps × SLA_CREDIT_PER_BPS) (0 when the offer promises no SLA).
+    function maxSlaCreditBps(uint256 slaBps) internal pure returns (uint256) {
+        uint256 capBps = slaBps * SLA_CREDIT_PER_BPS;
+        return capBps < SLA_CREDIT_CAP_BPS ? capBps : SLA_CREDIT_CAP_BPS;
+    }
+
+    /// @notice The provider's net that checkpoints may pay out of `amount` of cost before the rental settles:
+    /// floor(amount × (10 000 − feeBps − maxSlaCreditBps(slaBps)) / 10 000). The rest of the provider's net is held
+    /// back in the deposit, so the SLA credit the whole rental earns is always there to pay, however often and
+    /// whenever anyone checkpoints. Without an SLA this is exactly amount − fee(amount).
+    /// @dev Requires feeBps + maxSlaCreditBps ≤ 10 000 (the escrow caps the fee at 1 500 and the credit at 5 000).
+    /// Non-decreasing in `amount`, so cumulative checkpoints never pay a negative amount.
+    function checkpointable(uint256 amount, uint256 feeBps, uint256 slaBps) internal pure returns (uint256) {
+        return amount * (BPS - feeBps - maxSlaCreditBps(slaBps)) / BPS;
+    }
+
+    /// @notice What checkpoints took out of the deposit for `paidSeconds`: the provider's checkpointable net and the
+    /// full fee on their cost. The rest of the deposit is still in the escrow for this rental.
+    function paidOut(uint256 pricePerHour, uint256 feeBps, uint256 slaBps, uint256 paidSeconds)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 paidCost = cost(pricePerHour, paidSeconds);
+        return checkpointable(paidCost, feeBps, slaBps) + fee(paidCost, feeBps);
+    }
+
+    /// @notice Splits a settling rental's deposit: `billed` of `wall` seconds are charged, `paidSeconds` were already
+    /// paid by checkpoints. net + fee + refund == deposit − paidOut(paidSeconds) for every input in range.
+    /// @dev Requires paidSeconds ≤ billed ≤ wall, cost(wall) ≤ deposit and feeBps ≤ 1 500. The provider's unpaid
+    /// net always covers the credit: checkpoints held back maxSlaCreditBps of the cost they paid for, and the
+    /// credit is at most that share of the whole cost (proved symbolically in test/symbolic).
+    function settlement(
+        uint256 pricePerHour,
+        uint256 feeBps,
+        uint256 slaBps,
+        uint256 deposit,
+        uint256 paidSeconds,
+        uint256 billed,
+        uint256 wall
+    ) internal pure returns (Settlement memory s) {
+        s.cost = cost(pricePerHour, billed);
+        uint256 paidCost = cost(pricePerHour, paidSeconds);
+        uint256 totalFee = fee(s.cost, feeBps);
+        uint256 paidFee = fee(paidCost, feeBps);
+        s.fee = totalFee - paidFee;
+        s.credit = slaCredit(s.cost, billed, wall, slaBps);
+        s.net = s.cost - totalFee - checkpointable(paidCost, feeBps, slaBps) - s.credit;
+        s.refund = deposit - s.cost + s.credit;
     }
 
     /// @notice The longest time a deposit pays for: the largest s with cost(s) ≤ deposit.
