@@ -10,14 +10,16 @@ import {IDisputeHooks} from "./interfaces/IDisputeHooks.sol";
 import {IGpuEscrow} from "./interfaces/IGpuEscrow.sol";
 import {IRentals} from "./interfaces/IRentals.sol";
 import {Billing} from "./libraries/Billing.sol";
+import {ErrorData} from "./libraries/ErrorData.sol";
 import {Errors} from "./libraries/Errors.sol";
+import {RentalQuote} from "./libraries/RentalQuote.sol";
 import {TokenTransfer} from "./libraries/TokenTransfer.sol";
 import {
     Config,
     Offer,
     OfferAccount,
+    OfferStanding,
     OpenParams,
-    Quote,
     RentalState,
     RentalStatus,
     RentalTerms,
@@ -28,7 +30,6 @@ import {
 /// @notice Trustless GPU rental: the renter's deposit is escrowed here and paid out per attested second.
 /// The rules live in {IRentals} and the other interfaces; this contract reads as the list of rental actions.
 contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
-    uint256 public constant override STOP_ATTESTATION_MAX_AGE = 10 minutes;
     uint256 public constant override MAX_ACCESS_KEY_LENGTH = 1024;
 
     mapping(bytes32 rentalId => RentalState) internal _rentals;
@@ -94,9 +95,14 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         bytes32 id = _rentalId(terms);
         Offer storage o = _offers[terms.offerId];
         if (msg.sender != o.provider) revert Errors.GpuEscrow_NotProvider(id, msg.sender);
-        uint256 deposit = _stopNow(id, terms);
-        // The module is fixed before any deposit and trusted like this contract; the rental is already stopped.
-        if (!o.spot) IDisputeHooks(_disputeModule).onTerminated(terms, msg.sender, deposit);
+        _stopNow(id, terms);
+        // The penalty is on the cost of the time already rented, which no call of the renter's can raise (a deposit
+        // topped up just before would be). The module is fixed before any deposit and trusted like this contract;
+        // the rental is already stopped.
+        if (!o.spot) {
+            uint256 elapsedCost = Billing.cost(terms.pricePerHour, block.timestamp - terms.startedAt);
+            IDisputeHooks(_disputeModule).onTerminated(terms, msg.sender, elapsedCost);
+        }
     }
 
     function checkpoint(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature)
@@ -106,14 +112,21 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
     {
         bytes32 id = _rentalId(terms);
         RentalState memory s = _activeRental(id);
+        // Only a running rental: an ended one settles, so no checkpoint can spend the attestation that settles it.
+        uint256 end = _endOf(terms, s);
+        if (block.timestamp >= end) revert Errors.GpuEscrow_RentalEnded(id, end);
         uint256 usableAt = uint256(usage.periodEnd) + terms.challengeWindow;
         if (block.timestamp < usableAt) revert Errors.GpuEscrow_AttestationInChallengeWindow(id, usableAt);
-        uint256 end = _endOf(terms, s);
-        _requireBeforeDeadline(id, terms, end);
-        _verifyUsage(id, terms, s, usage, signature);
+        ErrorData.revertIf(_usageError(id, terms, s, usage, signature));
 
-        uint256 billed = _billedSeconds(terms, usage, end);
-        (uint256 net, uint256 fee) = _newlyOwed(terms, s.paidSeconds, billed);
+        // uptime ≤ periodEnd − start < end − start: the attested seconds are all billable.
+        uint256 billed = usage.uptimeSeconds;
+        uint256 cost = Billing.cost(terms.pricePerHour, billed);
+        uint256 paidCost = Billing.cost(terms.pricePerHour, s.paidSeconds);
+        // Both are non-decreasing in the cost, and billed ≥ paidSeconds (`_usageError`).
+        uint256 net = Billing.checkpointable(cost, terms.feeBps, terms.slaBps)
+            - Billing.checkpointable(paidCost, terms.feeBps, terms.slaBps);
+        uint256 fee = Billing.fee(cost, terms.feeBps) - Billing.fee(paidCost, terms.feeBps);
         _rentals[id].paidSeconds = uint32(billed);
         _rentals[id].lastSeq = usage.seq;
         OfferAccount memory m = _accounts[terms.offerId];
@@ -134,17 +147,12 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         bytes32 id = _rentalId(terms);
         if (msg.sender != terms.renter) revert Errors.GpuEscrow_NotRenter(id, msg.sender);
         RentalState memory s = _activeRental(id);
-        uint256 end = _endOf(terms, s);
-        if (block.timestamp < end) {
-            // Still running: the renter stops at the attested moment. periodEnd ≤ now is checked in `_verifyUsage`.
-            if (uint256(usage.periodEnd) + STOP_ATTESTATION_MAX_AGE < block.timestamp) {
-                revert Errors.GpuEscrow_AttestationTooOld(id, usage.periodEnd, STOP_ATTESTATION_MAX_AGE);
-            }
-            if (usage.periodEnd < end) end = usage.periodEnd;
-        } else {
-            _requireBeforeDeadline(id, terms, end);
-        }
-        _settle(id, terms, s, end, usage, signature);
+        // Still running: billing ends now, and the seconds after the attestation's periodEnd (≤ now, checked in
+        // `_usageError`) are billed as delivered, so an old attestation is no discount. Ended: the renter's settle.
+        bytes memory err = block.timestamp < _endOf(terms, s)
+            ? _trySettle(id, terms, s, block.timestamp, usage, signature, false)
+            : _settleDue(id, terms, s, usage, signature);
+        ErrorData.revertIf(err);
     }
 
     function settle(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature)
@@ -153,9 +161,7 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         nonReentrant
     {
         bytes32 id = _rentalId(terms);
-        RentalState memory s = _activeRental(id);
-        uint256 end = _requireSettleable(id, terms, s);
-        _settle(id, terms, s, end, usage, signature);
+        ErrorData.revertIf(_settleDue(id, terms, _activeRental(id), usage, signature));
     }
 
     function settleBatch(RentalTerms[] calldata terms, Usage[] calldata usages, bytes[] calldata signatures)
@@ -172,11 +178,14 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         for (uint256 i; i < n; ++i) {
             bytes32 id = _rentalId(terms[i]);
             RentalState memory s = _rentals[id];
-            // Closed by someone else since the batch was built: done, not an error.
-            if (s.status == RentalStatus.None) continue;
-            if (s.status != RentalStatus.Active) revert Errors.GpuEscrow_RentalNotActive(id, s.status);
-            uint256 end = _requireSettleable(id, terms[i], s);
-            _settle(id, terms[i], s, end, usages[i], signatures[i]);
+            bytes memory err = s.status == RentalStatus.Active
+                ? _settleDue(id, terms[i], s, usages[i], signatures[i])
+                : ErrorData.encode(Errors.GpuEscrow_RentalNotActive.selector, id, uint256(uint8(s.status)));
+            // Whatever anyone did first (settled, refunded, froze, stopped it), one item never fails the batch.
+            if (err.length != 0) {
+                emit SettlementSkipped(id, err);
+                continue;
+            }
             // settled ≤ n, a calldata array length.
             unchecked {
                 ++settled;
@@ -189,13 +198,7 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         RentalState memory s = _activeRental(id);
         uint256 refundableAt = _endOf(terms, s) + terms.gracePeriod + 1;
         if (block.timestamp < refundableAt) revert Errors.GpuEscrow_RefundNotDue(id, refundableAt);
-
-        uint256 paid = Billing.cost(terms.pricePerHour, s.paidSeconds);
-        uint256 amount = s.deposit - paid;
-        delete _rentals[id];
-        _close(terms, 0, 0, 0, 0, false);
-        emit RentalRefunded(id, amount);
-        _payOrCredit(terms.token, terms.renter, amount);
+        _refund(id, terms, s);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -205,21 +208,52 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
     function freeze(RentalTerms calldata terms) external override {
         _requireDisputeModule();
         bytes32 id = _rentalId(terms);
-        _activeRental(id);
+        RentalState memory s = _activeRental(id);
+        // Freezing stops the clock: a dispute only concerns the seconds before it.
+        if (block.timestamp < _endOf(terms, s)) {
+            _rentals[id].stoppedAt = uint40(block.timestamp);
+            emit RentalStopped(id, msg.sender, uint40(block.timestamp));
+        }
         _rentals[id].status = RentalStatus.Frozen;
         emit RentalFrozen(id);
     }
 
-    function resolve(RentalTerms calldata terms) external override nonReentrant returns (uint256 amount) {
+    function resolve(RentalTerms calldata terms) external override nonReentrant returns (uint256 atStake) {
         _requireDisputeModule();
         bytes32 id = _rentalId(terms);
         RentalState memory s = _rentals[id];
         if (s.status == RentalStatus.None) revert Errors.GpuEscrow_RentalNotActive(id, s.status);
-        amount = s.deposit - Billing.cost(terms.pricePerHour, s.paidSeconds);
+        uint256 end = _endOf(terms, s);
+        if (block.timestamp < end) end = block.timestamp;
+        uint256 elapsedCost = Billing.cost(terms.pricePerHour, end - terms.startedAt);
+        // paidOut ≤ cost(paidSeconds) ≤ elapsedCost ≤ deposit: checkpoints paid for attested seconds before the end.
+        atStake = elapsedCost - Billing.paidOut(terms.pricePerHour, terms.feeBps, terms.slaBps, s.paidSeconds);
+        uint256 returned = s.deposit - elapsedCost;
         delete _rentals[id];
         _close(terms, 0, 0, 0, 0, false);
-        emit RentalResolved(id, amount);
-        TokenTransfer.push(terms.token, msg.sender, amount);
+        emit RentalResolved(id, atStake, returned);
+        _payOrCredit(terms.token, terms.renter, returned);
+        TokenTransfer.push(terms.token, msg.sender, atStake);
+    }
+
+    function release(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature)
+        external
+        override
+        nonReentrant
+    {
+        _requireDisputeModule();
+        bytes32 id = _rentalId(terms);
+        RentalState memory s = _rentals[id];
+        if (s.status != RentalStatus.Frozen) revert Errors.GpuEscrow_RentalNotFrozen(id, s.status);
+        if (signature.length == 0) return _refund(id, terms, s);
+        ErrorData.revertIf(_trySettle(id, terms, s, _endOf(terms, s), usage, signature, true));
+    }
+
+    function setOfferSuspended(uint64 offerId, bool suspended) external override {
+        _requireDisputeModule();
+        _existingOffer(offerId);
+        _accounts[offerId].standing = suspended ? OfferStanding.Suspended : OfferStanding.Listed;
+        emit OfferSuspended(offerId, suspended);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -228,24 +262,6 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
 
     function rentalState(bytes32 id) external view override returns (RentalState memory) {
         return _rentals[id];
-    }
-
-    function quote(RentalTerms calldata terms) external view override returns (Quote memory q) {
-        bytes32 id = _rentalId(terms);
-        RentalState memory s = _activeRental(id);
-        uint256 end = _endOf(terms, s);
-        uint256 until = block.timestamp < end ? block.timestamp : end;
-        uint256 elapsed = until > terms.startedAt ? until - terms.startedAt : 0;
-        q.elapsed = uint64(elapsed);
-        q.accruedMax = Billing.cost(terms.pricePerHour, elapsed);
-        q.paid = Billing.cost(terms.pricePerHour, s.paidSeconds);
-        q.remaining = s.deposit - q.accruedMax;
-        q.endsAt = uint64(end);
-        q.ended = block.timestamp >= end;
-    }
-
-    function rentalId(RentalTerms calldata terms) external pure override returns (bytes32) {
-        return _rentalId(terms);
     }
 
     function attestationDigest(RentalTerms calldata terms, Usage calldata usage)
@@ -280,6 +296,7 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
             revert Errors.GpuEscrow_DurationOutOfBounds(p.offerId, covered, o.minDuration, o.maxDuration);
         }
         OfferAccount storage a = _accounts[p.offerId];
+        if (a.standing == OfferStanding.Suspended) revert Errors.GpuEscrow_OfferSuspended(p.offerId);
         uint16 active = a.activeRentals;
         uint16 capacity = o.capacity;
         if (active >= capacity) {
@@ -337,67 +354,83 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         }
     }
 
-    /// @dev Pays the provider and treasury for the billed seconds not yet paid, refunds the rest, closes the rental.
-    function _settle(
+    /// @dev Settles an ended rental with `usage` if the caller may do so now; else returns why not. The renter may
+    /// settle at once, anyone else after the challenge window; nobody past the grace period.
+    function _settleDue(
+        bytes32 id,
+        RentalTerms calldata terms,
+        RentalState memory s,
+        Usage calldata usage,
+        bytes calldata signature
+    ) private returns (bytes memory err) {
+        uint256 end = _endOf(terms, s);
+        if (block.timestamp < end) return ErrorData.encode(Errors.GpuEscrow_RentalNotEnded.selector, id, end);
+        if (msg.sender != terms.renter) {
+            uint256 settleableAt = end + terms.challengeWindow;
+            if (block.timestamp < settleableAt) {
+                return ErrorData.encode(Errors.GpuEscrow_ChallengeWindowOpen.selector, id, settleableAt);
+            }
+        }
+        err = _deadlineError(id, terms, end);
+        if (err.length == 0) err = _trySettle(id, terms, s, end, usage, signature, true);
+    }
+
+    /// @dev Settles the rental at `end` with `usage` if it is a valid next attestation (and, when `final_`, covers
+    /// the end: checked after its other rules, as before); else returns why not. Pays the provider and treasury for the billed seconds not yet paid, refunds
+    /// the rest, closes the rental. Seconds between the attestation's periodEnd and `end` (a renter's stop with an
+    /// older attestation) count as delivered; a final attestation has none.
+    function _trySettle(
         bytes32 id,
         RentalTerms calldata terms,
         RentalState memory s,
         uint256 end,
         Usage calldata usage,
-        bytes calldata signature
-    ) private {
-        _verifyUsage(id, terms, s, usage, signature);
-        if (usage.periodEnd < end) revert Errors.GpuEscrow_AttestationNotFinal(id, usage.periodEnd, end);
-
-        // end ≥ startedAt: end is startedAt plus covered seconds, or a stop/periodEnd at or after the start.
-        uint256 wall = end - terms.startedAt;
-        uint256 billed = usage.uptimeSeconds < wall ? usage.uptimeSeconds : wall;
-        uint256 cost = Billing.cost(terms.pricePerHour, billed);
-        (uint256 net, uint256 fee) = _newlyOwed(terms, s.paidSeconds, billed);
-        uint256 credit = Billing.slaCredit(cost, billed, wall, terms.slaBps);
-        if (credit > net) credit = net;
-        // credit ≤ net ≤ cost ≤ deposit: billed ≤ end − start ≤ coveredSeconds(deposit), and
-        // cost(coveredSeconds(d)) ≤ d.
-        uint256 amount;
-        unchecked {
-            net -= credit;
-            amount = s.deposit - cost + credit;
+        bytes calldata signature,
+        bool final_
+    ) private returns (bytes memory err) {
+        err = _usageError(id, terms, s, usage, signature);
+        if (err.length != 0) return err;
+        if (final_ && usage.periodEnd < end) {
+            return ErrorData.encode(Errors.GpuEscrow_AttestationNotFinal.selector, id, usage.periodEnd, end);
         }
-
+        // end ≥ startedAt: end is startedAt plus covered seconds, or a stop at or after the start; the tail is
+        // below end − startedAt since periodEnd ≥ startedAt.
+        uint256 wall = end - terms.startedAt;
+        uint256 billed = usage.uptimeSeconds;
+        if (end > usage.periodEnd) billed += end - usage.periodEnd;
+        if (billed > wall) billed = wall;
+        Billing.Settlement memory x =
+            Billing.settlement(terms.pricePerHour, terms.feeBps, terms.slaBps, s.deposit, s.paidSeconds, billed, wall);
         delete _rentals[id];
-        _close(terms, net, fee, wall, billed, true);
-        emit RentalSettled(id, uint64(billed), cost, amount, credit);
+        _close(terms, x.net, x.fee, wall, billed, true);
+        emit RentalSettled(id, uint64(billed), x.cost, x.refund, x.credit);
+        _payOrCredit(terms.token, terms.renter, x.refund);
+    }
+
+    /// @dev Closes a rental without a final attestation: the provider keeps what checkpoints paid, the renter gets
+    /// the rest of the deposit back (the held-back SLA share included).
+    function _refund(bytes32 id, RentalTerms calldata terms, RentalState memory s) private {
+        uint256 amount = s.deposit - Billing.paidOut(terms.pricePerHour, terms.feeBps, terms.slaBps, s.paidSeconds);
+        delete _rentals[id];
+        _close(terms, 0, 0, 0, 0, false);
+        emit RentalRefunded(id, amount);
         _payOrCredit(terms.token, terms.renter, amount);
     }
 
-    /// @dev Who may settle when: the renter once ended, anyone else after the challenge window; nobody past the
-    /// grace period. Returns the rental's end.
-    function _requireSettleable(bytes32 id, RentalTerms calldata terms, RentalState memory s)
-        private
-        view
-        returns (uint256 end)
-    {
-        end = _endOf(terms, s);
-        if (block.timestamp < end) revert Errors.GpuEscrow_RentalNotEnded(id, end);
-        if (msg.sender != terms.renter) {
-            uint256 settleableAt = end + terms.challengeWindow;
-            if (block.timestamp < settleableAt) revert Errors.GpuEscrow_ChallengeWindowOpen(id, settleableAt);
-        }
-        _requireBeforeDeadline(id, terms, end);
-    }
-
-    function _requireBeforeDeadline(bytes32 id, RentalTerms calldata terms, uint256 end) private view {
+    function _deadlineError(bytes32 id, RentalTerms calldata terms, uint256 end) private view returns (bytes memory) {
         uint256 deadline = end + terms.gracePeriod;
-        if (block.timestamp > deadline) revert Errors.GpuEscrow_SettlementDeadlinePassed(id, deadline);
+        if (block.timestamp > deadline) {
+            return ErrorData.encode(Errors.GpuEscrow_SettlementDeadlinePassed.selector, id, deadline);
+        }
+        return "";
     }
 
-    /// @dev Stops a running rental now; returns its deposit.
-    function _stopNow(bytes32 id, RentalTerms calldata terms) private returns (uint256) {
+    /// @dev Stops a running rental now.
+    function _stopNow(bytes32 id, RentalTerms calldata terms) private {
         RentalState memory s = _activeRental(id);
         _requireRunning(id, terms, s);
         _rentals[id].stoppedAt = uint40(block.timestamp);
         emit RentalStopped(id, msg.sender, uint40(block.timestamp));
-        return s.deposit;
     }
 
     /// @dev Accrues the last payment of a closing rental, adds a settled one to the offer's record, and gives back
@@ -458,34 +491,9 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         if (block.timestamp >= end) revert Errors.GpuEscrow_RentalEnded(id, end);
     }
 
-    /// @dev The earliest of the stop/termination time and the moment the deposit is used up.
+    /// @dev The earliest of the stop/termination/freeze time and the moment the deposit is used up.
     function _endOf(RentalTerms calldata terms, RentalState memory s) private pure returns (uint256 end) {
-        end = terms.startedAt + Billing.coveredSeconds(terms.pricePerHour, s.deposit);
-        if (s.stoppedAt != 0 && s.stoppedAt < end) end = s.stoppedAt;
-    }
-
-    /// @dev min(attested uptime, wall-clock seconds from start to end).
-    function _billedSeconds(RentalTerms calldata terms, Usage calldata usage, uint256 end)
-        private
-        pure
-        returns (uint256)
-    {
-        uint256 wall = end - terms.startedAt;
-        return usage.uptimeSeconds < wall ? usage.uptimeSeconds : wall;
-    }
-
-    /// @dev Provider's net and the fee for seconds (paidSeconds, billed], both on cumulative totals.
-    function _newlyOwed(RentalTerms calldata terms, uint256 paidSeconds, uint256 billed)
-        private
-        pure
-        returns (uint256 net, uint256 fee)
-    {
-        uint256 cost = Billing.cost(terms.pricePerHour, billed);
-        uint256 paidCost = Billing.cost(terms.pricePerHour, paidSeconds);
-        uint256 totalFee = Billing.fee(cost, terms.feeBps);
-        uint256 paidFee = Billing.fee(paidCost, terms.feeBps);
-        fee = totalFee - paidFee;
-        net = (cost - totalFee) - (paidCost - paidFee);
+        return RentalQuote.endOf(terms.startedAt, terms.pricePerHour, s.deposit, s.stoppedAt);
     }
 
     /// @dev keccak256(abi.encode(terms)) straight from calldata, where a struct of value types already is its ABI

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 
 /// Forge artifacts read by `src/bindings.rs`, relative to the repository root.
-const ARTIFACTS: [&str; 4] = [
+const ARTIFACTS: [&str; 5] = [
     "out/GpuEscrow.sol/GpuEscrow.json",
+    "out/Errors.sol/Errors.json",
     "out/MockERC20.sol/MockERC20.json",
     "out/DisputeModule.sol/DisputeModule.json",
     "out/CommitteeArbitrator.sol/CommitteeArbitrator.json",

@@ -5,7 +5,7 @@ import {IDisputeHooks} from "../interfaces/IDisputeHooks.sol";
 import {IOfferBook} from "../interfaces/IOfferBook.sol";
 import {Billing} from "../libraries/Billing.sol";
 import {Errors} from "../libraries/Errors.sol";
-import {Offer, OfferAccount, OfferParams} from "../types/DataTypes.sol";
+import {Offer, OfferAccount, OfferParams, OfferStanding} from "../types/DataTypes.sol";
 import {EscrowGovernance} from "./EscrowGovernance.sol";
 import {ProviderRegistry} from "./ProviderRegistry.sol";
 
@@ -52,7 +52,7 @@ abstract contract OfferBook is EscrowGovernance, ProviderRegistry, IOfferBook {
             retired: false,
             regionHash: keccak256(bytes(p.region))
         });
-        _accounts[offerId].listed = true;
+        _accounts[offerId].standing = OfferStanding.Listed;
         emit OfferCreated(offerId, msg.sender, p, gpuModelHash, attester);
     }
 

@@ -20,14 +20,12 @@ abstract contract Payouts is OfferBook, ReentrancyGuardTransient, IPayouts {
     }
 
     function withdraw(address token, uint256 amount) external override nonReentrant {
-        uint256 available = _credit[msg.sender][token];
-        if (amount > available) revert Errors.GpuEscrow_InsufficientCredit(msg.sender, token, amount, available);
-        // amount ≤ available was checked just above.
-        unchecked {
-            _credit[msg.sender][token] = available - amount;
-        }
-        emit Withdrawn(msg.sender, token, msg.sender, amount);
-        TokenTransfer.push(token, msg.sender, amount);
+        _withdraw(token, msg.sender, amount);
+    }
+
+    function withdrawTo(address token, address to, uint256 amount) external override nonReentrant {
+        if (to == address(0)) revert Errors.GpuEscrow_ZeroAddress();
+        _withdraw(token, to, amount);
     }
 
     function claimEarnings(uint64 offerId) external override nonReentrant {
@@ -36,13 +34,18 @@ abstract contract Payouts is OfferBook, ReentrancyGuardTransient, IPayouts {
         OfferAccount storage a = _accounts[offerId];
         uint256 net = a.net;
         uint256 fees = a.fees;
-        if (net == 0 && fees == 0) revert Errors.GpuEscrow_NothingToClaim(offerId);
+        address token = o.token;
+        address payout = _providers[msg.sender].payout;
+        // Earnings `_accrue` flushed to the payout's credit are claimed with the offer's.
+        uint256 flushed = _credit[payout][token];
+        if (net == 0 && fees == 0 && flushed == 0) revert Errors.GpuEscrow_NothingToClaim(offerId);
         a.net = 0;
         a.fees = 0;
-        address token = o.token;
-        address treasury_ = _treasury;
-        _credit[treasury_][token] += fees;
-        address payout = _providers[msg.sender].payout;
+        if (flushed != 0) {
+            _credit[payout][token] = 0;
+            net += flushed;
+        }
+        _credit[_treasury][token] += fees;
         emit EarningsClaimed(offerId, msg.sender, token, payout, net, fees);
         if (net != 0) TokenTransfer.push(token, payout, net);
     }
@@ -57,6 +60,17 @@ abstract contract Payouts is OfferBook, ReentrancyGuardTransient, IPayouts {
             _credit[treasury_][token] += fees;
             emit FeesCollected(offerId, token, fees);
         }
+    }
+
+    function _withdraw(address token, address to, uint256 amount) private {
+        uint256 available = _credit[msg.sender][token];
+        if (amount > available) revert Errors.GpuEscrow_InsufficientCredit(msg.sender, token, amount, available);
+        // amount ≤ available was checked just above.
+        unchecked {
+            _credit[msg.sender][token] = available - amount;
+        }
+        emit Withdrawn(msg.sender, token, to, amount);
+        TokenTransfer.push(token, to, amount);
     }
 
     /// @dev Pays `amount` to `to`, or credits it to `to` when the transfer fails.

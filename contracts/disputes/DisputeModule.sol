@@ -9,9 +9,18 @@ import {IArbitrator} from "../interfaces/IArbitrator.sol";
 import {IDisputeModule} from "../interfaces/IDisputeModule.sol";
 import {IGpuEscrow} from "../interfaces/IGpuEscrow.sol";
 import {Billing} from "../libraries/Billing.sol";
+import {RentalQuote} from "../libraries/RentalQuote.sol";
 import {SignatureCheck} from "../libraries/SignatureCheck.sol";
 import {TokenTransfer} from "../libraries/TokenTransfer.sol";
-import {Offer, OfferAccount, Quote, RentalState, RentalStatus, RentalTerms, Usage} from "../types/DataTypes.sol";
+import {
+    Offer,
+    OfferAccount,
+    OfferStanding,
+    RentalState,
+    RentalStatus,
+    RentalTerms,
+    Usage
+} from "../types/DataTypes.sol";
 import {DisputeModuleErrors as Errors} from "./DisputeModuleErrors.sol";
 
 /// @title DisputeModule
@@ -24,7 +33,6 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
     uint256 public constant override SLASH_BOUNTY_BPS = 1000;
     uint256 public constant override SLASH_RENTER_BPS = 5000;
     uint256 public constant override TERMINATION_PENALTY_BPS = 1000;
-    uint256 public constant override FALLBACK_RENTER_SHARE_BPS = 5000;
     /// @dev The escrow's longest challenge window (`EscrowGovernance.MAX_CHALLENGE_WINDOW`).
     uint256 internal constant MAX_CHALLENGE_WINDOW = 7 days;
     uint256 internal constant MAX_RULING_PERIOD = 90 days;
@@ -176,7 +184,7 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
         _punish(id, terms, o.provider, WRONG_GPU_SLASH_BPS);
     }
 
-    function onTerminated(RentalTerms calldata terms, address provider, uint256 deposit)
+    function onTerminated(RentalTerms calldata terms, address provider, uint256 elapsedCost)
         external
         override
         nonReentrant
@@ -184,10 +192,11 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
         if (msg.sender != address(_escrow)) revert Errors.DisputeModule_NotEscrow(msg.sender);
         ++_records[provider].terminations;
         BondAccount storage b = _bonds[provider][terms.token];
-        uint256 penalty = deposit * TERMINATION_PENALTY_BPS / Billing.BPS;
+        uint256 penalty = elapsedCost * TERMINATION_PENALTY_BPS / Billing.BPS;
         if (penalty > b.amount) penalty = b.amount;
         _takeFromBond(b, penalty);
-        emit TerminationPenalized(_escrow.rentalId(terms), provider, penalty);
+        emit TerminationPenalized(_rentalId(terms), provider, penalty);
+        _syncOffer(terms.offerId, provider, terms.token);
         _payOrCredit(terms.token, terms.renter, penalty);
     }
 
@@ -202,13 +211,13 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
         nonReentrant
         returns (uint256 arbitratorDisputeId)
     {
-        bytes32 id = _escrow.rentalId(terms);
+        bytes32 id = _rentalId(terms);
         RentalState memory s = _escrow.rentalState(id);
         if (s.status != RentalStatus.Active) revert Errors.DisputeModule_RentalNotLive(id, s.status);
         address provider = _escrow.offer(terms.offerId).provider;
         if (msg.sender != terms.renter && msg.sender != provider) revert Errors.DisputeModule_NotParty(id, msg.sender);
-        Quote memory q = _escrow.quote(terms);
-        uint256 closesAt = uint256(q.endsAt) + terms.challengeWindow;
+        uint256 end = RentalQuote.endOf(terms.startedAt, terms.pricePerHour, s.deposit, s.stoppedAt);
+        uint256 closesAt = end + terms.challengeWindow;
         if (block.timestamp >= closesAt) revert Errors.DisputeModule_DisputeWindowClosed(id, closesAt);
 
         bytes memory extraData = _arbitratorExtraData;
@@ -240,7 +249,7 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
     }
 
     function submitEvidence(RentalTerms calldata terms, string calldata evidenceURI) external override {
-        bytes32 id = _escrow.rentalId(terms);
+        bytes32 id = _rentalId(terms);
         Dispute storage d = _disputes[id];
         if (d.status != DisputeStatus.Open) revert Errors.DisputeModule_NoDispute(id);
         if (msg.sender != terms.renter && msg.sender != d.provider) {
@@ -261,32 +270,51 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
         if (ruling > CHOICES) revert Errors.DisputeModule_RulingOutOfRange(ruling, CHOICES);
         d.status = DisputeStatus.Ruled;
         d.ruling = uint16(ruling);
+        // A refusal applies the fallback from now: the deadline is when the fallback starts.
+        if (ruling == 0) d.deadline = uint40(block.timestamp);
         emit Ruling(arbitrator, disputeID, ruling);
     }
 
     function executeRuling(RentalTerms calldata terms) external override nonReentrant {
-        bytes32 id = _escrow.rentalId(terms);
+        bytes32 id = _rentalId(terms);
         Dispute memory d = _disputes[id];
         if (d.status == DisputeStatus.None) revert Errors.DisputeModule_NoDispute(id);
-        bool fallbackApplied;
-        uint256 share;
         if (d.status == DisputeStatus.Ruled && d.ruling != 0) {
-            share = d.ruling - 1;
-        } else if (d.status == DisputeStatus.Ruled || block.timestamp >= d.deadline) {
-            (share, fallbackApplied) = (FALLBACK_RENTER_SHARE_BPS, true);
-        } else {
-            revert Errors.DisputeModule_RulingPending(id, d.deadline);
+            uint256 share = d.ruling - 1;
+            // The opener loses its bond when its side got less than half.
+            bool openerLost = d.opener == terms.renter ? share < HALF_BPS : share > HALF_BPS;
+            address bondTo = openerLost ? (d.opener == terms.renter ? d.provider : terms.renter) : d.opener;
+            if (share > HALF_BPS) ++_records[d.provider].disputesLost;
+            _closeDispute(id, terms.token, d);
+            emit DisputeResolved(id, share, false, bondTo);
+            _resolve(terms, d.provider, share);
+            _payOrCredit(terms.token, bondTo, d.bond);
+            return;
         }
+        _requireFallback(id, d);
+        // No final attestation was brought in the grace period after the fallback began: the refund rules.
+        uint256 refundableAt = uint256(d.deadline) + terms.gracePeriod + 1;
+        if (block.timestamp < refundableAt) revert Errors.DisputeModule_FallbackNeedsAttestation(id, refundableAt);
+        Usage memory none;
+        _fallBack(id, terms, d, none, "");
+    }
 
-        // The opener loses its bond when its side got less than half; a fallback returns it.
-        address other = d.opener == terms.renter ? d.provider : terms.renter;
-        bool openerLost = !fallbackApplied && (d.opener == terms.renter ? share < HALF_BPS : share > HALF_BPS);
-        address bondTo = openerLost ? other : d.opener;
-        if (share > HALF_BPS) ++_records[d.provider].disputesLost;
-        _closeDispute(id, terms.token, d);
-        emit DisputeResolved(id, share, fallbackApplied, bondTo);
-        _resolve(terms, d.provider, share);
-        _payOrCredit(terms.token, bondTo, d.bond);
+    function settleFallback(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature)
+        external
+        override
+        nonReentrant
+    {
+        bytes32 id = _rentalId(terms);
+        Dispute memory d = _disputes[id];
+        if (d.status == DisputeStatus.None) revert Errors.DisputeModule_NoDispute(id);
+        if (signature.length == 0) revert Errors.DisputeModule_InvalidSignature(id, terms.attester);
+        _requireFallback(id, d);
+        _fallBack(id, terms, d, usage, signature);
+    }
+
+    function syncOffer(uint64 offerId) external override {
+        Offer memory o = _escrow.offer(offerId);
+        _syncOffer(offerId, o.provider, o.token);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -297,19 +325,19 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
         external
         override
     {
-        bytes32 id = _escrow.rentalId(terms);
+        bytes32 id = _rentalId(terms);
         if (msg.sender != terms.renter) revert Errors.DisputeModule_NotRenter(id, msg.sender);
         if (score == 0 || score > 5) revert Errors.DisputeModule_InvalidScore(score);
         if (_escrow.rentalState(id).status != RentalStatus.None) revert Errors.DisputeModule_RentalNotClosed(id);
         if (rated[id]) revert Errors.DisputeModule_AlreadyRated(id);
-        Offer memory o = _escrow.offer(terms.offerId);
-        if (o.attester != terms.attester) revert Errors.DisputeModule_AttesterRotated(id, terms.attester, o.attester);
+        // The attester in the terms signed for this rental; rotating the offer's attester since changes nothing.
         _requireSigned(id, terms, usage, signature);
         rated[id] = true;
-        Record storage r = _records[o.provider];
+        address provider = _escrow.offer(terms.offerId).provider;
+        Record storage r = _records[provider];
         ++r.ratingCount;
         r.ratingSum += score;
-        emit Rated(id, o.provider, score);
+        emit Rated(id, provider, score);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -317,16 +345,12 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
     //////////////////////////////////////////////////////////////*/
 
     function withdraw(address token, uint256 amount) external override nonReentrant {
-        uint256 available = credit[msg.sender][token];
-        if (amount > available) {
-            revert Errors.DisputeModule_InsufficientCredit(msg.sender, token, amount, available);
-        }
-        // amount ≤ available was checked just above.
-        unchecked {
-            credit[msg.sender][token] = available - amount;
-        }
-        emit Withdrawn(msg.sender, token, amount);
-        TokenTransfer.push(token, msg.sender, amount);
+        _withdraw(token, msg.sender, amount);
+    }
+
+    function withdrawTo(address token, address to, uint256 amount) external override nonReentrant {
+        if (to == address(0)) revert Errors.DisputeModule_ZeroAddress();
+        _withdraw(token, to, amount);
     }
 
     function setMinBond(address token, uint256 amount) external override onlyOwner {
@@ -383,7 +407,7 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
 
     /// @dev The id of an active or frozen rental with these terms (the terms are then the real ones).
     function _liveRental(RentalTerms calldata terms) private view returns (bytes32 id) {
-        id = _escrow.rentalId(terms);
+        id = _rentalId(terms);
         RentalStatus status = _escrow.rentalState(id).status;
         if (status == RentalStatus.None) revert Errors.DisputeModule_RentalNotLive(id, status);
     }
@@ -411,6 +435,7 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
         uint256 toRenter = amount * SLASH_RENTER_BPS / Billing.BPS;
         emit Slashed(id, provider, terms.token, amount, msg.sender, bounty, toRenter);
 
+        _syncOffer(terms.offerId, provider, terms.token);
         _resolve(terms, provider, Billing.BPS);
         if (d.status != DisputeStatus.None) _payOrCredit(terms.token, d.opener, d.bond);
         _payOrCredit(terms.token, msg.sender, bounty);
@@ -419,18 +444,72 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
         _payOrCredit(terms.token, _escrow.treasury(), amount - bounty - toRenter);
     }
 
-    /// @dev Closes the rental in the escrow and splits what it still held: `renterShareBps` (rounded down) to the
-    /// renter, the rest to the provider's payout address less the rental's fee, which goes to the treasury.
+    /// @dev Closes the rental in the escrow, which returns the deposit for the seconds after its end to the renter,
+    /// and splits what is at stake (the cost of the seconds before it not yet paid out): `renterShareBps` (rounded
+    /// down) to the renter, the rest to the provider's payout address less the rental's fee, which goes to the
+    /// treasury.
     function _resolve(RentalTerms calldata terms, address provider, uint256 renterShareBps) private {
         uint256 amount = _escrow.resolve(terms);
         uint256 toRenter = amount * renterShareBps / Billing.BPS;
         uint256 toProvider = amount - toRenter;
         // feeBps ≤ 1 500 (the escrow's cap), so the fee never exceeds the provider's share.
         uint256 fee = Billing.fee(toProvider, terms.feeBps);
-        emit OutcomePaid(_escrow.rentalId(terms), toRenter, toProvider - fee, fee);
+        emit OutcomePaid(_rentalId(terms), toRenter, toProvider - fee, fee);
         _payOrCredit(terms.token, terms.renter, toRenter);
         _payOrCredit(terms.token, _escrow.provider(provider).payout, toProvider - fee);
         _payOrCredit(terms.token, _escrow.treasury(), fee);
+    }
+
+    /// @dev Reverts unless the dispute fell back to the billing rules: refused (ruling 0) or no ruling by the deadline.
+    function _requireFallback(bytes32 id, Dispute memory d) private view {
+        if (d.status == DisputeStatus.Ruled) {
+            if (d.ruling != 0) revert Errors.DisputeModule_NoFallback(id);
+        } else if (block.timestamp < d.deadline) {
+            revert Errors.DisputeModule_RulingPending(id, d.deadline);
+        }
+    }
+
+    /// @dev Ends a dispute nobody ruled on: the escrow settles the rental with `usage` as `settle` would at the
+    /// frozen end, or refunds it when `signature` is empty; the opener gets its bond back.
+    function _fallBack(
+        bytes32 id,
+        RentalTerms calldata terms,
+        Dispute memory d,
+        Usage memory usage,
+        bytes memory signature
+    ) private {
+        _closeDispute(id, terms.token, d);
+        emit DisputeResolved(id, 0, true, d.opener);
+        _escrow.release(terms, usage, signature);
+        _payOrCredit(terms.token, d.opener, d.bond);
+    }
+
+    /// @dev Suspends the offer while its provider's bond in `token` (what is not being unbonded) is below the
+    /// minimum, and reinstates it once it is not.
+    function _syncOffer(uint64 offerId, address provider, address token) private {
+        BondAccount storage b = _bonds[provider][token];
+        bool below = b.amount - b.unbonding < minBond[token];
+        if (below != (_escrow.offerAccount(offerId).standing == OfferStanding.Suspended)) {
+            _escrow.setOfferSuspended(offerId, below);
+        }
+    }
+
+    function _withdraw(address token, address to, uint256 amount) private {
+        uint256 available = credit[msg.sender][token];
+        if (amount > available) {
+            revert Errors.DisputeModule_InsufficientCredit(msg.sender, token, amount, available);
+        }
+        // amount ≤ available was checked just above.
+        unchecked {
+            credit[msg.sender][token] = available - amount;
+        }
+        emit Withdrawn(msg.sender, token, to, amount);
+        TokenTransfer.push(token, to, amount);
+    }
+
+    /// @dev The escrow's id of a rental: keccak256 of its terms' ABI encoding (`IRentals`).
+    function _rentalId(RentalTerms calldata terms) private pure returns (bytes32) {
+        return keccak256(abi.encode(terms));
     }
 
     function _closeDispute(bytes32 id, address token, Dispute memory d) private {

@@ -56,5 +56,6 @@ library DisputeModuleErrors {
     error DisputeModule_InvalidScore(uint8 score);
     error DisputeModule_RentalNotClosed(bytes32 rentalId);
     error DisputeModule_AlreadyRated(bytes32 rentalId);
-    error DisputeModule_AttesterRotated(bytes32 rentalId, address attester, address current);
+    error DisputeModule_NoFallback(bytes32 rentalId);
+    error DisputeModule_FallbackNeedsAttestation(bytes32 rentalId, uint256 refundableAt);
 }

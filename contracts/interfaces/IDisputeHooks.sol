@@ -13,7 +13,9 @@ interface IDisputeHooks {
     function onOfferCreated(address provider, address token, uint64 offerId) external;
 
     /// @notice The provider ended a running on-demand (non-spot) rental early. Counted against its reputation, with
-    /// the module's termination penalty paid to the renter out of the provider's bond.
+    /// the module's termination penalty, a share of `elapsedCost`, paid to the renter out of the provider's bond.
+    /// @param elapsedCost cost(seconds from the rental's start to the termination) at the rental's price: nothing
+    /// the renter does (a top-up just before, say) changes it.
     /// @dev Requirements: caller is the escrow.
-    function onTerminated(RentalTerms calldata terms, address provider, uint256 deposit) external;
+    function onTerminated(RentalTerms calldata terms, address provider, uint256 elapsedCost) external;
 }

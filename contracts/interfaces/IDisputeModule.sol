@@ -29,16 +29,25 @@ import {IDisputeHooks} from "./IDisputeHooks.sol";
 ///   refund as above, and WRONG_GPU_SLASH_BPS of the bond is slashed.
 /// - A slash pays SLASH_BOUNTY_BPS to whoever proved it, SLASH_RENTER_BPS to the renter, the rest to the treasury.
 /// - Terminating a running on-demand rental (`IRentals.terminate`) costs the provider TERMINATION_PENALTY_BPS of the
-///   rental's deposit (at most its bond), paid to the renter, and counts in its reputation.
+///   cost of the time rented until then (at most its bond), paid to the renter, and counts in its reputation. The
+///   base is fixed by time alone: a top-up the renter lands in front of the termination does not raise it.
+/// - An offer whose provider's bond in its token (not counting what is being unbonded) is below `minBond` takes no
+///   new rentals: a slash or penalty suspends the offer of the rental at hand in the same transaction; anyone
+///   suspends the provider's other offers, or reinstates them once the bond is back, with `syncOffer`.
 /// - SLA credits need no dispute: the escrow applies them at settlement (`IRentals`).
 ///
 /// Subjective disputes (`openDispute`), renter or provider, while the rental is live and until its end plus the
 /// challenge window:
 /// - The opener posts `disputeBond(token)` in the rental's token and pays the arbitrator's fee; the rental is frozen.
+/// - Freezing stops the rental's clock (`IRentals.freeze`): the dispute concerns only the seconds before it, and the
+///   deposit for later seconds goes back to the renter whatever happens.
 /// - The arbitrator (ERC-792, `CHOICES` = 10 001) rules before the deadline (`rulingPeriod` after opening): a ruling
-///   r ≥ 1 gives the renter r − 1 bps of the deposit not yet paid out, the provider the rest (fee taken from it);
-///   r = 0 (refused) or no ruling by the deadline applies the fallback: FALLBACK_RENTER_SHARE_BPS to the renter and
-///   the dispute bond back to the opener. Anyone executes the outcome (`executeRuling`).
+///   r ≥ 1 gives the renter r − 1 bps of what is at stake (the cost of the seconds before the freeze not yet paid
+///   out), the provider the rest (fee taken from it). Anyone executes it (`executeRuling`).
+/// - r = 0 (refused) or no ruling by the deadline is the fallback: the billing rules apply as if no dispute had been
+///   opened, and the opener's bond comes back. From then, anyone settles the rental with a final attestation
+///   (`settleFallback`, as `IRentals.settle`); without one by the fallback's start + the rental's grace period,
+///   anyone closes it by the refund rules (`executeRuling`). Opening a dispute nobody rules on gains nothing.
 /// - The loser's dispute bond goes to the winner: an opener whose side got less than half loses it to the other
 ///   party; otherwise it goes back to the opener.
 ///
@@ -67,6 +76,8 @@ interface IDisputeModule is IDisputeHooks, IArbitrable {
         Ruled
     }
 
+    /// @param deadline The end of the ruling period; for a refusal (ruling 0), the moment of the refusal: when the
+    /// fallback starts.
     /// @param ruling Meaningful when Ruled: 0 refused, r ≥ 1 gives the renter r − 1 bps.
     struct Dispute {
         address opener;
@@ -125,13 +136,14 @@ interface IDisputeModule is IDisputeHooks, IArbitrable {
     event EvidenceSubmitted(bytes32 indexed rentalId, address indexed party, string evidenceURI);
     /// @notice The dispute on `rentalId` closed: `renterShareBps` of the unpaid deposit went to the renter;
     /// `fallbackApplied` when no usable ruling came; the dispute bond went to `bondTo`.
+    /// @dev `renterShareBps` is 0 when `fallbackApplied`: the billing rules decided.
     event DisputeResolved(bytes32 indexed rentalId, uint256 renterShareBps, bool fallbackApplied, address bondTo);
     /// @notice A rental closed by a dispute outcome: what its unpaid deposit paid to the renter, to the provider's
     /// payout address and, as the rental's fee, to the treasury.
     event OutcomePaid(bytes32 indexed rentalId, uint256 toRenter, uint256 toProvider, uint256 fee);
     event Rated(bytes32 indexed rentalId, address indexed provider, uint8 score);
     event Credited(address indexed account, address indexed token, uint256 amount);
-    event Withdrawn(address indexed account, address indexed token, uint256 amount);
+    event Withdrawn(address indexed account, address indexed token, address to, uint256 amount);
 
     /*//////////////////////////////////////////////////////////////
                                  BONDS
@@ -203,11 +215,27 @@ interface IDisputeModule is IDisputeHooks, IArbitrable {
     // `DisputeModule_AlreadyRuled`) and before its deadline (`DisputeModule_RulingAfterDeadline`); ruling ≤ CHOICES
     // (`DisputeModule_RulingOutOfRange`). Emits `Ruling`.
 
-    /// @notice Applies a dispute's outcome: the ruling, or the fallback when the arbitrator refused or the deadline
-    /// passed without a ruling. Anyone may call it.
+    /// @notice Applies a ruling r ≥ 1 (`DisputeResolved` with the renter's share), or, once a fallback has had its
+    /// grace period without a final attestation, closes the rental by the refund rules (`DisputeResolved` with
+    /// `fallbackApplied`). Anyone may call it.
     /// @dev Requirements: a dispute on the rental (`DisputeModule_NoDispute`) that is ruled or past its deadline
-    /// (`DisputeModule_RulingPending`).
+    /// (`DisputeModule_RulingPending`); for a fallback, now > its start + the rental's gracePeriod
+    /// (`DisputeModule_FallbackNeedsAttestation`: bring one with `settleFallback`).
     function executeRuling(RentalTerms calldata terms) external;
+
+    /// @notice Settles a rental whose dispute fell back (refused, or no ruling by the deadline) with a final
+    /// attestation, exactly as `IRentals.settle` would at the frozen end; the opener's bond comes back. Anyone may
+    /// call it.
+    /// @dev Requirements: a dispute on the rental (`DisputeModule_NoDispute`) that fell back
+    /// (`DisputeModule_NoFallback`, `DisputeModule_RulingPending`); a non-empty signature
+    /// (`DisputeModule_InvalidSignature`); the attestation rules of `settle` (`GpuEscrow_AttestationNotFinal`,
+    /// `GpuEscrow_StaleSeq`, `GpuEscrow_InvalidAttestationSignature`, …).
+    function settleFallback(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature) external;
+
+    /// @notice Suspends offer `offerId` in the escrow while its provider's bond in the offer's token (not counting
+    /// what is being unbonded) is below `minBond`, and reinstates it once it is not. Anyone may call it.
+    /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`). Emits the escrow's `OfferSuspended` on a change.
+    function syncOffer(uint64 offerId) external;
 
     /*//////////////////////////////////////////////////////////////
                                 RATINGS
@@ -217,8 +245,8 @@ interface IDisputeModule is IDisputeHooks, IArbitrable {
     /// its attester proves the rental was real.
     /// @dev Requirements: caller is `terms.renter` (`DisputeModule_NotRenter`); 1 ≤ score ≤ 5
     /// (`DisputeModule_InvalidScore`); the rental is closed (`DisputeModule_RentalNotClosed`) and not yet rated
-    /// (`DisputeModule_AlreadyRated`); `terms.attester` is still the offer's attester
-    /// (`DisputeModule_AttesterRotated`); the signature is the attester's (`DisputeModule_InvalidSignature`).
+    /// (`DisputeModule_AlreadyRated`); the signature is by `terms.attester`, the rental's own attester, whatever the
+    /// offer's attester is now (`DisputeModule_InvalidSignature`).
     function rate(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature, uint8 score) external;
 
     /*//////////////////////////////////////////////////////////////
@@ -228,6 +256,11 @@ interface IDisputeModule is IDisputeHooks, IArbitrable {
     /// @notice Withdraws the caller's credit in `token`: slash shares and dispute bonds whose transfer failed.
     /// @dev Requirements: amount ≤ credit (`DisputeModule_InsufficientCredit`).
     function withdraw(address token, uint256 amount) external;
+
+    /// @notice Withdraws the caller's credit in `token` to `to` (an owner that cannot take the token itself).
+    /// @dev Requirements: amount ≤ credit (`DisputeModule_InsufficientCredit`); `to` non-zero
+    /// (`DisputeModule_ZeroAddress`).
+    function withdrawTo(address token, address to, uint256 amount) external;
 
     /// @notice Sets the bond an offer in `token` requires, for offers created from now on.
     /// @dev Requirements: owner.
@@ -247,7 +280,6 @@ interface IDisputeModule is IDisputeHooks, IArbitrable {
     function SLASH_BOUNTY_BPS() external view returns (uint256);
     function SLASH_RENTER_BPS() external view returns (uint256);
     function TERMINATION_PENALTY_BPS() external view returns (uint256);
-    function FALLBACK_RENTER_SHARE_BPS() external view returns (uint256);
     function UNBONDING_DELAY() external view returns (uint256);
     function escrow() external view returns (address);
     function arbitrator() external view returns (IArbitrator);

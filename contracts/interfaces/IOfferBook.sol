@@ -16,6 +16,9 @@ interface IOfferBook {
     event OfferPriceUpdated(uint64 indexed offerId, uint96 pricePerHour);
     event OfferCapacityUpdated(uint64 indexed offerId, uint16 capacity);
     event OfferRetired(uint64 indexed offerId);
+    /// @notice The dispute module suspended (or reinstated) the offer because its provider's bond in the offer's
+    /// token fell below (or is back at) the module's minimum.
+    event OfferSuspended(uint64 indexed offerId, bool suspended);
 
     /// @notice Publishes an offer. `gpuModelHash` = keccak256(bytes(gpuModel)) must equal what the provider's oracle
     /// signs (the NVML device name, e.g. "NVIDIA H100 80GB HBM3").
@@ -45,6 +48,11 @@ interface IOfferBook {
     /// @notice Retires the offer: capacity drops to zero and can never be raised again.
     /// @dev Requirements: caller is the offer's provider; offer not already retired.
     function retireOffer(uint64 offerId) external;
+
+    /// @notice Suspends an offer (no new rentals; running ones are unaffected) or reinstates it.
+    /// @dev Requirements: caller is the dispute module (`GpuEscrow_NotDisputeModule`), which does it when the
+    /// provider's bond in the offer's token is below its minimum (`IDisputeModule.syncOffer`); offer exists.
+    function setOfferSuspended(uint64 offerId, bool suspended) external;
 
     /// @notice The stored offer.
     /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`).

@@ -21,8 +21,15 @@ interface IPayouts {
     /// @dev Requirements: amount ≤ credit (`GpuEscrow_InsufficientCredit`). Reverts if the transfer fails.
     function withdraw(address token, uint256 amount) external;
 
+    /// @notice Pays `amount` of the caller's credit in `token` to `to`: the way out for an owner that cannot take
+    /// the token itself (a contract that rejects the native coin, a blacklisted address).
+    /// @dev Requirements: amount ≤ credit (`GpuEscrow_InsufficientCredit`); `to` non-zero (`GpuEscrow_ZeroAddress`).
+    /// Reverts if the transfer fails.
+    function withdrawTo(address token, address to, uint256 amount) external;
+
     /// @notice Pays an offer's accrued net earnings to its provider's payout address and credits the fees they
-    /// carry to the treasury.
+    /// carry to the treasury. Earnings flushed to the payout address's credit (an accrual that would have
+    /// overflowed the offer's counters) are paid with them, so a claim always finds everything earned.
     /// @dev Requirements: caller is the offer's provider (`GpuEscrow_NotOfferProvider`); something accrued
     /// (`GpuEscrow_NothingToClaim`). Reverts if the transfer to the payout address fails.
     function claimEarnings(uint64 offerId) external;

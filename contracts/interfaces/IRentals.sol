@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {OpenParams, Quote, RentalState, RentalTerms, Usage} from "../types/DataTypes.sol";
+import {OpenParams, RentalState, RentalTerms, Usage} from "../types/DataTypes.sol";
 
 /// @title IRentals
 /// @notice Per-second metered GPU rentals paid from an escrowed deposit.
@@ -10,13 +10,20 @@ import {OpenParams, Quote, RentalState, RentalTerms, Usage} from "../types/DataT
 /// - A rental ends at the earliest of: the renter's stop, the provider's termination, and the moment its deposit
 ///   is used up (`startedAt + coveredSeconds(deposit)`). A fixed-duration rental is one whose deposit pays for
 ///   exactly its duration (`quoteDeposit`).
-/// - Billed seconds = min(attested uptime seconds, wall-clock seconds from start to end).
+/// - Billed seconds = min(attested uptime seconds, wall-clock seconds from start to end). When the renter stops
+///   with `stopAndSettle`, billing ends at that block and the seconds after its attestation's periodEnd are billed
+///   as delivered: the renter pays for every second up to its stop except those an attestation shows as down.
 /// - cost(s) = ceil(pricePerHour × s / 3600) on cumulative seconds; fee = ceil(cost × feeBps / 10 000) with the
 ///   fee snapshotted at open; the provider earns cost − fee, the treasury fee; the renter gets deposit − cost back
 ///   in the transaction that settles. Checkpoints never change these totals.
 /// - SLA credit: when a settled rental's uptime (billed ÷ wall-clock seconds, in bps, rounded down) is below the
 ///   SLA its offer promised (snapshotted at open), the renter gets back 10 bps of the cost per bps short, at most
-///   50 % of the cost, out of the provider's unpaid net; the fee is unchanged.
+///   50 % of the cost (and at most 10 × the SLA), out of the provider's net; the fee is unchanged. The credit is
+///   the formula on the whole rental whoever checkpointed and however often: checkpoints pay the provider
+///   `Billing.checkpointable`, holding back the most credit the rental can earn until it settles.
+/// - A subjective dispute stops the clock when it freezes the rental: the deposit for later seconds goes back to the
+///   renter whatever the outcome; a ruling splits only the cost of the seconds before the freeze that checkpoints
+///   did not pay; with no ruling the billing rules apply as if no dispute had been opened (`release`).
 /// - A refund that cannot be delivered (blacklisted or reverting receiver) is credited to the renter instead.
 ///
 /// A rental is identified by `keccak256(abi.encode(terms))`; its terms are emitted by `RentalOpened` and passed
@@ -43,7 +50,11 @@ interface IRentals {
     );
     event RentalExtended(bytes32 indexed rentalId, uint256 amount, uint256 deposit);
     event RentalStopped(bytes32 indexed rentalId, address indexed by, uint40 stoppedAt);
+    /// @dev `providerNet` is what this checkpoint accrued to the provider (the SLA hold-back excluded).
     event Checkpointed(bytes32 indexed rentalId, uint64 seq, uint32 paidSeconds, uint256 providerNet, uint256 fee);
+    /// @notice `settleBatch` left a rental alone; `reason` is the ABI-encoded custom error `settle` would revert
+    /// with (e.g. `GpuEscrow_RentalNotActive` when someone settled or froze it first).
+    event SettlementSkipped(bytes32 indexed rentalId, bytes reason);
     /// @dev fee = ceil(cost × terms.feeBps / 10 000); `refund` includes `slaCredit`; a refund that could not be
     /// delivered also emits `Credited`.
     event RentalSettled(
@@ -51,13 +62,12 @@ interface IRentals {
     );
     event RentalRefunded(bytes32 indexed rentalId, uint256 refund);
     /// @notice A subjective dispute froze the rental: no settle, checkpoint, refund, extend or stop until resolved.
+    /// A running rental is stopped first (`RentalStopped` by the dispute module, same block).
     event RentalFrozen(bytes32 indexed rentalId);
-    /// @notice The dispute module closed the rental and took the `amount` of its deposit not yet paid out, to split
-    /// by the dispute's outcome (`IDisputeModule`).
-    event RentalResolved(bytes32 indexed rentalId, uint256 amount);
-
-    /// @notice How old an attestation may be when the renter stops and settles with it in one transaction.
-    function STOP_ATTESTATION_MAX_AGE() external view returns (uint256);
+    /// @notice The dispute module closed the rental: `atStake`, the cost of its elapsed seconds not yet paid out by
+    /// checkpoints, went to the module to split by the dispute's outcome (`IDisputeModule`); `returned`, the
+    /// deposit for the seconds after its end, went back to the renter (or to its credit).
+    event RentalResolved(bytes32 indexed rentalId, uint256 atStake, uint256 returned);
 
     /// @notice The longest access key `open` accepts, in bytes (an RSA-4096 SSH key is 535).
     function MAX_ACCESS_KEY_LENGTH() external view returns (uint256);
@@ -105,14 +115,18 @@ interface IRentals {
 
     /// @notice The provider ends the rental now; billing cannot go past this second. Ending an on-demand (non-spot)
     /// rental counts against the provider: the dispute module records it and pays the renter its termination
-    /// penalty out of the provider's bond (`IDisputeModule`).
+    /// penalty out of the provider's bond, a share of the cost of the time rented so far (`IDisputeModule`), which
+    /// no call of the renter's (a top-up in front of the termination, say) can raise.
     /// @dev Requirements: caller is the offer's provider (`GpuEscrow_NotProvider`); rental active and not ended.
     function terminate(RentalTerms calldata terms) external;
 
-    /// @notice The renter's normal way out, one transaction: stops the rental at `usage.periodEnd` (if it is still
-    /// running) and settles it with that attestation, accepting it.
-    /// @dev Requirements: caller is the renter; if still running, the attestation is at most
-    /// STOP_ATTESTATION_MAX_AGE old (`GpuEscrow_AttestationTooOld`); then every requirement of `settle`.
+    /// @notice The renter's normal way out, one transaction: stops the rental now (if it is still running) and
+    /// settles it with `usage`, accepting it. Billing ends at this block: the seconds between the attestation's
+    /// periodEnd and now are billed as delivered (the fresher the attestation, the fewer), and the SLA credit
+    /// counts them as up.
+    /// @dev Requirements: caller is the renter (`GpuEscrow_NotRenter`); the attestation rules of `settle` (seq,
+    /// signature, not from the future, uptime bounds); if the rental already ended, also those of `settle` for the
+    /// renter (final attestation, before the deadline).
     function stopAndSettle(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature) external;
 
     /// @notice Settles an ended rental with the provider's final attestation: pays cost − fee to the provider's
@@ -122,54 +136,63 @@ interface IRentals {
     /// - the renter may settle at once; anyone else only after end + challengeWindow
     ///   (`GpuEscrow_ChallengeWindowOpen`); nobody after end + gracePeriod (`GpuEscrow_SettlementDeadlinePassed`):
     ///   then `refund` applies;
-    /// - the attestation is signed by the provider's current attester, EOA or ERC-1271
+    /// - the attestation is signed by the attester in the rental's terms (the offer's attester when it opened; a later
+    ///   `setOfferAttester` does not reach it), EOA or ERC-1271 with at most `SignatureCheck.ERC1271_GAS` gas
     ///   (`GpuEscrow_InvalidAttestationSignature`), covers the end (`periodEnd ≥ end`,
     ///   `GpuEscrow_AttestationNotFinal`), is not from the future (`GpuEscrow_AttestationFromFuture`), has a seq
     ///   above the last accepted (`GpuEscrow_StaleSeq`), an uptime not above periodEnd − start
     ///   (`GpuEscrow_UptimeExceedsElapsed`) and not below the seconds already paid (`GpuEscrow_UptimeDecreased`).
     function settle(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature) external;
 
-    /// @notice `settle` for many rentals; rentals that are not open (settled or refunded by someone else, or never
-    /// opened) are skipped, so racing keepers do not fail. Any other failure reverts the whole batch.
+    /// @notice `settle` for many rentals. An item that cannot settle (closed or frozen by someone else, stopped
+    /// since, a bad attestation, a deadline passed) is skipped with `SettlementSkipped` and its reason: nothing a
+    /// third party does makes the batch revert.
+    /// @dev Requirements: at least one item (`GpuEscrow_EmptyBatch`), arrays of one length
+    /// (`GpuEscrow_BatchLengthMismatch`).
     /// @return settled How many rentals this call settled.
     function settleBatch(RentalTerms[] calldata terms, Usage[] calldata usages, bytes[] calldata signatures)
         external
         returns (uint256 settled);
 
-    /// @notice Pays the provider for newly attested seconds of a rental before it is settled, so long rentals are
-    /// paid as they run. Anyone may call it. Totals are unchanged: billing stays cumulative.
-    /// @dev Requirements: rental active; `periodEnd + challengeWindow ≤ now`
-    /// (`GpuEscrow_AttestationInChallengeWindow`); not past end + gracePeriod, when only `refund` remains
-    /// (`GpuEscrow_SettlementDeadlinePassed`); signature, seq and uptime rules as in `settle`.
+    /// @notice Pays the provider for newly attested seconds of a running rental, so long rentals are paid as they
+    /// run. Anyone may call it. The provider gets `Billing.checkpointable` of their cost (its net less the most SLA
+    /// credit the rental can earn, which waits for settlement); the treasury its whole fee. Totals are unchanged:
+    /// billing stays cumulative, and the SLA credit is the same however often anyone checkpoints.
+    /// @dev Requirements: rental active and running (`GpuEscrow_RentalEnded`: an ended rental settles instead);
+    /// `periodEnd + challengeWindow ≤ now` (`GpuEscrow_AttestationInChallengeWindow`); signature, seq and uptime
+    /// rules as in `settle`.
     function checkpoint(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature) external;
 
     /// @notice Closes a rental nobody settled by end + gracePeriod: the provider keeps what checkpoints already paid,
-    /// the renter gets all the rest of the deposit back. Anyone may call it.
+    /// the renter gets all the rest of the deposit back (the SLA hold-back included). Anyone may call it.
     /// @dev Requirements: rental active; now > end + gracePeriod (`GpuEscrow_RefundNotDue`).
     function refund(RentalTerms calldata terms) external;
 
-    /// @notice Freezes a rental under a subjective dispute: its money stays where it is until `resolve`.
+    /// @notice Freezes a rental under a subjective dispute: a running rental stops now (billing cannot go past the
+    /// freeze), and its money stays where it is until `resolve` or `release`.
     /// @dev Requirements: caller is the dispute module (`GpuEscrow_NotDisputeModule`); rental active
-    /// (`GpuEscrow_RentalNotActive`). Emits `RentalFrozen`.
+    /// (`GpuEscrow_RentalNotActive`). Emits `RentalStopped` (if running) and `RentalFrozen`.
     function freeze(RentalTerms calldata terms) external;
 
-    /// @notice Closes an active or frozen rental by a dispute outcome: the deposit not yet paid out by checkpoints
-    /// goes to the dispute module, which splits it between renter, provider and treasury by the outcome. The offer's
-    /// record does not count it as a settled rental.
+    /// @notice Closes an active or frozen rental by a dispute outcome or an objective proof. A running rental ends
+    /// now. The deposit for the seconds after its end goes back to the renter; the cost of the seconds before it,
+    /// less what checkpoints paid out, goes to the dispute module, which splits it between renter, provider and
+    /// treasury by the outcome. The offer's record does not count it as a settled rental.
     /// @dev Requirements: caller is the dispute module (`GpuEscrow_NotDisputeModule`); rental active or frozen
     /// (`GpuEscrow_RentalNotActive`). Emits `RentalResolved`.
-    /// @return amount What was sent to the module.
-    function resolve(RentalTerms calldata terms) external returns (uint256 amount);
+    /// @return atStake What was sent to the module.
+    function resolve(RentalTerms calldata terms) external returns (uint256 atStake);
+
+    /// @notice Returns a frozen rental to the billing rules when its dispute got no ruling: with an attestation it
+    /// settles exactly as `settle` would at the frozen end (SLA credit, offer record); with none (empty
+    /// `signature`) it closes as `refund` would.
+    /// @dev Requirements: caller is the dispute module (`GpuEscrow_NotDisputeModule`), which decides when
+    /// (`IDisputeModule.settleFallback`, `executeRuling`); rental frozen (`GpuEscrow_RentalNotFrozen`); with a
+    /// signature, the attestation rules of `settle` (final, seq, signature, uptime).
+    function release(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature) external;
 
     /// @notice The mutable state of a rental (status None once closed).
     function rentalState(bytes32 rentalId) external view returns (RentalState memory);
-
-    /// @notice Live numbers: elapsed seconds, the most the renter can owe so far (accrued at full uptime), what
-    /// checkpoints paid, the remaining deposit at that bound, when it ends, and whether it has ended.
-    function quote(RentalTerms calldata terms) external view returns (Quote memory);
-
-    /// @notice The id of a rental with these terms.
-    function rentalId(RentalTerms calldata terms) external pure returns (bytes32);
 
     /// @notice EIP-712 digest the attester signs for `usage` of the rental with these terms.
     function attestationDigest(RentalTerms calldata terms, Usage calldata usage) external view returns (bytes32);

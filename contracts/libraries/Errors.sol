@@ -37,6 +37,7 @@ library Errors {
     error GpuEscrow_NothingToClaim(uint64 offerId);
     error GpuEscrow_OfferRetired(uint64 offerId);
     error GpuEscrow_OfferAtCapacity(uint64 offerId, uint16 capacity);
+    error GpuEscrow_OfferSuspended(uint64 offerId);
     error GpuEscrow_TokenNotAllowed(address token);
     error GpuEscrow_ZeroPrice();
     error GpuEscrow_InvalidDurationBounds(uint32 minDuration, uint32 maxDuration);
@@ -50,6 +51,7 @@ library Errors {
 
     error GpuEscrow_RentalExists(bytes32 rentalId);
     error GpuEscrow_RentalNotActive(bytes32 rentalId, RentalStatus status);
+    error GpuEscrow_RentalNotFrozen(bytes32 rentalId, RentalStatus status);
     error GpuEscrow_DurationOutOfBounds(uint64 offerId, uint256 seconds_, uint32 minDuration, uint32 maxDuration);
     error GpuEscrow_DepositTooLarge(uint256 deposit);
     error GpuEscrow_InvalidAccessKeyLength(uint256 length, uint256 max);
@@ -78,7 +80,6 @@ library Errors {
     error GpuEscrow_UptimeExceedsElapsed(bytes32 rentalId, uint64 uptimeSeconds, uint256 elapsed);
     error GpuEscrow_UptimeDecreased(bytes32 rentalId, uint64 uptimeSeconds, uint32 paidSeconds);
     error GpuEscrow_AttestationNotFinal(bytes32 rentalId, uint64 periodEnd, uint256 endedAt);
-    error GpuEscrow_AttestationTooOld(bytes32 rentalId, uint64 periodEnd, uint256 maxAge);
     error GpuEscrow_AttestationInChallengeWindow(bytes32 rentalId, uint256 usableAt);
 
     /*//////////////////////////////////////////////////////////////

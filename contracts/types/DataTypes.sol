@@ -42,7 +42,8 @@ struct Offer {
 /// settled, wall-clock seconds rented, attested seconds up).
 /// @dev `net` and `fees` are flushed to the payout address's and the treasury's credit when an accrual would
 /// overflow them; the record counters saturate at their maximum (uint40 seconds: 34,000 GPU-years).
-/// `listed` is set at creation and never cleared, so the slot is never zero and no accrual pays for a fresh write.
+/// `standing` is set at creation and never cleared, so the slot is never zero and no accrual pays for a fresh write;
+/// the dispute module suspends the offer (no new rentals) while its provider's bond is below the minimum.
 struct OfferAccount {
     uint64 net;
     uint64 fees;
@@ -50,7 +51,15 @@ struct OfferAccount {
     uint24 completed;
     uint40 secondsRented;
     uint40 secondsUp;
-    bool listed;
+    OfferStanding standing;
+}
+
+/// @notice Whether an offer takes new rentals as far as its provider's bond goes (`None`: no such offer).
+enum OfferStanding {
+    None,
+    Listed,
+    /// The provider's bond in the offer's token is below the dispute module's minimum: no new rentals.
+    Suspended
 }
 
 /// @notice What a provider passes to create an offer.
@@ -131,16 +140,6 @@ struct Usage {
     uint16 avgUtilBps;
 }
 
-/// @notice Live view of a rental.
-struct Quote {
-    uint64 elapsed;
-    uint256 accruedMax;
-    uint256 paid;
-    uint256 remaining;
-    uint64 endsAt;
-    bool ended;
-}
-
 /// @notice What `open` reads from governance, one storage slot. Changes never reach rentals already open.
 /// `allowedTokens` is a bitmap over token ids (bit i set: the token with id i is allowed).
 struct Config {
@@ -149,4 +148,16 @@ struct Config {
     uint32 gracePeriod;
     bool paused;
     uint168 allowedTokens;
+}
+
+/// @notice Live view of a rental, computed from its terms and state (`RentalQuote.quote`): seconds elapsed, the most
+/// the renter can owe so far (accrued at full uptime), what checkpoints took out of the deposit, the remaining
+/// deposit at that bound, when it ends, and whether it has ended.
+struct Quote {
+    uint64 elapsed;
+    uint256 accruedMax;
+    uint256 paid;
+    uint256 remaining;
+    uint64 endsAt;
+    bool ended;
 }

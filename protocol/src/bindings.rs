@@ -14,6 +14,15 @@ sol!(
 );
 
 sol!(
+    /// Every custom error of the escrow (`contracts/libraries/Errors.sol`). The escrow's own ABI
+    /// lists only the errors it reverts with directly; those it returns as data (`settleBatch`'s
+    /// `SettlementSkipped` reasons, and the settle checks behind them) are only here.
+    #[sol(all_derives)]
+    EscrowErrors,
+    "../out/Errors.sol/Errors.json"
+);
+
+sol!(
     /// Test token: a mintable ERC-20 with EIP-2612 permit and configurable decimals.
     #[sol(rpc, all_derives)]
     MockERC20,

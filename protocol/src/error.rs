@@ -63,11 +63,23 @@ pub enum BillingError {
         deposit: U256,
     },
 
-    /// A fee above 100 % cannot be split off a cost.
-    #[error("fee of {fee_bps} bps exceeds 10000 bps")]
+    /// More seconds billed than the wall clock between start and end; billing never exceeds it.
+    #[error("billed seconds {billed} exceed the {wall} wall-clock seconds")]
+    BilledAboveWall {
+        /// Seconds billed at settlement.
+        billed: u64,
+        /// Wall-clock seconds from start to end.
+        wall: u64,
+    },
+
+    /// The fee and the most SLA credit together exceed 100 % of the cost (the escrow caps the
+    /// fee at 15 % and the credit at 50 %).
+    #[error("a fee of {fee_bps} bps and the SLA credit of an {sla_bps} bps SLA exceed 10000 bps")]
     FeeAboveMax {
-        /// The offending fee in basis points.
+        /// The fee in basis points.
         fee_bps: u16,
+        /// The SLA in basis points.
+        sla_bps: u16,
     },
 }
 

@@ -2,11 +2,13 @@
 //!
 //! - [`access_key`]: the renter's SSH public key as `open` takes it and as a host writes it;
 //! - [`attestation`]: the EIP-712 `UsageAttestation` the oracle signs and the escrow verifies;
-//! - [`billing`]: a mirror of the escrow's billing math (cost, fee, refund, checkpoints);
+//! - [`billing`]: a mirror of the escrow's billing math (cost, fee, refund, checkpoints) and its
+//!   rental quote;
 //! - [`terms`]: the rental terms and the rental id derived from them;
 //! - [`chain`]: decoding the escrow's events and following its logs across reorgs;
 //! - [`config`]: where the escrow is deployed (`deployments/<chainId>.json`);
 //! - [`deploy`]: deploying the escrow with its dispute module and committee arbitrator;
+//! - [`revert`]: the contracts' custom errors, from reverts and `SettlementSkipped` reasons;
 //! - [`error`]: the error types of all of the above.
 
 pub mod access_key;
@@ -17,11 +19,13 @@ pub mod chain;
 pub mod config;
 pub mod deploy;
 pub mod error;
+pub mod revert;
 pub mod terms;
 
 pub use attestation::{domain, gpu_model_hash, gpu_uuids_hash, SignedAttestation, Usage, UsageAttestation};
-pub use billing::{Payment, Settlement};
+pub use billing::{Payment, Quote, Settlement};
 pub use chain::{fetch_events, fetch_events_of, ChainError, EscrowEvent, FollowBatch, LogFollower, LoggedEvent};
 pub use config::Deployment;
 pub use error::{AccessKeyError, AttestationError, BillingError, ConfigError, DeployError};
+pub use revert::{ContractError, EscrowError, SkippedSettlement};
 pub use terms::{rental_id, RentalTerms};

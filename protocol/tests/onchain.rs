@@ -20,11 +20,11 @@ use alloy::{
 use protocol::{
     billing,
     bindings::{
-        GpuEscrow::{self, GpuEscrowErrors, GpuEscrowInstance},
+        GpuEscrow::{self, GpuEscrowInstance},
         MockERC20::{self, MockERC20Instance},
     },
     deploy::{deploy_stack, StackParams},
-    gpu_model_hash, gpu_uuids_hash, rental_id, RentalTerms, SignedAttestation, UsageAttestation,
+    gpu_model_hash, gpu_uuids_hash, rental_id, EscrowError, RentalTerms, SignedAttestation, UsageAttestation,
 };
 
 const GPU_MODEL: &str = "NVIDIA H100 80GB HBM3";
@@ -83,6 +83,13 @@ impl Chain {
         self.deployer.anvil_increase_time(seconds).await.unwrap();
         self.deployer.evm_mine(None).await.unwrap();
         self.now().await
+    }
+
+    /// Timestamp of the block that mined `receipt`.
+    async fn block_time(&self, receipt: &TransactionReceipt) -> u64 {
+        let number = receipt.block_number.expect("mined");
+        let block = self.deployer.get_block_by_number(number.into()).await.unwrap();
+        block.expect("the receipt's block exists").header.timestamp
     }
 
     /// Timestamp of the latest block.
@@ -312,6 +319,8 @@ async fn renter_stops_and_settles_in_one_transaction_as_billing_predicts() {
     let signed = m.attest(&terms, 1, now, uptime).await;
     let (usage, signature) = signed.onchain_usage();
     assert_eq!(signature.len(), 64, "EIP-2098 compact signature");
+    // The renter stops half a minute after that attestation: those seconds are billed as delivered.
+    m.chain.deployer.anvil_increase_time(30).await.unwrap();
 
     let receipt = mined(
         m.escrow_as(&m.chain.renter)
@@ -319,9 +328,13 @@ async fn renter_stops_and_settles_in_one_transaction_as_billing_predicts() {
     )
     .await;
 
-    let billed = billing::billable_seconds(uptime, started_at, now, price(), deposit);
-    assert_eq!(billed, uptime);
-    let expected = billing::settle(price(), terms.feeBps, deposit, 0, billed).unwrap();
+    // Billing ends at the block of the stop: the seconds after the attestation's period end count as up.
+    let stopped_at = m.chain.block_time(&receipt).await;
+    assert!(stopped_at >= now + 30);
+    let billed = billing::billed_seconds(uptime, now, started_at, stopped_at);
+    assert_eq!(billed, uptime + (stopped_at - now));
+    let wall = stopped_at - started_at;
+    let expected = billing::settle(price(), terms.feeBps, terms.slaBps, deposit, 0, (billed, wall)).unwrap();
     let settled = receipt
         .decoded_log::<GpuEscrow::RentalSettled>()
         .expect("RentalSettled emitted");
@@ -366,7 +379,11 @@ async fn checkpoint_then_keeper_settlement_pays_the_same_totals() {
     let checkpointed = receipt
         .decoded_log::<GpuEscrow::Checkpointed>()
         .expect("Checkpointed emitted");
-    let paid = billing::payment_between(price(), terms.feeBps, 0, uptime1).unwrap();
+    let paid = billing::payment_between(price(), terms.feeBps, terms.slaBps, 0, uptime1).unwrap();
+    assert!(
+        paid.provider_net < billing::cost(price(), uptime1) - paid.fee,
+        "a checkpoint under an SLA holds back the most credit the rental can earn"
+    );
     assert_eq!(u64::from(checkpointed.paidSeconds), uptime1);
     assert_eq!(
         (checkpointed.providerNet, checkpointed.fee),
@@ -392,8 +409,8 @@ async fn checkpoint_then_keeper_settlement_pays_the_same_totals() {
     else {
         panic!("a keeper settled inside the challenge window");
     };
-    match early.as_decoded_interface_error::<GpuEscrowErrors>() {
-        Some(GpuEscrowErrors::GpuEscrow_ChallengeWindowOpen(e)) => {
+    match early.as_decoded_interface_error::<EscrowError>() {
+        Some(EscrowError::GpuEscrow_ChallengeWindowOpen(e)) => {
             assert_eq!(e.settleableAt, U256::from(stopped_at + window));
         }
         other => panic!("expected GpuEscrow_ChallengeWindowOpen, got {other:?} ({early})"),
@@ -402,8 +419,9 @@ async fn checkpoint_then_keeper_settlement_pays_the_same_totals() {
     m.chain.advance(window + 1).await;
     let receipt = mined(keeper.settle(terms.clone(), usage, signature)).await;
 
-    let billed = billing::billable_seconds(uptime2, started_at, stopped_at, price(), deposit);
-    let expected = billing::settle(price(), terms.feeBps, deposit, uptime1, billed).unwrap();
+    let billed = billing::billed_seconds(uptime2, stopped_at, started_at, stopped_at);
+    let wall = stopped_at - started_at;
+    let expected = billing::settle(price(), terms.feeBps, terms.slaBps, deposit, uptime1, (billed, wall)).unwrap();
     let settled = receipt.decoded_log::<GpuEscrow::RentalSettled>().unwrap();
     assert_eq!(settled.billedSeconds, billed);
     assert_eq!((settled.cost, settled.refund), (expected.cost, expected.refund));
@@ -445,8 +463,8 @@ async fn attestation_from_another_key_is_rejected_on_chain() {
     else {
         panic!("the escrow accepted an attestation signed by the renter");
     };
-    match err.as_decoded_interface_error::<GpuEscrowErrors>() {
-        Some(GpuEscrowErrors::GpuEscrow_InvalidAttestationSignature(e)) => {
+    match err.as_decoded_interface_error::<EscrowError>() {
+        Some(EscrowError::GpuEscrow_InvalidAttestationSignature(e)) => {
             assert_eq!(e.attester, m.chain.attester.address());
         }
         other => panic!("expected GpuEscrow_InvalidAttestationSignature, got {other:?} ({err})"),

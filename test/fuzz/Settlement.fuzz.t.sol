@@ -47,24 +47,24 @@ contract Settlement_Fuzz_Test is Base {
 
         // The renter may stop before the deposit runs out.
         sc.stopAt = bound(sc.stopAt, 0, r.covered + 1000);
-        r.end = r.covered;
-        if (sc.stopAt < r.covered) {
-            vm.warp(r.t.startedAt + sc.stopAt);
-            vm.prank(renter);
-            escrow.stop(r.t);
-            r.end = sc.stopAt;
-        }
+        r.end = sc.stopAt < r.covered ? sc.stopAt : r.covered;
 
-        // Checkpoints at non-decreasing period ends (up to the end) and uptimes.
-        sc.checkpoints = bound(sc.checkpoints, 0, 3);
+        // Checkpoints by anyone while it runs, at non-decreasing period ends and uptimes, each out of its challenge
+        // window before the end.
+        sc.checkpoints = r.end > CHALLENGE_WINDOW + 1 ? bound(sc.checkpoints, 0, 3) : 0;
         uint256 lastPeriodEnd;
         for (uint256 i; i < sc.checkpoints; ++i) {
-            uint256 pe = bound(sc.periodEnds[i], lastPeriodEnd, r.end);
+            uint256 pe = bound(sc.periodEnds[i], lastPeriodEnd, r.end - CHALLENGE_WINDOW - 1);
             uint256 up = bound(sc.uptimes[i], r.lastUptime, pe);
             _warpAtLeast(r.t.startedAt + pe + CHALLENGE_WINDOW);
             checkpointAs(keeper, r.t, ++r.seq, uint64(r.t.startedAt + pe), uint64(up));
             (lastPeriodEnd, r.lastUptime) = (pe, up);
-            r.paidSeconds = up < r.end ? up : r.end;
+            r.paidSeconds = up;
+        }
+        if (sc.stopAt < r.covered) {
+            _warpAtLeast(r.t.startedAt + sc.stopAt);
+            vm.prank(renter);
+            escrow.stop(r.t);
         }
 
         // Close it.
@@ -82,7 +82,7 @@ contract Settlement_Fuzz_Test is Base {
             if (sc.path == 2) escrow.stopAndSettle(r.t, u, sig);
             else escrow.settle(r.t, u, sig);
             r.lastUptime = up;
-            r.slaCredit = _expectedSlaCredit(sc.price, up < r.end ? up : r.end, r.end, sc.slaBps, r.paidSeconds);
+            r.slaCredit = _expectedSlaCredit(sc.price, up < r.end ? up : r.end, r.end, sc.slaBps);
         }
 
         // Accrued earnings and fees that would have overflowed the offer account's uint64 fields were flushed to the
@@ -92,28 +92,29 @@ contract Settlement_Fuzz_Test is Base {
         uint256 refund_ = usdc.balanceOf(renter) + escrow.credit(renter, address(usdc)) - (renterBefore - sc.deposit);
         assertEq(net + fee_ + refund_, sc.deposit, "net + fee + refund == deposit");
         assertLe(net + fee_, Billing.cost(sc.price, r.end), "billed <= wall clock");
-        // Billed: min(last accepted uptime, wall). On a refund, the last one a checkpoint accepted. The SLA credit
-        // comes out of the provider's net, never out of the fee.
+        // Billed: min(last accepted uptime, wall). On a refund, the provider keeps what checkpoints paid out (the
+        // SLA hold-back goes back to the renter). The SLA credit is the formula on the whole rental, however many
+        // checkpoints came before, and comes out of the provider's net, never out of the fee.
         uint256 billed = r.lastUptime < r.end ? r.lastUptime : r.end;
         uint256 billedCost = Billing.cost(sc.price, billed);
-        assertEq(net + fee_ + r.slaCredit, billedCost, "cost of min(uptime, wall), less the SLA credit");
+        if (sc.path == 3) {
+            assertEq(net + fee_, Billing.paidOut(sc.price, FEE_BPS, sc.slaBps, billed), "refund: checkpoints paid out");
+        } else {
+            assertEq(net + fee_ + r.slaCredit, billedCost, "cost of min(uptime, wall), less the SLA credit");
+        }
         assertEq(fee_, Billing.fee(billedCost, FEE_BPS), "fee on the total");
         assertLe(r.slaCredit, billedCost / 2, "SLA credit <= 50 % of the cost");
         assertEq(usdc.balanceOf(address(escrow)), net + fee_, "escrow holds exactly what it owes");
         assertEq(activeOn(r.offer), 0);
     }
 
-    /// @dev The credit a settlement gives back: the formula on the whole cost, at most the provider's unpaid net.
-    function _expectedSlaCredit(uint256 price, uint256 billed, uint256 wall, uint256 slaBps, uint256 paidSeconds)
+    /// @dev The credit a settlement gives back: the formula on the whole rental, whatever checkpoints paid before.
+    function _expectedSlaCredit(uint256 price, uint256 billed, uint256 wall, uint256 slaBps)
         internal
         pure
-        returns (uint256 credit)
+        returns (uint256)
     {
-        uint256 total = Billing.cost(price, billed);
-        uint256 paid = Billing.cost(price, paidSeconds);
-        uint256 unpaidNet = (total - Billing.fee(total, FEE_BPS)) - (paid - Billing.fee(paid, FEE_BPS));
-        credit = Billing.slaCredit(total, billed, wall, slaBps);
-        if (credit > unpaidNet) credit = unpaidNet;
+        return Billing.slaCredit(Billing.cost(price, billed), billed, wall, slaBps);
     }
 
     function _offer(uint96 price, uint16 slaBps) internal returns (uint64 id) {

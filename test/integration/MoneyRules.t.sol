@@ -29,7 +29,7 @@ contract MoneyRules_Integration_Test is Base {
 
     function test_Cost_RoundsUpOnCumulativeSeconds() external {
         // 1 s costs 694.44 → 695; 7 s cost 4861.11 → 4862 (not 7 × 695 = 4865).
-        RentalTerms memory t = openRental(ONE_HOUR_DEPOSIT, "a");
+        RentalTerms memory t = openRental(3 * ONE_HOUR_DEPOSIT, "a");
         vm.warp(t.startedAt + 7 + CHALLENGE_WINDOW);
         for (uint64 s = 1; s <= 7; ++s) {
             checkpointAs(keeper, t, s, uint64(t.startedAt + s), s);
@@ -103,9 +103,9 @@ contract MoneyRules_Integration_Test is Base {
     function test_DepositRunsOut_EndsAtStartPlusCoveredSeconds() external {
         // 1 000 000 units pay for floor(1 000 000 × 3600 / 2 500 000) = 1440 s.
         RentalTerms memory t = openRental(1_000_000, "a");
-        assertEq(escrow.quote(t).endsAt, t.startedAt + 1440);
+        assertEq(quoteOf(t).endsAt, t.startedAt + 1440);
         vm.warp(t.startedAt + 1440);
-        assertTrue(escrow.quote(t).ended);
+        assertTrue(quoteOf(t).ended);
         // The oracle attests beyond the end: billed 1440 s, the whole deposit, no refund.
         vm.warp(t.startedAt + 2000);
         uint256 before = usdc.balanceOf(renter);
@@ -127,7 +127,7 @@ contract MoneyRules_Integration_Test is Base {
         uint96 deposit = uint96(escrow.quoteDeposit(offerId, 2 hours + 7));
         assertEq(deposit, 5_004_862);
         RentalTerms memory t = openRental(deposit, "a");
-        assertEq(escrow.quote(t).endsAt, t.startedAt + 2 hours + 7);
+        assertEq(quoteOf(t).endsAt, t.startedAt + 2 hours + 7);
         vm.warp(t.startedAt + 2 hours + 7);
         uint256 before = usdc.balanceOf(renter);
         stopAndSettleNow(t, 1, 2 hours + 7);

@@ -41,7 +41,7 @@ contract Escrow_Invariant_Test is Base {
         disputes.bond(address(busd), 100e6);
         disputes.bond(address(dai), 100e18);
         vm.stopPrank();
-        offers.push(_offer(address(busd), 2_500_000)); // 2.50 per hour
+        offers.push(_offer(address(busd), 2_500_000)); // 2.50 per hour, SLA 99 %: checkpoints hold back credit
         offers.push(_offer(address(dai), 3.3e18)); // 3.30 per hour, not a multiple of 3600
 
         for (uint256 i; i < 3; ++i) {
@@ -99,7 +99,7 @@ contract Escrow_Invariant_Test is Base {
         selectors[11] = RentalHandler.blacklist.selector;
         selectors[12] = RentalHandler.warp.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
-        bytes4[] memory disputeSelectors = new bytes4[](9);
+        bytes4[] memory disputeSelectors = new bytes4[](10);
         disputeSelectors[0] = DisputeHandler.bond.selector;
         disputeSelectors[1] = DisputeHandler.requestUnbond.selector;
         disputeSelectors[2] = DisputeHandler.withdrawBond.selector;
@@ -109,6 +109,7 @@ contract Escrow_Invariant_Test is Base {
         disputeSelectors[6] = DisputeHandler.tryMoveFrozen.selector;
         disputeSelectors[7] = DisputeHandler.tryProveAgainstHonest.selector;
         disputeSelectors[8] = DisputeHandler.ownerActs.selector;
+        disputeSelectors[9] = DisputeHandler.settleFallback.selector;
         targetSelector(FuzzSelector({addr: address(disputeHandler), selectors: disputeSelectors}));
     }
 
@@ -117,6 +118,7 @@ contract Escrow_Invariant_Test is Base {
         escrow.setTokenAllowed(token, true);
         OfferParams memory p = defaultOffer(token);
         p.pricePerHour = price;
+        if (offers.length == 0) p.slaBps = 9900;
         vm.prank(provider);
         id = escrow.createOffer(p);
     }
@@ -127,7 +129,7 @@ contract Escrow_Invariant_Test is Base {
             RentalStore.Record memory r = store.get(i);
             if (r.closed || r.terms.token != token) continue;
             RentalState memory s = escrow.rentalState(keccak256(abi.encode(r.terms)));
-            owed += s.deposit - Billing.cost(r.terms.pricePerHour, s.paidSeconds);
+            owed += s.deposit - _paidOut(r, s.paidSeconds);
         }
         for (uint256 i; i < offers.length; ++i) {
             if (escrow.offer(offers[i]).token != token) continue;
@@ -146,8 +148,13 @@ contract Escrow_Invariant_Test is Base {
             if (r.closed || r.terms.token != token) continue;
             RentalState memory s = escrow.rentalState(keccak256(abi.encode(r.terms)));
             deposits += s.deposit;
-            paid += Billing.cost(r.terms.pricePerHour, s.paidSeconds);
+            paid += _paidOut(r, s.paidSeconds);
         }
+    }
+
+    /// @dev What checkpoints took out of rental `r`'s deposit for `paidSeconds` (the SLA hold-back stays in it).
+    function _paidOut(RentalStore.Record memory r, uint256 paidSeconds) internal pure returns (uint256) {
+        return Billing.paidOut(r.terms.pricePerHour, r.terms.feeBps, r.terms.slaBps, paidSeconds);
     }
 
     /// Per token, the escrow holds at least everything it still owes (exactly that: nobody donates here).
@@ -189,8 +196,8 @@ contract Escrow_Invariant_Test is Base {
             } else {
                 RentalState memory s = escrow.rentalState(keccak256(abi.encode(r.terms)));
                 assertLe(s.paidSeconds, block.timestamp - r.terms.startedAt, "paid <= elapsed");
-                assertLe(Billing.cost(r.terms.pricePerHour, s.paidSeconds), s.deposit, "paid <= deposit");
-                assertEq(r.charged, Billing.cost(r.terms.pricePerHour, s.paidSeconds), "charged == cost(paid)");
+                assertLe(_paidOut(r, s.paidSeconds), s.deposit, "paid <= deposit");
+                assertEq(r.charged, _paidOut(r, s.paidSeconds), "charged == paidOut(paid)");
             }
         }
     }
@@ -312,7 +319,7 @@ contract Escrow_Invariant_Test is Base {
         for (uint256 i; i < names.length; ++i) {
             emit log_named_uint(names[i], handler.calls(keccak256(bytes(names[i]))));
         }
-        string[9] memory disputeActions = [
+        string[10] memory disputeActions = [
             "bond",
             "requestUnbond",
             "withdrawBond",
@@ -321,7 +328,8 @@ contract Escrow_Invariant_Test is Base {
             "executeRuling",
             "tryMoveFrozen",
             "tryProveAgainstHonest",
-            "ownerActs"
+            "ownerActs",
+            "settleFallback"
         ];
         for (uint256 i; i < disputeActions.length; ++i) {
             emit log_named_uint(disputeActions[i], disputeHandler.calls(keccak256(bytes(disputeActions[i]))));

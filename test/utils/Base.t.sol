@@ -7,7 +7,10 @@ import {Vm} from "forge-std/Vm.sol";
 import {ICommitteeArbitrator} from "../../contracts/interfaces/ICommitteeArbitrator.sol";
 import {IRentals} from "../../contracts/interfaces/IRentals.sol";
 import {Billing} from "../../contracts/libraries/Billing.sol";
-import {OfferParams, OpenParams, RentalState, RentalTerms, Usage} from "../../contracts/types/DataTypes.sol";
+import {RentalQuote} from "../../contracts/libraries/RentalQuote.sol";
+import {
+    OfferParams, OpenParams, Quote, RentalState, RentalTerms, Usage
+} from "../../contracts/types/DataTypes.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {ED25519_ACCESS_KEY} from "./AccessKeys.sol";
 import {IDisputeModuleFull} from "./IDisputeModuleFull.sol";
@@ -24,7 +27,6 @@ abstract contract Base is Test {
     uint16 internal constant FEE_BPS = 1000;
     uint32 internal constant CHALLENGE_WINDOW = 1 hours;
     uint32 internal constant GRACE_PERIOD = 24 hours;
-    uint256 internal constant MAX_AGE = 10 minutes;
 
     /// @dev The artifacts every test deploys: the via-IR builds of contracts/GpuEscrow.sol and of the token, read from
     /// out/ by path (the name form may resolve to the unoptimized test-profile build, which would inflate gas).
@@ -255,6 +257,11 @@ abstract contract Base is Test {
 
     function stateOf(RentalTerms memory terms) internal view returns (RentalState memory) {
         return escrow.rentalState(idOf(terms));
+    }
+
+    /// @dev The rental's live numbers now, as every reader computes them from its terms and state.
+    function quoteOf(RentalTerms memory terms) internal view returns (Quote memory) {
+        return RentalQuote.quote(terms, stateOf(terms), block.timestamp);
     }
 
     /// @dev Allows `token` and creates an offer in it for `provider` at `price` per hour.

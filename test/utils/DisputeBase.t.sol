@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IDisputeModule} from "../../contracts/interfaces/IDisputeModule.sol";
+import {Billing} from "../../contracts/libraries/Billing.sol";
 import {RentalState, RentalTerms, Usage} from "../../contracts/types/DataTypes.sol";
 import {Base} from "./Base.t.sol";
 
@@ -50,7 +51,7 @@ abstract contract DisputeBase is Base {
     /// @dev The part of the rental's deposit not yet paid out: what a dispute outcome splits.
     function unpaidOf(RentalTerms memory terms) internal view returns (uint256) {
         RentalState memory s = stateOf(terms);
-        return s.deposit - cost(terms.pricePerHour, s.paidSeconds);
+        return s.deposit - Billing.paidOut(terms.pricePerHour, terms.feeBps, terms.slaBps, s.paidSeconds);
     }
 
     function bondOf(address who) internal view returns (IDisputeModule.BondAccount memory) {

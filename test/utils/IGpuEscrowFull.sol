@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
-
 import {IGpuEscrow} from "../../contracts/interfaces/IGpuEscrow.sol";
 
 /// @notice Everything the deployed GpuEscrow answers: its own interface plus what it inherits from OpenZeppelin
-/// (Ownable2Step, EIP-5267 domain). Tests talk to the escrow through this interface and deploy it from its via-IR
+/// (Ownable2Step). Tests talk to the escrow through this interface and deploy it from its via-IR
 /// artifact (`deployCode`), so the test files themselves compile without the IR pipeline (see foundry.toml).
-interface IGpuEscrowFull is IGpuEscrow, IERC5267 {
+interface IGpuEscrowFull is IGpuEscrow {
     function owner() external view returns (address);
     function pendingOwner() external view returns (address);
     function transferOwnership(address newOwner) external;

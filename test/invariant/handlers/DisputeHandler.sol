@@ -8,6 +8,7 @@ import {StdUtils} from "forge-std/StdUtils.sol";
 import {ICommitteeArbitrator} from "../../../contracts/interfaces/ICommitteeArbitrator.sol";
 import {IDisputeModule} from "../../../contracts/interfaces/IDisputeModule.sol";
 import {Billing} from "../../../contracts/libraries/Billing.sol";
+import {RentalQuote} from "../../../contracts/libraries/RentalQuote.sol";
 import {RentalState, RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
 import {MockERC20} from "../../mocks/MockERC20.sol";
 import {IGpuEscrowFull} from "../../utils/IGpuEscrowFull.sol";
@@ -73,6 +74,10 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         vm.prank(a.provider);
         disputes.bond(token, amount);
         store.recordBond(token, amount);
+        // Reinstates the provider's offers in the token a penalty suspended, once the bond is back at the minimum.
+        for (uint64 id = 1; id <= escrow.offerCount(); ++id) {
+            if (escrow.offer(id).token == token) disputes.syncOffer(id);
+        }
         calls[keccak256("bond")]++;
     }
 
@@ -105,8 +110,9 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
     function openDispute(uint256 rentalSeed, bool byProvider) external {
         (bool ok, uint256 i, RentalTerms memory t) = _pickLive(rentalSeed, RentalStatus.Active);
         if (!ok) return;
-        if (block.timestamp >= escrow.quote(t).endsAt + t.challengeWindow) return;
         RentalState memory s = escrow.rentalState(_id(t));
+        uint256 end = RentalQuote.endOf(t.startedAt, t.pricePerHour, s.deposit, s.stoppedAt);
+        if (block.timestamp >= end + t.challengeWindow) return;
         uint256 bondAmount = disputes.disputeBond(t.token);
         vm.prank(byProvider ? a.provider : t.renter);
         disputes.openDispute(t, "ipfs://evidence");
@@ -127,29 +133,57 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         calls[keccak256("rule")]++;
     }
 
-    function executeRuling(uint256 rentalSeed, bool waitForDeadline) external {
+    /// @dev A ruling r ≥ 1 splits what was at stake at the freeze; a fallback with no attestation by its start +
+    /// the grace period closes by the refund rules. `executeRuling` must succeed exactly then.
+    function executeRuling(uint256 rentalSeed, bool wait) external {
         (bool ok, uint256 i, RentalTerms memory t) = _pickLive(rentalSeed, RentalStatus.Frozen);
         if (!ok) return;
         bytes32 id = _id(t);
         IDisputeModule.Dispute memory d = disputes.dispute(id);
-        bool due = d.status == IDisputeModule.DisputeStatus.Ruled || block.timestamp >= d.deadline;
-        if (!due && waitForDeadline) {
-            vm.warp(d.deadline);
-            due = true;
+        bool ruled = d.status == IDisputeModule.DisputeStatus.Ruled && d.ruling != 0;
+        if (!ruled) {
+            uint256 refundableAt = uint256(d.deadline) + t.gracePeriod + 1;
+            if (wait && block.timestamp < refundableAt) vm.warp(refundableAt);
+            bool executed = rentals.fallbackRefund(i, t, d.opener == t.renter ? d.bond : 0);
+            if (executed != (block.timestamp >= refundableAt)) store.recordFrozenMoved();
+            if (executed) store.recordDisputeBondOut(t.token, d.bond);
+            calls[keccak256("executeRuling")]++;
+            return;
         }
         RentalState memory s = escrow.rentalState(id);
-        uint256 frozenAmount = s.deposit - Billing.cost(t.pricePerHour, s.paidSeconds);
-        bool executed;
-        try disputes.executeRuling(t) {
-            executed = true;
-        } catch {}
-        if (executed != due) store.recordFrozenMoved();
-        if (!executed) return;
-        uint256 share = d.status == IDisputeModule.DisputeStatus.Ruled && d.ruling != 0 ? d.ruling - 1 : 5000;
-        uint256 toRenter = frozenAmount * share / Billing.BPS;
-        store.recordResolved(i, frozenAmount, toRenter, frozenAmount - toRenter);
+        uint256 elapsedCost = Billing.cost(
+            t.pricePerHour,
+            RentalQuote.endOf(t.startedAt, t.pricePerHour, s.deposit, s.stoppedAt) - t.startedAt
+        );
+        uint256 atStake = elapsedCost - Billing.paidOut(t.pricePerHour, t.feeBps, t.slaBps, s.paidSeconds);
+        uint256 returned = s.deposit - elapsedCost;
+        uint256 creditBefore = escrow.credit(t.renter, t.token);
+        try disputes.executeRuling(t) {}
+        catch {
+            store.recordFrozenMoved(); // a ruling must always execute
+            return;
+        }
+        uint256 credited = escrow.credit(t.renter, t.token) - creditBefore;
+        uint256 toRenter = atStake * (d.ruling - 1) / Billing.BPS;
+        store.recordResolved(i, atStake, toRenter, atStake - toRenter, returned - credited, credited);
         store.recordDisputeBondOut(t.token, d.bond);
         calls[keccak256("executeRuling")]++;
+    }
+
+    /// @dev Anyone settles a frozen rental whose dispute fell back (refused, or no ruling by the deadline) with a
+    /// final attestation: the billing rules, as if no dispute had been opened.
+    function settleFallback(uint256 rentalSeed, uint256 seed, bool wait) external {
+        (bool ok, uint256 i, RentalTerms memory t) = _pickLive(rentalSeed, RentalStatus.Frozen);
+        if (!ok) return;
+        IDisputeModule.Dispute memory d = disputes.dispute(_id(t));
+        if (d.status == IDisputeModule.DisputeStatus.Ruled && d.ruling != 0) return;
+        if (d.status == IDisputeModule.DisputeStatus.Open && block.timestamp < d.deadline) {
+            if (!wait) return;
+            vm.warp(d.deadline);
+        }
+        rentals.fallbackSettle(i, t, seed, d.opener == t.renter ? d.bond : 0);
+        store.recordDisputeBondOut(t.token, d.bond);
+        calls[keccak256("settleFallback")]++;
     }
 
     /// @dev Every escrow action on a frozen rental must revert.

@@ -10,7 +10,10 @@ import {IDisputeModule} from "../../../contracts/interfaces/IDisputeModule.sol";
 import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
 import {Billing} from "../../../contracts/libraries/Billing.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
-import {OpenParams, Quote, RentalState, RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
+import {RentalQuote} from "../../../contracts/libraries/RentalQuote.sol";
+import {
+    OfferStanding, OpenParams, Quote, RentalState, RentalStatus, RentalTerms, Usage
+} from "../../../contracts/types/DataTypes.sol";
 import {BlacklistToken} from "../../mocks/BlacklistToken.sol";
 import {MockERC20} from "../../mocks/MockERC20.sol";
 import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
@@ -79,6 +82,8 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         address renter = renters[renterSeed % renters.length];
         uint64 offerId = offers[offerSeed % offers.length];
         if (escrow.offerAccount(offerId).activeRentals >= escrow.offer(offerId).capacity) return;
+        // Suspended while a termination penalty left the bond below the minimum (DisputeHandler.bond reinstates).
+        if (escrow.offerAccount(offerId).standing == OfferStanding.Suspended) return;
         uint256 price = escrow.offer(offerId).pricePerHour;
         // Between one minute and twelve hours, not always a round number of seconds.
         uint256 s = _bound(secondsSeed, 60, 12 hours);
@@ -95,7 +100,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
     function extend(uint256 rentalSeed, uint256 secondsSeed) external {
         (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
         if (!ok) return;
-        Quote memory q = escrow.quote(t);
+        Quote memory q = _quote(t);
         if (q.ended) return;
         uint256 amount = Billing.cost(t.pricePerHour, _bound(secondsSeed, 1, 6 hours));
         RentalState memory s = escrow.rentalState(_id(t));
@@ -108,7 +113,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
 
     function stop(uint256 rentalSeed) external {
         (bool ok,, RentalTerms memory t) = _pickOpen(rentalSeed);
-        if (!ok || escrow.quote(t).ended) return;
+        if (!ok || _quote(t).ended) return;
         vm.prank(t.renter);
         escrow.stop(t);
         calls[keccak256("stop")]++;
@@ -116,7 +121,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
 
     function terminate(uint256 rentalSeed) external {
         (bool ok,, RentalTerms memory t) = _pickOpen(rentalSeed);
-        if (!ok || escrow.quote(t).ended) return;
+        if (!ok || _quote(t).ended) return;
         uint256 bondBefore = disputes.bondOf(provider, t.token).amount;
         vm.prank(provider);
         escrow.terminate(t);
@@ -127,11 +132,11 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
     function checkpoint(uint256 rentalSeed, uint256 periodSeed, uint256 uptimeSeed) external {
         (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
         if (!ok) return;
-        Quote memory q = escrow.quote(t);
         RentalState memory s = escrow.rentalState(_id(t));
         uint256 earliest = uint256(t.startedAt) + s.paidSeconds + 1 + t.challengeWindow;
         if (block.timestamp < earliest) vm.warp(earliest + periodSeed % 1 hours);
-        if (block.timestamp > q.endsAt + t.gracePeriod) return;
+        // Only a running rental takes checkpoints.
+        if (_quote(t).ended) return;
         uint256 periodEnd =
             _bound(periodSeed, uint256(t.startedAt) + s.paidSeconds, block.timestamp - t.challengeWindow);
         uint256 uptime = _bound(uptimeSeed, s.paidSeconds, periodEnd - t.startedAt);
@@ -149,7 +154,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
             _retryClosed(i, t, periodSeed);
             return;
         }
-        Quote memory q = escrow.quote(t);
+        Quote memory q = _quote(t);
         // Wait for the end (and for the keeper, the challenge window) when needed.
         uint256 settleableAt = q.endsAt + (byRenter ? 0 : t.challengeWindow);
         if (block.timestamp < settleableAt) vm.warp(settleableAt + uptimeSeed % 1 hours);
@@ -169,7 +174,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
     function stopAndSettle(uint256 rentalSeed, uint256 periodSeed, uint256 uptimeSeed) external {
         (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
         if (!ok) return;
-        Quote memory q = escrow.quote(t);
+        Quote memory q = _quote(t);
         if (block.timestamp > q.endsAt + t.gracePeriod) return;
         RentalState memory s = escrow.rentalState(_id(t));
         uint256 periodEnd;
@@ -177,12 +182,10 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         if (q.ended) {
             periodEnd = _bound(periodSeed, q.endsAt, block.timestamp);
         } else {
-            uint256 lo = block.timestamp > 10 minutes ? block.timestamp - 10 minutes : 0;
+            // Running: billing ends now, whatever the attestation's age (the seconds after it count as delivered).
             uint256 minEnd = uint256(t.startedAt) + s.paidSeconds;
-            if (lo < minEnd) lo = minEnd;
-            if (lo > block.timestamp) return;
-            periodEnd = _bound(periodSeed, lo, block.timestamp);
-            if (periodEnd < end) end = periodEnd;
+            periodEnd = _bound(periodSeed, minEnd, block.timestamp);
+            end = block.timestamp;
         }
         _settleWith(i, t, end, periodEnd, uptimeSeed, t.renter, true);
         calls[keccak256("stopAndSettle")]++;
@@ -194,7 +197,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
             _retryClosed(i, t, rentalSeed);
             return;
         }
-        Quote memory q = escrow.quote(t);
+        Quote memory q = _quote(t);
         if (block.timestamp <= q.endsAt + t.gracePeriod) {
             if (rentalSeed % 2 == 0) return;
             vm.warp(q.endsAt + t.gracePeriod + 1);
@@ -245,6 +248,48 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
     }
 
     /*//////////////////////////////////////////////////////////////
+                  DISPUTES NOBODY RULED ON (CALLED BY DisputeHandler)
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Settles frozen rental `i` whose dispute fell back with a final attestation, through the module, and
+    /// records it like a settlement. Reverts where the module refuses.
+    function fallbackSettle(uint256 i, RentalTerms memory t, uint256 seed, uint256 renterBond) external {
+        RentalState memory s = escrow.rentalState(_id(t));
+        uint256 end = RentalQuote.endOf(t.startedAt, t.pricePerHour, s.deposit, s.stoppedAt);
+        uint256 periodEnd = _bound(seed, end, block.timestamp);
+        (Usage memory u, bytes memory sig) =
+            _attest(i, periodEnd, _bound(seed >> 8, s.paidSeconds, periodEnd - t.startedAt), t);
+        Snap memory before = _snap(t);
+        uint256 moduleCredit = disputes.credit(t.renter, t.token);
+        disputes.settleFallback(t, u, sig);
+        _recordClosed(i, t, before, end, _bondPushed(t, renterBond, moduleCredit));
+    }
+
+    /// @dev `executeRuling` on frozen rental `i` whose dispute fell back with no attestation: refund rules. Returns
+    /// whether it went through (recorded like a refund).
+    function fallbackRefund(uint256 i, RentalTerms memory t, uint256 renterBond) external returns (bool) {
+        RentalState memory s = escrow.rentalState(_id(t));
+        uint256 end = RentalQuote.endOf(t.startedAt, t.pricePerHour, s.deposit, s.stoppedAt);
+        Snap memory before = _snap(t);
+        uint256 moduleCredit = disputes.credit(t.renter, t.token);
+        try disputes.executeRuling(t) {
+            _recordClosed(i, t, before, end, _bondPushed(t, renterBond, moduleCredit));
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /// @dev The renter's dispute bond, pushed back to it by the module unless the push failed and was credited.
+    function _bondPushed(RentalTerms memory t, uint256 renterBond, uint256 moduleCreditBefore)
+        internal
+        view
+        returns (uint256)
+    {
+        return renterBond - (disputes.credit(t.renter, t.token) - moduleCreditBefore);
+    }
+
+    /*//////////////////////////////////////////////////////////////
                                  HELPERS
     //////////////////////////////////////////////////////////////*/
 
@@ -276,11 +321,19 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
     }
 
     function _recordClosed(uint256 i, RentalTerms memory t, Snap memory before, uint256 end) internal {
+        _recordClosed(i, t, before, end, 0);
+    }
+
+    /// @dev `notRefund`: what the renter received in the same call that is not the rental's refund (its dispute bond
+    /// coming back).
+    function _recordClosed(uint256 i, RentalTerms memory t, Snap memory before, uint256 end, uint256 notRefund)
+        internal
+    {
         Snap memory now_ = _snap(t);
         store.recordCharge(i, now_.accrued - before.accrued);
         store.recordClose(
             i,
-            now_.balance - before.balance,
+            now_.balance - before.balance - notRefund,
             now_.credit - before.credit,
             Billing.cost(t.pricePerHour, end - t.startedAt)
         );
@@ -408,5 +461,9 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
 
     function _id(RentalTerms memory t) internal pure returns (bytes32) {
         return keccak256(abi.encode(t));
+    }
+
+    function _quote(RentalTerms memory t) internal view returns (Quote memory) {
+        return RentalQuote.quote(t, escrow.rentalState(_id(t)), block.timestamp);
     }
 }

@@ -96,20 +96,30 @@ contract RentalStore {
         disputeBondsIn[r.terms.token] += disputeBond;
     }
 
-    /// @dev A dispute outcome closed rental `i`: `frozenAmount` left the escrow, `toRenter` of it to the renter,
-    /// `providerShare` (net + fee) to the provider's payout and the treasury.
-    function recordResolved(uint256 i, uint256 frozenAmount, uint256 toRenter, uint256 providerShare) external {
+    /// @dev A ruling closed rental `i`: `atStake` left the escrow for the module, `toRenter` of it to the renter,
+    /// `providerShare` (net + fee) to the provider's payout and the treasury; the deposit after the freeze went back
+    /// to the renter from the escrow (`returnedPushed` + `returnedCredited`).
+    function recordResolved(
+        uint256 i,
+        uint256 atStake,
+        uint256 toRenter,
+        uint256 providerShare,
+        uint256 returnedPushed,
+        uint256 returnedCredited
+    ) external {
         Record storage r = _records[i];
         if (r.closed) doubleCloses++;
         (r.closed, r.resolved, r.frozen) = (true, true, false);
         r.charged += providerShare;
-        r.refund = toRenter;
+        r.refund = toRenter + returnedPushed + returnedCredited;
         address token = r.terms.token;
         accrued[token] += providerShare;
         resolvedRenter[token] += toRenter;
+        refundsPushed[token] += returnedPushed;
+        refundsCredited[token] += returnedCredited;
         closedDeposits[token] += r.deposit;
-        resolvedOut[token] += frozenAmount;
-        resolvedPaid[token] += frozenAmount;
+        resolvedOut[token] += atStake;
+        resolvedPaid[token] += atStake;
     }
 
     function recordBond(address token, uint256 amount) external {

@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
-import {RentalState, RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
+import {OfferParams, RentalState, RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract Checkpoint_Unit_Test is Base {
@@ -56,14 +56,22 @@ contract Checkpoint_Unit_Test is Base {
         );
     }
 
-    function test_RevertWhen_DeadlinePassed() external {
+    function test_RevertWhen_RentalEnded() external {
+        // Out of deposit: an ended rental settles; no checkpoint can spend the attestation that settles it.
         uint256 end = t.startedAt + 10 hours;
-        vm.warp(end + GRACE_PERIOD + 1);
+        vm.warp(end + CHALLENGE_WINDOW);
         Usage memory u = usageAt(1, uint64(end), 10 hours);
+        expectRevertWith(u, signUsage(t, u), abi.encodeWithSelector(Errors.GpuEscrow_RentalEnded.selector, id, end));
+    }
+
+    function test_RevertWhen_RentalStopped() external {
+        vm.warp(t.startedAt + 1000);
+        vm.prank(renter);
+        escrow.stop(t);
+        vm.warp(t.startedAt + 1000 + CHALLENGE_WINDOW);
+        Usage memory u = usageAt(1, uint64(t.startedAt + 900), 900);
         expectRevertWith(
-            u,
-            signUsage(t, u),
-            abi.encodeWithSelector(Errors.GpuEscrow_SettlementDeadlinePassed.selector, id, end + GRACE_PERIOD)
+            u, signUsage(t, u), abi.encodeWithSelector(Errors.GpuEscrow_RentalEnded.selector, id, t.startedAt + 1000)
         );
     }
 
@@ -137,7 +145,7 @@ contract Checkpoint_Unit_Test is Base {
         assertEq(uint8(s.status), uint8(RentalStatus.Active));
         assertEq(usdc.balanceOf(address(escrow)), escrowBefore, "no tokens moved");
         assertEq(usdc.balanceOf(renter), renterBefore);
-        assertEq(escrow.quote(t).paid, net + f);
+        assertEq(quoteOf(t).paid, net + f);
 
         // A second checkpoint pays only the difference.
         vm.warp(t.startedAt + 2 hours + CHALLENGE_WINDOW);
@@ -147,15 +155,20 @@ contract Checkpoint_Unit_Test is Base {
         assertEq(offerFees(offerId), f2);
     }
 
-    function test_WhenStoppedBeforePeriodEnd() external {
-        vm.warp(t.startedAt + 1000);
-        vm.prank(renter);
-        escrow.stop(t);
-        vm.warp(t.startedAt + 1200 + CHALLENGE_WINDOW);
-        checkpointAs(keeper, t, 1, uint64(t.startedAt + 1200), 1200);
-        assertEq(stateOf(t).paidSeconds, 1000);
-        (,, uint256 net) = split(t, 1000);
-        assertEq(offerNet(offerId), net);
+    function test_WhenOfferHasSla() external {
+        // SLA 99 %: the provider's checkpoints hold back the most credit the rental can earn (50 % of the cost) until
+        // it settles; the treasury's fee is paid in full.
+        OfferParams memory p = defaultOffer(address(usdc));
+        p.slaBps = 9900;
+        vm.prank(provider);
+        uint64 slaOffer = escrow.createOffer(p);
+        RentalTerms memory r = openRentalFrom(renter, slaOffer, DEPOSIT, "sla");
+        vm.warp(r.startedAt + 1 hours + CHALLENGE_WINDOW);
+        checkpointAs(keeper, r, 1, uint64(r.startedAt + 1 hours), 3600);
+        uint256 c = cost(PRICE, 3600);
+        assertEq(offerNet(slaOffer), c * (10_000 - FEE_BPS - 5000) / 10_000);
+        assertEq(offerFees(slaOffer), fee(c, FEE_BPS));
+        assertEq(quoteOf(r).paid, offerNet(slaOffer) + offerFees(slaOffer));
     }
 
     function test_WhenFollowedBySettlement() external {

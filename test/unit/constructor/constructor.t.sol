@@ -2,7 +2,8 @@
 pragma solidity ^0.8.28;
 
 import {Errors} from "../../../contracts/libraries/Errors.sol";
-import {Config} from "../../../contracts/types/DataTypes.sol";
+import {UsageAttestationHash} from "../../../contracts/libraries/UsageAttestationHash.sol";
+import {Config, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
 import {Base} from "../../utils/Base.t.sol";
 import {IGpuEscrowFull} from "../../utils/IGpuEscrowFull.sol";
 
@@ -38,12 +39,25 @@ contract Constructor_Unit_Test is Base {
         assertFalse(c.paused);
         assertEq(c.allowedTokens, 0);
         assertEq(e.MAX_FEE_BPS(), 1500);
-        assertEq(e.STOP_ATTESTATION_MAX_AGE(), 10 minutes);
         assertEq(e.offerCount(), 0);
-        (, string memory name, string memory version, uint256 chainId, address verifying,,) = e.eip712Domain();
-        assertEq(name, "GpuEscrow");
-        assertEq(version, "1");
-        assertEq(chainId, block.chainid);
-        assertEq(verifying, address(e));
+    }
+
+    function test_WhenTreasurySet_AttestationDomain() external {
+        // Attesters sign under the EIP-712 domain ("GpuEscrow", "1", chain id, the escrow's address).
+        IGpuEscrowFull e = deployEscrow(owner, treasury);
+        RentalTerms memory terms;
+        terms.renter = renter;
+        Usage memory u = usageAt(3, 1000, 900);
+        bytes32 separator = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("GpuEscrow"),
+                keccak256("1"),
+                block.chainid,
+                address(e)
+            )
+        );
+        bytes32 structHash = keccak256(abi.encode(UsageAttestationHash.TYPEHASH, keccak256(abi.encode(terms)), u));
+        assertEq(e.attestationDigest(terms, u), keccak256(abi.encodePacked(hex"1901", separator, structHash)));
     }
 }

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {DisputeModuleErrors} from "../../../contracts/disputes/DisputeModuleErrors.sol";
 import {IOfferBook} from "../../../contracts/interfaces/IOfferBook.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
-import {Offer, OfferAccount, OfferParams} from "../../../contracts/types/DataTypes.sol";
+import {Offer, OfferAccount, OfferParams, OfferStanding} from "../../../contracts/types/DataTypes.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract CreateOffer_Unit_Test is Base {
@@ -100,7 +100,7 @@ contract CreateOffer_Unit_Test is Base {
         assertEq(o.tokenId, 0);
         assertEq(o.capacity, 3);
         OfferAccount memory a = escrow.offerAccount(id);
-        assertTrue(a.listed);
+        assertEq(uint8(a.standing), uint8(OfferStanding.Listed));
         assertEq(a.activeRentals, 0);
         assertEq(a.completed, 0);
         assertEq(a.net, 0);

@@ -123,7 +123,7 @@ contract Extend_Unit_Test is Base {
         assertEq(usdc.balanceOf(renter), before - ONE_HOUR_DEPOSIT, "pulled");
         assertEq(usdc.balanceOf(address(escrow)), 2 * uint256(ONE_HOUR_DEPOSIT), "escrowed");
         assertEq(escrow.rentalState(id).deposit, 2 * ONE_HOUR_DEPOSIT, "deposit");
-        Quote memory q = escrow.quote(t);
+        Quote memory q = quoteOf(t);
         assertEq(q.endsAt, t.startedAt + 2 hours, "end moved by one hour");
 
         // Runs past the old end and bills the whole time.

@@ -39,13 +39,31 @@ contract Freeze_Unit_Test is Base {
         escrow.freeze(t);
     }
 
-    function test_WhenModuleFreezesActiveRental() external {
+    function test_WhenModuleFreezesRunningRental() external {
+        // Freezing stops the clock: the dispute concerns the 10 minutes before it.
+        vm.warp(t.startedAt + 10 minutes);
+        vm.expectEmit(address(escrow));
+        emit IRentals.RentalStopped(id, address(disputes), uint40(block.timestamp));
         vm.expectEmit(address(escrow));
         emit IRentals.RentalFrozen(id);
         vm.prank(address(disputes));
         escrow.freeze(t);
         assertEq(uint8(stateOf(t).status), uint8(RentalStatus.Frozen));
-        assertEq(stateOf(t).deposit, ONE_HOUR_DEPOSIT, "nothing else changes");
+        assertEq(stateOf(t).stoppedAt, block.timestamp);
+        assertEq(stateOf(t).deposit, ONE_HOUR_DEPOSIT, "no money moves");
         assertEq(usdc.balanceOf(address(escrow)), ONE_HOUR_DEPOSIT);
+        vm.warp(block.timestamp + 1 days);
+        assertEq(quoteOf(t).endsAt, t.startedAt + 10 minutes);
+    }
+
+    function test_WhenModuleFreezesEndedRental() external {
+        // Already over (out of deposit): its end stays where it was.
+        vm.warp(t.startedAt + 2 hours);
+        vm.recordLogs();
+        vm.prank(address(disputes));
+        escrow.freeze(t);
+        assertEq(vm.getRecordedLogs().length, 1, "only RentalFrozen");
+        assertEq(stateOf(t).stoppedAt, 0);
+        assertEq(quoteOf(t).endsAt, t.startedAt + 1 hours);
     }
 }

@@ -219,7 +219,7 @@ contract Open_Unit_Test is Base {
         bytes32 id = escrow.open(params(ONE_HOUR_DEPOSIT), ED25519_ACCESS_KEY);
 
         assertEq(id, expectedId, "id");
-        assertEq(escrow.rentalId(expected), expectedId, "rentalId view");
+        assertEq(keccak256(abi.encode(expected)), expectedId, "rentalId = keccak256(abi.encode(terms))");
         assertEq(usdc.balanceOf(renter), renterBefore - ONE_HOUR_DEPOSIT, "renter paid");
         assertEq(usdc.balanceOf(address(escrow)), ONE_HOUR_DEPOSIT, "escrowed");
         assertEq(activeOn(offerId), 1, "capacity taken");

@@ -24,7 +24,7 @@ contract QuoteDeposit_Unit_Test is Base {
         for (uint256 i; i < durations.length; ++i) {
             uint96 deposit = uint96(escrow.quoteDeposit(offerId, durations[i]));
             RentalTerms memory t = openRental(deposit, bytes32(i));
-            assertEq(escrow.quote(t).endsAt, t.startedAt + durations[i], "ends exactly after the quoted time");
+            assertEq(quoteOf(t).endsAt, t.startedAt + durations[i], "ends exactly after the quoted time");
         }
     }
 }

@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
-import {RentalStatus, RentalTerms} from "../../../contracts/types/DataTypes.sol";
+import {OfferParams, RentalStatus, RentalTerms} from "../../../contracts/types/DataTypes.sol";
 import {Base} from "../../utils/Base.t.sol";
 
 contract Refund_Unit_Test is Base {
@@ -49,18 +49,35 @@ contract Refund_Unit_Test is Base {
     }
 
     function test_WhenCheckpointsPaid() external {
-        vm.warp(t.startedAt + 1000 + CHALLENGE_WINDOW);
-        checkpointAs(keeper, t, 1, uint64(t.startedAt + 1000), 1000);
-        (uint256 c, uint256 f, uint256 net) = split(t, 1000);
-        vm.warp(end + GRACE_PERIOD + 1);
+        RentalTerms memory r = openRental(3 * ONE_HOUR_DEPOSIT, "checkpointed");
+        vm.warp(r.startedAt + 1000 + CHALLENGE_WINDOW);
+        checkpointAs(keeper, r, 1, uint64(r.startedAt + 1000), 1000);
+        (uint256 c, uint256 f, uint256 net) = split(r, 1000);
+        vm.warp(r.startedAt + 3 hours + GRACE_PERIOD + 1);
         uint256 before = usdc.balanceOf(renter);
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalRefunded(id, ONE_HOUR_DEPOSIT - c);
-        escrow.refund(t);
-        assertEq(usdc.balanceOf(renter), before + ONE_HOUR_DEPOSIT - c);
+        emit IRentals.RentalRefunded(idOf(r), 3 * ONE_HOUR_DEPOSIT - c);
+        escrow.refund(r);
+        assertEq(usdc.balanceOf(renter), before + 3 * ONE_HOUR_DEPOSIT - c);
         assertEq(offerNet(offerId), net, "provider keeps the checkpointed part");
         assertEq(offerFees(offerId), f);
-        assertEq(usdc.balanceOf(address(escrow)), c);
+    }
+
+    function test_WhenCheckpointsHeldBackSlaCredit() external {
+        // With an SLA, the part of the checkpointed net held back for the credit is the renter's again.
+        OfferParams memory p = defaultOffer(address(usdc));
+        p.slaBps = 9900;
+        vm.prank(provider);
+        uint64 sla = escrow.createOffer(p);
+        RentalTerms memory r = openRentalFrom(renter, sla, 3 * ONE_HOUR_DEPOSIT, "sla");
+        vm.warp(r.startedAt + 1000 + CHALLENGE_WINDOW);
+        checkpointAs(keeper, r, 1, uint64(r.startedAt + 1000), 1000);
+        uint256 paid = escrow.offerAccount(sla).net + escrow.offerAccount(sla).fees;
+        assertLt(paid, cost(PRICE, 1000));
+        vm.warp(r.startedAt + 3 hours + GRACE_PERIOD + 1);
+        uint256 before = usdc.balanceOf(renter);
+        escrow.refund(r);
+        assertEq(usdc.balanceOf(renter) - before, 3 * ONE_HOUR_DEPOSIT - paid);
     }
 
     function test_WhenStoppedEarly() external {

@@ -377,22 +377,25 @@ contract Settle_Unit_Test is Base {
         assertEq(credit, c / 2);
     }
 
-    function test_WhenSlaCreditAboveUnpaidNet() external {
-        // A checkpoint paid almost everything: the credit is at most the provider's net still unpaid.
+    function test_WhenCheckpointedBeforeTheEnd() external {
+        // A checkpoint 50 min in paid the provider only what the credit cannot need: the whole credit is still paid
+        // at settlement (SLA 100 %, 3 000 of 7 200 s up: uptime 41 %, the 50 % cap).
         OfferParams memory p = defaultOffer(address(usdc));
         p.slaBps = 10_000;
         vm.prank(provider);
         uint64 sla = escrow.createOffer(p);
         RentalTerms memory s = openRentalFrom(renter, sla, DEPOSIT, "sla");
-        vm.warp(s.startedAt + 2 hours);
+        vm.warp(s.startedAt + 3000 + CHALLENGE_WINDOW);
         checkpointAs(keeper, s, 1, uint64(s.startedAt + 3000), 3000);
+        vm.warp(s.startedAt + 2 hours);
         Usage memory u = usageAt(2, uint64(s.startedAt + 2 hours), 3000);
         bytes memory sig = signUsage(s, u);
         uint256 c = cost(PRICE, 3000);
+        uint256 credit = c / 2;
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalSettled(idOf(s), 3000, c, DEPOSIT - c, 0);
+        emit IRentals.RentalSettled(idOf(s), 3000, c, DEPOSIT - c + credit, credit);
         vm.prank(renter);
         escrow.settle(s, u, sig);
-        assertEq(offerNet(sla), c - fee(c, FEE_BPS), "paid earnings are not taken back");
+        assertEq(offerNet(sla), c - fee(c, FEE_BPS) - credit, "the provider's net less the whole credit");
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
 import {Base} from "../../utils/Base.t.sol";
@@ -58,6 +59,11 @@ contract SettleBatch_Unit_Test is Base {
         uint256[] memory idx = new uint256[](4);
         (idx[0], idx[1], idx[2], idx[3]) = (0, 1, 2, 2);
         (RentalTerms[] memory ts, Usage[] memory us, bytes[] memory sigs) = batch(idx, 3000);
+        vm.expectEmit(address(escrow));
+        emit IRentals.SettlementSkipped(
+            idOf(rentals[1]),
+            abi.encodeWithSelector(Errors.GpuEscrow_RentalNotActive.selector, idOf(rentals[1]), RentalStatus.None)
+        );
         vm.prank(keeper);
         uint256 settled = escrow.settleBatch(ts, us, sigs);
         assertEq(settled, 2);
@@ -76,7 +82,7 @@ contract SettleBatch_Unit_Test is Base {
         assertEq(escrow.settleBatch(ts, us, sigs), 0);
     }
 
-    function test_RevertWhen_OneNotEnded() external {
+    function test_WhenOneNotEnded() external {
         vm.warp(rentals[0].startedAt + 10);
         RentalTerms memory late = openRental(ONE_HOUR_DEPOSIT, "late"); // ends 10 s after the others
         vm.warp(end + 5);
@@ -87,32 +93,55 @@ contract SettleBatch_Unit_Test is Base {
         (ts[1], us[1]) = (late, usageAt(1, uint64(end + 5), 3595));
         sigs[0] = signUsage(ts[0], us[0]);
         sigs[1] = signUsage(ts[1], us[1]);
-        vm.expectRevert(abi.encodeWithSelector(Errors.GpuEscrow_RentalNotEnded.selector, idOf(late), end + 10));
-        vm.prank(renter); // the renter may settle rental 0 at once: the failure is the late rental's
-        escrow.settleBatch(ts, us, sigs);
+        vm.expectEmit(address(escrow));
+        emit IRentals.SettlementSkipped(
+            idOf(late), abi.encodeWithSelector(Errors.GpuEscrow_RentalNotEnded.selector, idOf(late), end + 10)
+        );
+        vm.prank(renter); // the renter may settle rental 0 at once; the late rental is skipped
+        assertEq(escrow.settleBatch(ts, us, sigs), 1);
+        assertEq(uint8(stateOf(late).status), uint8(RentalStatus.Active));
     }
 
-    function test_RevertWhen_KeeperInChallengeWindow() external {
+    function test_WhenKeeperInChallengeWindow() external {
         vm.warp(end + CHALLENGE_WINDOW - 1);
         (RentalTerms[] memory ts, Usage[] memory us, bytes[] memory sigs) = batch(all(), 3600);
-        vm.expectRevert(
+        vm.expectEmit(address(escrow));
+        emit IRentals.SettlementSkipped(
+            idOf(ts[0]),
             abi.encodeWithSelector(Errors.GpuEscrow_ChallengeWindowOpen.selector, idOf(ts[0]), end + CHALLENGE_WINDOW)
         );
         vm.prank(keeper);
-        escrow.settleBatch(ts, us, sigs);
+        assertEq(escrow.settleBatch(ts, us, sigs), 0);
+        assertEq(activeOn(offerId), 3);
     }
 
-    function test_RevertWhen_OneAttestationInvalid() external {
+    function test_WhenOneAttestationInvalid() external {
         vm.warp(end + CHALLENGE_WINDOW);
         (RentalTerms[] memory ts, Usage[] memory us, bytes[] memory sigs) = batch(all(), 3600);
         sigs[2] = signUsageWith(renterKey, ts[2], us[2]);
-        vm.expectRevert(
+        vm.expectEmit(address(escrow));
+        emit IRentals.SettlementSkipped(
+            idOf(ts[2]),
             abi.encodeWithSelector(Errors.GpuEscrow_InvalidAttestationSignature.selector, idOf(ts[2]), attester)
         );
         vm.prank(keeper);
-        escrow.settleBatch(ts, us, sigs);
-        // Nothing was settled.
-        assertEq(activeOn(offerId), 3);
+        assertEq(escrow.settleBatch(ts, us, sigs), 2);
+        assertEq(activeOn(offerId), 1);
+        assertEq(uint8(stateOf(ts[2]).status), uint8(RentalStatus.Active));
+    }
+
+    function test_WhenOneFrozenByADispute() external {
+        vm.warp(end + CHALLENGE_WINDOW);
+        (RentalTerms[] memory ts, Usage[] memory us, bytes[] memory sigs) = batch(all(), 3600);
+        vm.prank(address(disputes));
+        escrow.freeze(ts[1]);
+        vm.expectEmit(address(escrow));
+        emit IRentals.SettlementSkipped(
+            idOf(ts[1]),
+            abi.encodeWithSelector(Errors.GpuEscrow_RentalNotActive.selector, idOf(ts[1]), RentalStatus.Frozen)
+        );
+        vm.prank(keeper);
+        assertEq(escrow.settleBatch(ts, us, sigs), 2);
     }
 
     function test_WhenAllSettleable() external {

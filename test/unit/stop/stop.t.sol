@@ -54,7 +54,7 @@ contract Stop_Unit_Test is Base {
         escrow.stop(t);
 
         assertEq(escrow.rentalState(id).stoppedAt, t.startedAt + 1000);
-        Quote memory q = escrow.quote(t);
+        Quote memory q = quoteOf(t);
         assertTrue(q.ended);
         assertEq(q.endsAt, t.startedAt + 1000);
         assertEq(q.elapsed, 1000);

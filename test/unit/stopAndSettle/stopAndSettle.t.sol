@@ -42,17 +42,6 @@ contract StopAndSettle_Unit_Test is Base {
         );
     }
 
-    function test_RevertWhen_AttestationTooOld() external {
-        vm.warp(t.startedAt + 1800);
-        uint64 periodEnd = uint64(block.timestamp - MAX_AGE - 1);
-        Usage memory u = usageAt(1, periodEnd, 1000);
-        expectRevertWith(
-            u,
-            signUsage(t, u),
-            abi.encodeWithSelector(Errors.GpuEscrow_AttestationTooOld.selector, id, periodEnd, MAX_AGE)
-        );
-    }
-
     function test_RevertWhen_RunningAndFromFuture() external {
         vm.warp(t.startedAt + 1800);
         Usage memory u = usageAt(1, uint64(block.timestamp + 1), 1800);
@@ -113,15 +102,17 @@ contract StopAndSettle_Unit_Test is Base {
 
     function test_WhenRunningAndValid() external {
         vm.warp(t.startedAt + 1800);
-        uint64 periodEnd = uint64(block.timestamp - MAX_AGE); // exactly the oldest accepted
-        uint64 uptime = 1190; // 10 s down
-        (uint256 c, uint256 f, uint256 net) = split(t, uptime);
+        uint64 periodEnd = uint64(block.timestamp - 10 minutes);
+        uint64 uptime = 1190; // 10 s down in the attested 1 200 s
+        // Billing ends now: the 600 s after periodEnd are billed as delivered.
+        uint64 billed = uptime + 600;
+        (uint256 c, uint256 f, uint256 net) = split(t, billed);
         uint256 before = usdc.balanceOf(renter);
         Usage memory u = usageAt(1, periodEnd, uptime);
         bytes memory sig = signUsage65(t, u); // 65-byte signatures work here too
 
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalSettled(id, uptime, c, DEPOSIT - c, 0);
+        emit IRentals.RentalSettled(id, billed, c, DEPOSIT - c, 0);
         vm.prank(renter);
         escrow.stopAndSettle(t, u, sig);
 
@@ -129,16 +120,30 @@ contract StopAndSettle_Unit_Test is Base {
         assertEq(offerNet(offerId), net);
         assertEq(offerFees(offerId), f);
         assertEq(activeOn(offerId), 0);
+        assertEq(escrow.offerAccount(offerId).secondsRented, 1800);
+        assertEq(escrow.offerAccount(offerId).secondsUp, billed);
         assertEq(uint8(stateOf(t).status), uint8(RentalStatus.None));
     }
 
-    function test_WhenRunningBillsNoMoreThanPeriodEnd() external {
-        // The wall time is capped at periodEnd: the renter stops at the attested moment.
+    function test_WhenRunningWithFreshAttestation() external {
+        // A fresh attestation leaves no unattested tail: exactly the attested uptime is billed.
         vm.warp(t.startedAt + 1000);
         uint256 before = usdc.balanceOf(renter);
-        stopAndSettleNow(t, 1, 1000);
-        (uint256 c,, uint256 net) = split(t, 1000);
+        stopAndSettleNow(t, 1, 940);
+        (uint256 c,, uint256 net) = split(t, 940);
         assertEq(usdc.balanceOf(renter), before + DEPOSIT - c);
+        assertEq(offerNet(offerId), net);
+    }
+
+    function test_WhenRunningWithAttestationFromTheStart() external {
+        // An attestation of the rental's first second, used much later: every second after it is billed.
+        vm.warp(t.startedAt + 1);
+        Usage memory u = usageAt(1, uint64(block.timestamp), 1);
+        bytes memory sig = signUsage(t, u);
+        vm.warp(t.startedAt + 2 hours);
+        vm.prank(renter);
+        escrow.stopAndSettle(t, u, sig);
+        (,, uint256 net) = split(t, 2 hours);
         assertEq(offerNet(offerId), net);
     }
 
@@ -170,7 +175,7 @@ contract StopAndSettle_Unit_Test is Base {
 
     function test_WhenEndedWithOldAttestation() external {
         uint256 end = t.startedAt + 3 hours;
-        vm.warp(end + 5 hours); // far older than STOP_ATTESTATION_MAX_AGE: no age limit once ended
+        vm.warp(end + 5 hours); // an ended rental settles with its final attestation, however old
         uint256 before = usdc.balanceOf(renter);
         Usage memory u = usageAt(1, uint64(end), 3000);
         bytes memory sig = signUsage(t, u);

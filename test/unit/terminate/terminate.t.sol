@@ -67,12 +67,12 @@ contract Terminate_Unit_Test is Base {
         vm.stopPrank();
         vm.warp(t.startedAt + 600);
         uint256 renterBefore = usdc.balanceOf(renter);
-        uint256 penalty = uint256(ONE_HOUR_DEPOSIT) * 1000 / 10_000;
+        uint256 penalty = cost(PRICE, 600) * 1000 / 10_000;
         vm.expectEmit(address(disputes));
         emit IDisputeModule.TerminationPenalized(id, provider, penalty);
         vm.prank(provider);
         escrow.terminate(t);
-        // 10 % of the deposit, from the bond to the renter.
+        // 10 % of the cost of the 10 min rented, from the bond to the renter.
         assertEq(usdc.balanceOf(renter), renterBefore + penalty);
         assertEq(disputes.bondOf(provider, address(usdc)).amount, 100e6 - penalty);
         assertEq(disputes.reputation(provider).terminations, 1);

@@ -50,6 +50,6 @@ contract UpdatePrice_Unit_Test is Base {
         uint256 before = usdc.balanceOf(renter);
         stopAndSettleNow(old, 1, 3600);
         assertEq(usdc.balanceOf(renter), before, "the old rental billed 1 h at the old price: its whole deposit");
-        assertEq(escrow.quote(fresh).accruedMax, 5_000_000);
+        assertEq(quoteOf(fresh).accruedMax, 5_000_000);
     }
 }

@@ -5,6 +5,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 import {DisputeModuleErrors} from "../../../../contracts/disputes/DisputeModuleErrors.sol";
 import {IDisputeModule} from "../../../../contracts/interfaces/IDisputeModule.sol";
+import {OfferStanding} from "../../../../contracts/types/DataTypes.sol";
 import {Base} from "../../../utils/Base.t.sol";
 
 contract SetMinBond_Unit_Test is Base {
@@ -30,7 +31,7 @@ contract SetMinBond_Unit_Test is Base {
         );
         vm.prank(provider);
         escrow.createOffer(defaultOffer(address(usdc)));
-        assertTrue(escrow.offerAccount(offerId).listed);
+        assertEq(uint8(escrow.offerAccount(offerId).standing), uint8(OfferStanding.Listed));
         openRental(ONE_HOUR_DEPOSIT, "still open");
     }
 }
