@@ -399,12 +399,12 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         uint256 billed = usage.uptimeSeconds;
         if (end > usage.periodEnd) billed += end - usage.periodEnd;
         if (billed > wall) billed = wall;
-        Billing.Settlement memory x =
+        (uint256 cost, uint256 net, uint256 fee, uint256 credit, uint256 refund_) =
             Billing.settlement(terms.pricePerHour, terms.feeBps, terms.slaBps, s.deposit, s.paidSeconds, billed, wall);
         delete _rentals[id];
-        _close(terms, x.net, x.fee, wall, billed, true);
-        emit RentalSettled(id, uint64(billed), x.cost, x.refund, x.credit);
-        _payOrCredit(terms.token, terms.renter, x.refund);
+        _close(terms, net, fee, wall, billed, true);
+        emit RentalSettled(id, uint64(billed), cost, refund_, credit);
+        _payOrCredit(terms.token, terms.renter, refund_);
     }
 
     /// @dev Closes a rental without a final attestation: the provider keeps what checkpoints paid, the renter gets
@@ -417,12 +417,15 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         _payOrCredit(terms.token, terms.renter, amount);
     }
 
-    function _deadlineError(bytes32 id, RentalTerms calldata terms, uint256 end) private view returns (bytes memory) {
+    function _deadlineError(bytes32 id, RentalTerms calldata terms, uint256 end)
+        private
+        view
+        returns (bytes memory err)
+    {
         uint256 deadline = end + terms.gracePeriod;
         if (block.timestamp > deadline) {
-            return ErrorData.encode(Errors.GpuEscrow_SettlementDeadlinePassed.selector, id, deadline);
+            err = ErrorData.encode(Errors.GpuEscrow_SettlementDeadlinePassed.selector, id, deadline);
         }
-        return "";
     }
 
     /// @dev Stops a running rental now.

@@ -30,7 +30,7 @@ abstract contract AttestationVerifier {
         RentalState memory s,
         Usage calldata usage,
         bytes calldata signature
-    ) internal view returns (bytes memory) {
+    ) internal view returns (bytes memory err) {
         if (usage.seq <= s.lastSeq) {
             return ErrorData.encode(Errors.GpuEscrow_StaleSeq.selector, id, uint256(usage.seq), uint256(s.lastSeq));
         }
@@ -63,6 +63,6 @@ abstract contract AttestationVerifier {
                 Errors.GpuEscrow_InvalidAttestationSignature.selector, id, uint256(uint160(terms.attester))
             );
         }
-        return "";
+        // Valid: the empty default, with no allocation.
     }
 }

@@ -12,20 +12,6 @@ library Billing {
     /// @notice The largest SLA credit, in basis points of the cost.
     uint256 internal constant SLA_CREDIT_CAP_BPS = 5000;
 
-    /// @notice How a rental's billed seconds split its deposit when it settles.
-    /// @param cost cost(billed): what the renter is charged before its SLA credit.
-    /// @param net What the provider is paid now: its net on `cost` less what checkpoints already paid, less the credit.
-    /// @param fee What the treasury is paid now: fee(cost) less the fee checkpoints already paid.
-    /// @param credit The SLA credit, `slaCredit(cost, billed, wall, slaBps)`, taken from the provider's net.
-    /// @param refund What goes back to the renter: deposit − cost + credit.
-    struct Settlement {
-        uint256 cost;
-        uint256 net;
-        uint256 fee;
-        uint256 credit;
-        uint256 refund;
-    }
-
     /// @notice Cost of `seconds_` of GPU time: ceil(pricePerHour × seconds / 3600), in token base units.
     /// @dev Computed from the hourly price, never from a truncated per-second rate, so 6-decimal tokens bill as
     /// exactly as 18-decimal ones. Cannot overflow: price < 2^96 and seconds < 2^64 give a product < 2^160.
@@ -82,6 +68,11 @@ library Billing {
 
     /// @notice Splits a settling rental's deposit: `billed` of `wall` seconds are charged, `paidSeconds` were already
     /// paid by checkpoints. net + fee + refund == deposit − paidOut(paidSeconds) for every input in range.
+    /// @return cost_ cost(billed): what the renter is charged before its SLA credit.
+    /// @return net What the provider is paid now: its net on the cost less what checkpoints paid, less the credit.
+    /// @return fee_ What the treasury is paid now: fee(cost) less the fee checkpoints already paid.
+    /// @return credit The SLA credit, `slaCredit(cost, billed, wall, slaBps)`, taken from the provider's net.
+    /// @return refund What goes back to the renter: deposit − cost + credit.
     /// @dev Requires paidSeconds ≤ billed ≤ wall, cost(wall) ≤ deposit and feeBps ≤ 1 500. The provider's unpaid
     /// net always covers the credit: checkpoints held back maxSlaCreditBps of the cost they paid for, and the
     /// credit is at most that share of the whole cost (proved symbolically in test/symbolic).
@@ -93,15 +84,14 @@ library Billing {
         uint256 paidSeconds,
         uint256 billed,
         uint256 wall
-    ) internal pure returns (Settlement memory s) {
-        s.cost = cost(pricePerHour, billed);
+    ) internal pure returns (uint256 cost_, uint256 net, uint256 fee_, uint256 credit, uint256 refund) {
+        cost_ = cost(pricePerHour, billed);
         uint256 paidCost = cost(pricePerHour, paidSeconds);
-        uint256 totalFee = fee(s.cost, feeBps);
-        uint256 paidFee = fee(paidCost, feeBps);
-        s.fee = totalFee - paidFee;
-        s.credit = slaCredit(s.cost, billed, wall, slaBps);
-        s.net = s.cost - totalFee - checkpointable(paidCost, feeBps, slaBps) - s.credit;
-        s.refund = deposit - s.cost + s.credit;
+        uint256 totalFee = fee(cost_, feeBps);
+        fee_ = totalFee - fee(paidCost, feeBps);
+        credit = slaCredit(cost_, billed, wall, slaBps);
+        net = cost_ - totalFee - checkpointable(paidCost, feeBps, slaBps) - credit;
+        refund = deposit - cost_ + credit;
     }
 
     /// @notice The longest time a deposit pays for: the largest s with cost(s) ≤ deposit.

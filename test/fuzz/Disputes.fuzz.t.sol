@@ -67,8 +67,7 @@ contract Disputes_Fuzz_Test is DisputeBase {
         Balances memory a = balances();
 
         // Who gets the dispute bond: the other party when the opener's side got less than half of a real ruling.
-        address bondTo =
-            !fallbackApplied && (sc.providerOpens ? share > 5000 : share < 5000) ? other : opener;
+        address bondTo = !fallbackApplied && (sc.providerOpens ? share > 5000 : share < 5000) ? other : opener;
         uint256 toRenter = a.renter - b.renter - (bondTo == renter ? DISPUTE_BOND : 0);
         assertEq(a.provider - b.provider, bondTo == provider ? DISPUTE_BOND : 0, "the provider is paid via payout");
         assertEq(toRenter + (a.payout - b.payout) + (a.treasury - b.treasury), unpaid, "all of what checkpoints left");

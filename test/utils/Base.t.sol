@@ -8,9 +8,7 @@ import {ICommitteeArbitrator} from "../../contracts/interfaces/ICommitteeArbitra
 import {IRentals} from "../../contracts/interfaces/IRentals.sol";
 import {Billing} from "../../contracts/libraries/Billing.sol";
 import {RentalQuote} from "../../contracts/libraries/RentalQuote.sol";
-import {
-    OfferParams, OpenParams, Quote, RentalState, RentalTerms, Usage
-} from "../../contracts/types/DataTypes.sol";
+import {OfferParams, OpenParams, Quote, RentalState, RentalTerms, Usage} from "../../contracts/types/DataTypes.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {ED25519_ACCESS_KEY} from "./AccessKeys.sol";
 import {IDisputeModuleFull} from "./IDisputeModuleFull.sol";

@@ -152,8 +152,7 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         }
         RentalState memory s = escrow.rentalState(id);
         uint256 elapsedCost = Billing.cost(
-            t.pricePerHour,
-            RentalQuote.endOf(t.startedAt, t.pricePerHour, s.deposit, s.stoppedAt) - t.startedAt
+            t.pricePerHour, RentalQuote.endOf(t.startedAt, t.pricePerHour, s.deposit, s.stoppedAt) - t.startedAt
         );
         uint256 atStake = elapsedCost - Billing.paidOut(t.pricePerHour, t.feeBps, t.slaBps, s.paidSeconds);
         uint256 returned = s.deposit - elapsedCost;

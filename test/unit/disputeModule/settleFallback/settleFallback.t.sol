@@ -21,7 +21,11 @@ contract SettleFallback_Unit_Test is DisputeBase {
         frozenAt = block.timestamp;
     }
 
-    function attest(uint64 seq, uint64 periodEnd, uint64 uptime) internal view returns (Usage memory u, bytes memory sig) {
+    function attest(uint64 seq, uint64 periodEnd, uint64 uptime)
+        internal
+        view
+        returns (Usage memory u, bytes memory sig)
+    {
         u = usageAt(seq, periodEnd, uptime);
         sig = signUsage(t, u);
     }
@@ -41,7 +45,9 @@ contract SettleFallback_Unit_Test is DisputeBase {
     function test_RevertWhen_EmptySignature() external {
         openDisputeAs(renter, t);
         vm.warp(block.timestamp + RULING_PERIOD);
-        vm.expectRevert(abi.encodeWithSelector(DisputeModuleErrors.DisputeModule_InvalidSignature.selector, id, attester));
+        vm.expectRevert(
+            abi.encodeWithSelector(DisputeModuleErrors.DisputeModule_InvalidSignature.selector, id, attester)
+        );
         disputes.settleFallback(t, usageAt(1, uint64(frozenAt), 3600), "");
     }
 
