@@ -167,8 +167,8 @@ pub enum TxError {
     Reverted {
         /// Decoded contract error (`GpuEscrow_...(..)`) or the raw message.
         reason: String,
-        /// The contract's error name, when it decodes.
-        name: Option<String>,
+        /// The contract's error, when it decodes.
+        error: Option<Box<protocol::ContractError>>,
     },
     /// The transaction was mined but reverted (e.g. lost a race after the simulation).
     #[error("transaction {hash} reverted on chain (gas used {gas_used})")]
@@ -276,6 +276,14 @@ pub enum KeeperError {
         method: &'static str,
         /// Transport error.
         source: TransportError,
+    },
+    /// A contract read failed.
+    #[error("reading {what} failed: {source}")]
+    Call {
+        /// What was read.
+        what: &'static str,
+        /// The contract call's error.
+        source: Box<alloy::contract::Error>,
     },
     /// The metrics server could not start.
     #[error("cannot serve metrics on {addr}: {source}")]

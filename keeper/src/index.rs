@@ -127,16 +127,14 @@ pub struct Dispute {
 }
 
 impl Rental {
-    /// When billing ends: the stop, or the moment the deposit runs out.
+    /// When billing ends: the stop (or a dispute's freeze), or the moment the deposit runs out.
     pub fn end(&self) -> u64 {
-        let started: u64 = self.terms.startedAt.to();
-        let covered = protocol::billing::covered_seconds(U256::from(self.terms.pricePerHour), self.deposit);
-        let expiry = started.saturating_add(covered);
-        if self.stopped_at == 0 {
-            expiry
-        } else {
-            self.stopped_at.min(expiry)
-        }
+        protocol::billing::end_of(
+            self.terms.startedAt.to(),
+            U256::from(self.terms.pricePerHour),
+            self.deposit,
+            self.stopped_at,
+        )
     }
 }
 

@@ -17,11 +17,11 @@ use alloy::{
 };
 use protocol::{
     bindings::{
-        DisputeModule::{self, executeRulingCall, proveEquivocationCall, proveWrongGpuCall},
+        DisputeModule::{self, executeRulingCall, proveEquivocationCall, proveWrongGpuCall, settleFallbackCall},
         GpuEscrow::{self, checkpointCall, refundCall, settleBatchCall, settleCall},
     },
     chain::LogFollower,
-    Deployment, RentalTerms, SignedAttestation, Usage,
+    ContractError, Deployment, EscrowError, RentalTerms, SignedAttestation, SkippedSettlement, Usage,
 };
 
 use crate::{
@@ -129,11 +129,15 @@ pub struct TickReport {
     pub txs: usize,
     /// Gas used by them.
     pub gas_used: u64,
-    /// Rentals found already closed by someone else.
+    /// Rentals found already closed (or frozen by a dispute) by someone else.
     pub already_closed: usize,
+    /// Rentals the keeper's `settleBatch` skipped (`SettlementSkipped`), each also counted as
+    /// already closed or as a failure by its reason.
+    pub skipped: usize,
     /// Slashing proofs (equivocation, wrong GPU) this keeper got accepted.
     pub proven: usize,
-    /// Dispute outcomes (ruling or fallback) this keeper executed.
+    /// Dispute outcomes this keeper executed: rulings, and fallbacks settled with the final
+    /// attestation or closed by the refund rules.
     pub rulings_executed: usize,
     /// Rentals left for later: attestation missing or invalid, transaction failed.
     pub failures: usize,
@@ -545,7 +549,7 @@ impl Keeper {
                     report.already_closed += 1;
                     self.mark_done(rental.id);
                 }
-                Outcome::Failed => report.failures += 1,
+                Outcome::Failed | Outcome::NothingSettles | Outcome::Ended => report.failures += 1,
             }
         }
         Ok(())
@@ -573,10 +577,6 @@ impl Keeper {
             queue.push(std::mem::replace(&mut ready, rest));
         }
         for chunk in queue {
-            let chunk = self.drop_failing(chunk, report).await?;
-            if chunk.is_empty() {
-                continue;
-            }
             let ids: Vec<B256> = chunk.iter().map(|(r, _, _)| r.id).collect();
             let (kind, input): (&'static str, Bytes) = if let [(rental, usage, signature)] = chunk.as_slice() {
                 let call = settleCall {
@@ -586,40 +586,36 @@ impl Keeper {
                 };
                 ("settle", call.abi_encode().into())
             } else {
-                let mut terms = Vec::with_capacity(chunk.len());
-                let mut usages = Vec::with_capacity(chunk.len());
-                let mut signatures = Vec::with_capacity(chunk.len());
-                for (rental, usage, signature) in chunk {
-                    terms.push(rental.terms);
-                    usages.push(usage);
-                    signatures.push(signature);
-                }
-                (
-                    "settleBatch",
-                    settleBatchCall {
-                        terms,
-                        usages,
-                        signatures,
-                    }
-                    .abi_encode()
-                    .into(),
-                )
+                let call = settleBatchCall {
+                    terms: chunk.iter().map(|c| c.0.terms.clone()).collect(),
+                    usages: chunk.iter().map(|c| c.1.clone()).collect(),
+                    signatures: chunk.iter().map(|c| c.2.clone()).collect(),
+                };
+                ("settleBatch", call.abi_encode().into())
             };
             match self.execute(self.escrow, kind, &ids, input).await? {
                 Outcome::Mined(receipt) => {
                     let n = count_logs::<GpuEscrow::RentalSettled>(&receipt, &ids);
                     report.settled += n;
-                    report.already_closed += ids.len() - n;
                     report.txs += 1;
                     report.gas_used += receipt.gas_used;
                     self.metrics
                         .rentals_closed
                         .with_label_values(&["settle"])
                         .inc_by(n as u64);
-                    for id in &ids {
+                    let skipped = SkippedSettlement::in_receipt(&receipt, self.escrow);
+                    for id in ids.iter().filter(|id| !skipped.iter().any(|s| s.rental_id == **id)) {
                         self.mark_done(*id);
                     }
-                    tracing::info!(target: "keeper::settle", kind, settled = n, rentals = ids.len(), gas = receipt.gas_used, tx = %receipt.transaction_hash, "settled");
+                    for skip in &skipped {
+                        report.skipped += 1;
+                        self.metrics
+                            .settlements_skipped
+                            .with_label_values(&[skip.reason_name()])
+                            .inc();
+                        self.settlement_refused(skip, report);
+                    }
+                    tracing::info!(target: "keeper::settle", kind, settled = n, skipped = skipped.len(), rentals = ids.len(), gas = receipt.gas_used, tx = %receipt.transaction_hash, "settled");
                 }
                 Outcome::AlreadyClosed => {
                     report.already_closed += ids.len();
@@ -627,60 +623,61 @@ impl Keeper {
                         self.mark_done(*id);
                     }
                 }
-                Outcome::Failed => report.failures += ids.len(),
+                Outcome::NothingSettles => self.diagnose(chunk, report).await?,
+                Outcome::Failed | Outcome::Ended => report.failures += ids.len(),
             }
         }
         Ok(())
     }
 
-    /// When a batch would revert, simulates each settlement alone and keeps those that pass.
-    async fn drop_failing(
+    /// A settlement the escrow did not make (a batch item it skipped, or one whose simulation
+    /// reverts): done when someone else closed the rental or a dispute froze it (its dispute
+    /// decides now); otherwise retried after the backoff, with a fresh attestation.
+    fn settlement_refused(&mut self, skip: &SkippedSettlement, report: &mut TickReport) {
+        let id = skip.rental_id;
+        if skip.already_closed() || skip.frozen() {
+            report.already_closed += 1;
+            self.mark_done(id);
+            tracing::info!(target: "keeper::settle", rental = %id, reason = %skip, "not settled: closed or frozen by someone else first");
+        } else {
+            report.failures += 1;
+            self.backoff(id);
+            tracing::warn!(target: "keeper::settle", rental = %id, reason = %skip, "the escrow refused the settlement; retrying after the backoff");
+        }
+    }
+
+    /// When a batch would settle nothing, finds out why from each settlement alone.
+    async fn diagnose(
         &mut self,
         chunk: Vec<(Rental, Usage, Bytes)>,
         report: &mut TickReport,
-    ) -> Result<Vec<(Rental, Usage, Bytes)>, KeeperError> {
-        if chunk.len() < 2 {
-            return Ok(chunk);
-        }
-        let input: Bytes = settleBatchCall {
-            terms: chunk.iter().map(|c| c.0.terms.clone()).collect(),
-            usages: chunk.iter().map(|c| c.1.clone()).collect(),
-            signatures: chunk.iter().map(|c| c.2.clone()).collect(),
-        }
-        .abi_encode()
-        .into();
-        match self.tx.simulate(self.escrow, &input).await {
-            Ok(_) => return Ok(chunk),
-            Err(TxError::Reverted { reason, .. }) => {
-                tracing::info!(target: "keeper::settle", rentals = chunk.len(), %reason, "batch would revert; checking each rental");
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let mut kept = Vec::with_capacity(chunk.len());
+    ) -> Result<(), KeeperError> {
         for (rental, usage, signature) in chunk {
             let single: Bytes = settleCall {
-                terms: rental.terms.clone(),
-                usage: usage.clone(),
-                signature: signature.clone(),
+                terms: rental.terms,
+                usage,
+                signature,
             }
             .abi_encode()
             .into();
-            match self.tx.simulate(self.escrow, &single).await {
-                Ok(_) => kept.push((rental, usage, signature)),
-                Err(TxError::Reverted { name, reason }) => {
-                    if already_closed(name.as_deref()) {
-                        report.already_closed += 1;
-                        self.mark_done(rental.id);
-                    } else {
-                        report.failures += 1;
-                        self.backoff(rental.id);
-                        tracing::warn!(target: "keeper::settle", rental = %rental.id, %reason, "settlement would revert; left out of the batch");
-                    }
-                }
+            let reason = match self.tx.simulate(self.escrow, &single).await {
+                // Settleable alone after all (the chain moved on): the next round settles it.
+                Ok(_) => continue,
+                Err(TxError::Reverted { error, reason }) => match error.map(|e| *e) {
+                    Some(ContractError::Escrow(e)) => Ok(e),
+                    _ => Err(Bytes::from(reason.into_bytes())),
+                },
                 Err(e) => return Err(e.into()),
-            }
+            };
+            self.settlement_refused(
+                &SkippedSettlement {
+                    rental_id: rental.id,
+                    reason,
+                },
+                report,
+            );
         }
-        Ok(kept)
+        Ok(())
     }
 
     async fn checkpoint_all(
@@ -722,7 +719,8 @@ impl Keeper {
                     tracing::info!(target: "keeper::checkpoint", rental = %rental.id, seq = signed.attestation.seq, tx = %receipt.transaction_hash, "checkpointed");
                 }
                 Outcome::AlreadyClosed => report.already_closed += 1,
-                Outcome::Failed => report.failures += 1,
+                Outcome::Ended => {}
+                Outcome::Failed | Outcome::NothingSettles => report.failures += 1,
             }
         }
         Ok(())
@@ -778,7 +776,8 @@ impl Keeper {
         Ok(true)
     }
 
-    /// Executes the outcome of every indexed dispute that is ruled or past its deadline.
+    /// Executes the outcome of every indexed dispute that is ruled or past its deadline: a ruling
+    /// with `executeRuling`, a fallback with [`Self::fall_back`].
     async fn execute_rulings(&mut self, now: u64, report: &mut TickReport) -> Result<(), KeeperError> {
         let Some(module) = self.dispute_module else {
             return Ok(());
@@ -795,24 +794,85 @@ impl Keeper {
             if waiting(self.done.get(&rental.id)) || waiting(self.retry_at.get(&rental.id)) {
                 continue;
             }
-            let label = match ruling {
-                Some(r) if r > 0 => "ruling",
-                Some(_) => "fallback",
-                None if now >= deadline => "fallback",
+            let fallback = match ruling {
+                Some(r) => r == 0,
+                None if now >= deadline => true,
                 None => continue,
             };
-            let input: Bytes = executeRulingCall {
-                terms: (&rental.terms).into(),
+            if fallback {
+                self.fall_back(module, &rental, now, report).await?;
+                continue;
             }
-            .abi_encode()
-            .into();
-            let outcome = self.execute(module, "executeRuling", &[rental.id], input).await?;
-            if let Some(receipt) = self.record_dispute(rental.id, label, "executed", outcome, report) {
+            let outcome = self.execute_ruling(module, &rental).await?;
+            if let Some(receipt) = self.record_dispute(rental.id, "ruling", "executed", outcome, report) {
                 report.rulings_executed += 1;
-                tracing::info!(target: "keeper::dispute", rental = %rental.id, dispute = %arbitrator_dispute_id, ?ruling, deadline, tx = %receipt.transaction_hash, "dispute outcome executed");
+                tracing::info!(target: "keeper::dispute", rental = %rental.id, dispute = %arbitrator_dispute_id, ?ruling, deadline, tx = %receipt.transaction_hash, "ruling executed");
             }
         }
         Ok(())
+    }
+
+    /// A dispute nobody ruled on (refused, or no ruling by its deadline) falls back to the billing
+    /// rules: the keeper settles the rental with the provider's final attestation
+    /// (`settleFallback`), or, when none came by the fallback's start plus the rental's grace
+    /// period, closes it by the refund rules (`executeRuling`).
+    async fn fall_back(
+        &mut self,
+        module: Address,
+        rental: &Rental,
+        now: u64,
+        report: &mut TickReport,
+    ) -> Result<(), KeeperError> {
+        let signed = self.attestation_for(rental, now, Purpose::Settle).await?;
+        if self.prove_misbehaviour(rental, report).await? {
+            return Ok(());
+        }
+        if let Some(signed) = signed {
+            let (usage, signature) = signed.onchain_usage();
+            let input: Bytes = settleFallbackCall {
+                terms: (&rental.terms).into(),
+                usage: (&usage).into(),
+                signature,
+            }
+            .abi_encode()
+            .into();
+            let outcome = self.execute(module, "settleFallback", &[rental.id], input).await?;
+            if let Some(receipt) = self.record_dispute(rental.id, "fallback", "settled", outcome, report) {
+                report.rulings_executed += 1;
+                tracing::info!(target: "keeper::dispute", rental = %rental.id, seq = signed.attestation.seq, tx = %receipt.transaction_hash, "no ruling: settled by the billing rules with the final attestation");
+            }
+            return Ok(());
+        }
+        // The fallback starts at the ruling deadline, or at a refusal (the module then stores its time as the deadline).
+        let record = DisputeModule::new(module, &self.provider)
+            .dispute(rental.id)
+            .call()
+            .await
+            .map_err(|e| KeeperError::Call {
+                what: "the dispute module's dispute",
+                source: Box::new(e),
+            })?;
+        let refundable_at = record.deadline.to::<u64>() + u64::from(rental.terms.gracePeriod) + 1;
+        if now < refundable_at {
+            tracing::info!(target: "keeper::dispute", rental = %rental.id, refundable_at, "no ruling and no final attestation yet; refundable from then");
+            self.backoff(rental.id);
+            return Ok(());
+        }
+        let outcome = self.execute_ruling(module, rental).await?;
+        if let Some(receipt) = self.record_dispute(rental.id, "fallback", "executed", outcome, report) {
+            report.rulings_executed += 1;
+            tracing::info!(target: "keeper::dispute", rental = %rental.id, tx = %receipt.transaction_hash, "no ruling and no final attestation: closed by the refund rules");
+        }
+        Ok(())
+    }
+
+    async fn execute_ruling(&mut self, module: Address, rental: &Rental) -> Result<Outcome, KeeperError> {
+        let input: Bytes = executeRulingCall {
+            terms: (&rental.terms).into(),
+        }
+        .abi_encode()
+        .into();
+        self.execute(module, "executeRuling", &[rental.id], input).await
     }
 
     /// Counts the outcome of a dispute transaction on `rental` (a proof or an executed ruling) in
@@ -838,7 +898,7 @@ impl Keeper {
                 self.mark_done(rental);
                 ("already_closed", None)
             }
-            Outcome::Failed => {
+            Outcome::Failed | Outcome::NothingSettles | Outcome::Ended => {
                 report.failures += 1;
                 ("failed", None)
             }
@@ -857,14 +917,23 @@ impl Keeper {
     ) -> Result<Outcome, KeeperError> {
         match self.tx.simulate(to, &input).await {
             Ok(output) => {
+                // Nothing would settle: every item would be skipped (`SettlementSkipped`).
                 if kind == "settleBatch" && settleBatchCall::abi_decode_returns(&output).is_ok_and(|n| n.is_zero()) {
-                    return Ok(Outcome::AlreadyClosed);
+                    return Ok(Outcome::NothingSettles);
                 }
             }
-            Err(TxError::Reverted { name, reason }) => {
-                if already_closed(name.as_deref()) {
+            Err(TxError::Reverted { error, reason }) => {
+                if error.as_deref().is_some_and(ContractError::closed_by_someone_else) {
                     tracing::info!(target: "keeper::tx", kind, rentals = rentals.len(), "already closed by someone else");
                     return Ok(Outcome::AlreadyClosed);
+                }
+                if matches!(
+                    error.as_deref(),
+                    Some(ContractError::Escrow(EscrowError::GpuEscrow_RentalEnded(_)))
+                ) {
+                    // A checkpoint that came too late: the rental settles instead, in its own time.
+                    tracing::info!(target: "keeper::tx", kind, rentals = ?rentals, "the rental ended meanwhile; it settles instead");
+                    return Ok(Outcome::Ended);
                 }
                 self.metrics
                     .transactions
@@ -917,8 +986,8 @@ impl Keeper {
                     Ok(Outcome::Failed)
                 }
             }
-            Err(TxError::Reverted { name, reason }) => {
-                if already_closed(name.as_deref()) {
+            Err(TxError::Reverted { error, reason }) => {
+                if error.as_deref().is_some_and(ContractError::closed_by_someone_else) {
                     return Ok(Outcome::AlreadyClosed);
                 }
                 self.metrics
@@ -962,17 +1031,14 @@ impl Keeper {
     }
 }
 
-/// Whether a revert means the rental (or its dispute) was closed by someone else first.
-fn already_closed(error: Option<&str>) -> bool {
-    matches!(
-        error,
-        Some("GpuEscrow_RentalNotActive" | "DisputeModule_RentalNotLive" | "DisputeModule_NoDispute")
-    )
-}
-
 enum Outcome {
     Mined(Box<TransactionReceipt>),
+    /// Closed (or frozen) by someone else first: nothing left to do.
     AlreadyClosed,
+    /// A batch whose every item the escrow would skip: not sent.
+    NothingSettles,
+    /// A checkpoint of a rental that ended meanwhile: it settles instead.
+    Ended,
     Failed,
 }
 
@@ -989,3 +1055,53 @@ fn count_logs<E: SolEvent>(receipt: &TransactionReceipt, rentals: &[B256]) -> us
 
 /// The terms type, re-exported for callers building rentals by hand.
 pub type Terms = RentalTerms;
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::aliases::{U40, U96};
+
+    use super::*;
+
+    fn rental(stopped_at: u64) -> Rental {
+        Rental {
+            id: B256::ZERO,
+            terms: RentalTerms {
+                startedAt: U40::from(1_000),
+                pricePerHour: U96::from(3_600),
+                challengeWindow: 100,
+                gracePeriod: 1_000,
+                ..Default::default()
+            },
+            // One unit a second: runs 1 000 → 2 000.
+            deposit: U256::from(1_000),
+            paid_seconds: 0,
+            last_seq: 0,
+            stopped_at,
+            status: crate::index::RUNNING.into(),
+            offer_model_hash: B256::ZERO,
+        }
+    }
+
+    #[test]
+    fn only_a_running_rental_is_checkpointed_an_ended_one_settles() {
+        let interval = 60;
+        assert_eq!(classify(&rental(0), 1_500, interval), Due::Checkpoint { unpaid: 500 });
+        assert_eq!(
+            classify(&rental(0), 2_000, interval),
+            Due::ChallengeWindow { settleable_at: 2_100 }
+        );
+        assert_eq!(
+            classify(&rental(0), 2_100, interval),
+            Due::Settle {
+                end: 2_000,
+                deadline: 3_000
+            }
+        );
+        // Stopped (or frozen by a dispute) at 1 200: ended, whatever is unpaid.
+        assert_eq!(
+            classify(&rental(1_200), 1_250, interval),
+            Due::ChallengeWindow { settleable_at: 1_300 }
+        );
+        assert_eq!(classify(&rental(0), 3_001, interval), Due::Refund { end: 2_000 });
+    }
+}

@@ -33,6 +33,9 @@ pub struct Metrics {
     /// Disputes this keeper acted on, by kind (equivocation, wrong_gpu, ruling, fallback) and
     /// outcome (proven, executed, already_closed, failed).
     pub disputes: IntCounterVec,
+    /// Rentals that the keeper's `settleBatch` left alone (`SettlementSkipped`), by the escrow's
+    /// reason (`GpuEscrow_StaleSeq`, `GpuEscrow_RentalNotActive`, …).
+    pub settlements_skipped: IntCounterVec,
 }
 
 fn must<T>(result: Result<T, prometheus::Error>) -> T {
@@ -94,6 +97,13 @@ impl Metrics {
             ),
             &["kind", "outcome"],
         ));
+        let settlements_skipped = must(IntCounterVec::new(
+            Opts::new(
+                "gpu_keeper_settlements_skipped_total",
+                "Rentals the keeper's settleBatch skipped, by the escrow's reason",
+            ),
+            &["reason"],
+        ));
         for c in [
             Box::new(rentals.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(transactions.clone()),
@@ -105,6 +115,7 @@ impl Metrics {
             Box::new(low_balance_rentals.clone()),
             Box::new(low_balance_alerts.clone()),
             Box::new(disputes.clone()),
+            Box::new(settlements_skipped.clone()),
         ] {
             must(registry.register(c));
         }
@@ -120,6 +131,7 @@ impl Metrics {
             low_balance_rentals,
             low_balance_alerts,
             disputes,
+            settlements_skipped,
         }
     }
 
@@ -174,7 +186,9 @@ mod tests {
         m.transactions.with_label_values(&["settle", "ok"]).inc();
         m.rentals.with_label_values(&["running"]).set(3);
         m.disputes.with_label_values(&["equivocation", "proven"]).inc();
+        m.settlements_skipped.with_label_values(&["GpuEscrow_StaleSeq"]).inc();
         let text = m.render();
+        assert!(text.contains("gpu_keeper_settlements_skipped_total{reason=\"GpuEscrow_StaleSeq\"} 1"));
         assert!(text.contains("gpu_keeper_disputes_total{kind=\"equivocation\",outcome=\"proven\"} 1"));
         assert!(text.contains("gpu_keeper_transactions_total{kind=\"settle\",result=\"ok\"} 1"));
         assert!(text.contains("gpu_keeper_rentals{state=\"running\"} 3"));

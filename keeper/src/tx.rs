@@ -12,7 +12,7 @@ use alloy::{
     rpc::types::{TransactionReceipt, TransactionRequest},
     transports::TransportError,
 };
-use protocol::bindings::{DisputeModule::DisputeModuleErrors, GpuEscrow::GpuEscrowErrors};
+use protocol::ContractError;
 
 use crate::error::TxError;
 
@@ -62,21 +62,12 @@ fn rpc(method: &'static str) -> impl FnOnce(TransportError) -> TxError {
     move |source| TxError::Rpc { method, source }
 }
 
-/// The escrow's or the dispute module's error in a failed call, as `GpuEscrow_Name(args)`, with
-/// the name alone.
-pub fn decode_revert(err: &TransportError) -> Option<(String, String)> {
-    let payload = err.as_error_resp()?;
-    let full = match payload.as_decoded_interface_error::<GpuEscrowErrors>() {
-        Some(decoded) => format!("{decoded:?}"),
-        None => format!("{:?}", payload.as_decoded_interface_error::<DisputeModuleErrors>()?),
-    };
-    // `Variant(Variant { fields })`: the name is the text before the first parenthesis.
-    let name = full.split('(').next().unwrap_or_default().to_owned();
-    let detail = full.find('(').map_or_else(
-        || full.clone(),
-        |i| full[i + 1..full.len().saturating_sub(1)].to_owned(),
-    );
-    Some((name, detail))
+/// The contracts' error in a failed call (the escrow's, its dispute module's, the arbitrator's),
+/// when the node returned revert data that decodes.
+pub fn decode_revert(err: &TransportError) -> Option<ContractError> {
+    #[allow(clippy::redundant_closure_for_method_calls)] // the payload type is not re-exported by `alloy`
+    let data = err.as_error_resp().and_then(|payload| payload.as_revert_data())?;
+    ContractError::decode(&data)
 }
 
 impl TxSender {
@@ -291,17 +282,17 @@ impl TxSender {
 }
 
 fn revert_or_rpc(source: TransportError, method: &'static str) -> TxError {
-    if let Some((name, detail)) = decode_revert(&source) {
+    if let Some(error) = decode_revert(&source) {
         return TxError::Reverted {
-            reason: format!("{name}({detail})"),
-            name: Some(name),
+            reason: error.to_string(),
+            error: Some(Box::new(error)),
         };
     }
     if let Some(payload) = source.as_error_resp() {
         if payload.message.contains("revert") {
             return TxError::Reverted {
                 reason: payload.message.to_string(),
-                name: None,
+                error: None,
             };
         }
     }

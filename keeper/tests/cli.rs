@@ -184,7 +184,7 @@ async fn kill_9_in_the_middle_of_a_batch_then_a_restart_settles_everything_exact
     );
     let price = U256::from(PRICE_PER_HOUR);
     let deposit = billing::deposit_for(price, HOUR);
-    let one = billing::settle(price, rentals[0].feeBps, deposit, 0, HOUR).unwrap();
+    let one = billing::settle(price, rentals[0].feeBps, rentals[0].slaBps, deposit, 0, (HOUR, HOUR)).unwrap();
     let n = U256::from(rentals.len());
     let account = m.escrow_as(&m.renter).offerAccount(m.offer_id).call().await.unwrap();
     assert_eq!(U256::from(account.net), one.provider_net * n);

@@ -104,13 +104,30 @@ async fn an_attestation_of_another_gpu_model_is_proven_instead_of_settled() {
     );
 }
 
+/// When the dispute opened on `terms` froze it: the freeze stops a running rental's clock.
+async fn frozen_at(m: &Market, terms: &protocol::RentalTerms) -> u64 {
+    let state = m
+        .escrow_as(&m.renter)
+        .rentalState(rental_id(terms))
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(state.status, 2, "frozen");
+    state.stoppedAt.to()
+}
+
 #[tokio::test]
-async fn a_frozen_rental_is_left_alone_until_its_deadline_then_the_fallback_is_executed() {
+async fn an_unruled_dispute_is_settled_by_the_billing_rules_with_the_final_attestation() {
     let m = Market::setup().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
     let started: u64 = terms.startedAt.to();
-    m.serve_final(&terms, HOUR, 0);
+    m.advance(600).await;
     m.open_dispute(&terms).await;
+    let frozen = frozen_at(&m, &terms).await;
+    // The provider's oracle attests the rental up to the freeze, 20 s of it down.
+    let wall = frozen - started;
+    let final_attestation = m.attest_with(&m.attester, &terms, 1, frozen, wall - 20);
+    m.reply(&terms, Reply::Attestation(final_attestation));
     let mut keeper = m.keeper("a.sqlite", KEEPER).await;
 
     // Past its end, its challenge window and its grace period: frozen, so neither settled nor refunded.
@@ -119,29 +136,72 @@ async fn a_frozen_rental_is_left_alone_until_its_deadline_then_the_fallback_is_e
     assert_eq!(report.txs, 0, "{report:?}");
     let rental = keeper.index().rental(rental_id(&terms)).unwrap().unwrap();
     assert_eq!(rental.status, keeper::index::FROZEN);
+    assert_eq!(rental.end(), frozen, "the freeze stopped the clock");
     let dispute = keeper.index().pending_disputes().unwrap().remove(0);
     assert_eq!(dispute.ruling, None);
 
-    // Nobody ruled by the deadline: the keeper executes the fallback.
-    let now = m.advance(dispute.deadline.saturating_sub(started + HOUR)).await;
+    // Nobody ruled by the deadline: the keeper settles it as if no dispute had been opened.
+    let now = m.advance(dispute.deadline.saturating_sub(m.now().await)).await;
     assert!(now >= dispute.deadline);
     let report = keeper.tick().await.unwrap();
     assert_eq!((report.rulings_executed, report.failures), (1, 0), "{report:?}");
-    let fallback_bps = m
-        .disputes_as(&m.renter)
-        .FALLBACK_RENTER_SHARE_BPS()
-        .call()
-        .await
-        .unwrap();
+    let split = billing::settle(
+        U256::from(PRICE_PER_HOUR),
+        terms.feeBps,
+        terms.slaBps,
+        deposit(HOUR),
+        0,
+        (wall - 20, wall),
+    )
+    .unwrap();
+    assert!(
+        split.sla_credit > U256::ZERO,
+        "20 s down of {wall} is below the 99 % SLA"
+    );
     assert_eq!(
         m.balance(m.renter.address()).await,
-        bps(deposit(HOUR), fallback_bps) + U256::from(common::DISPUTE_BOND),
-        "the fallback share of the deposit, and the dispute bond back to the opener"
+        split.refund + U256::from(common::DISPUTE_BOND),
+        "the renter pays the seconds before the freeze less its SLA credit; the dispute bond back to the opener"
     );
     assert!(keeper.index().pending_disputes().unwrap().is_empty());
     assert_eq!(
         keeper.index().rental(rental_id(&terms)).unwrap().unwrap().status,
-        keeper::index::RESOLVED
+        keeper::index::SETTLED
+    );
+    let metrics = keeper.metrics().render();
+    assert!(
+        metrics.contains("gpu_keeper_disputes_total{kind=\"fallback\",outcome=\"settled\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn an_unruled_dispute_without_a_final_attestation_is_refunded_after_the_grace_period() {
+    let m = Market::setup().await;
+    let terms = m.open_many(1, HOUR, 1).await.remove(0);
+    m.open_dispute(&terms).await;
+    let mut keeper = m.keeper("a.sqlite", KEEPER).await;
+    assert_eq!(keeper.tick().await.unwrap().txs, 0);
+    let dispute = keeper.index().pending_disputes().unwrap().remove(0);
+
+    // Past the deadline with no attestation: the escrow waits the grace period for one.
+    m.advance(dispute.deadline.saturating_sub(m.now().await) + 1).await;
+    let report = keeper.tick().await.unwrap();
+    assert_eq!((report.txs, report.rulings_executed), (0, 0), "{report:?}");
+    assert_eq!(keeper.index().pending_disputes().unwrap().len(), 1);
+
+    // Then anyone closes it by the refund rules: nothing was paid, so the whole deposit goes back.
+    m.advance(u64::from(terms.gracePeriod) + 1).await;
+    let report = keeper.tick().await.unwrap();
+    assert_eq!((report.rulings_executed, report.failures), (1, 0), "{report:?}");
+    assert_eq!(
+        m.balance(m.renter.address()).await,
+        deposit(HOUR) + U256::from(common::DISPUTE_BOND),
+        "the deposit and the dispute bond back: nobody gains from a dispute nobody rules on"
+    );
+    assert_eq!(
+        keeper.index().rental(rental_id(&terms)).unwrap().unwrap().status,
+        keeper::index::REFUNDED
     );
     let metrics = keeper.metrics().render();
     assert!(
@@ -154,7 +214,12 @@ async fn a_frozen_rental_is_left_alone_until_its_deadline_then_the_fallback_is_e
 async fn a_committee_ruling_is_executed_without_waiting_for_the_deadline() {
     let m = Market::setup().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
+    m.advance(900).await;
     m.open_dispute(&terms).await;
+    let at_stake = billing::cost(
+        U256::from(PRICE_PER_HOUR),
+        frozen_at(&m, &terms).await - terms.startedAt.to::<u64>(),
+    );
     let mut keeper = m.keeper("a.sqlite", KEEPER).await;
     assert_eq!(keeper.tick().await.unwrap().txs, 0, "no ruling yet, deadline far");
 
@@ -170,8 +235,9 @@ async fn a_committee_ruling_is_executed_without_waiting_for_the_deadline() {
     assert_eq!(report.rulings_executed, 1, "{report:?}");
     assert_eq!(
         m.balance(m.renter.address()).await,
-        bps(deposit(HOUR), U256::from(3_000)),
-        "the renter's share; the opener lost and its dispute bond went to the provider"
+        deposit(HOUR) - at_stake + bps(at_stake, U256::from(3_000)),
+        "the deposit after the freeze back, and the renter's share of the seconds before it; the opener lost and its \
+         dispute bond went to the provider"
     );
     let metrics = keeper.metrics().render();
     assert!(

@@ -36,7 +36,8 @@ async fn settles_an_ended_rental_after_the_challenge_window_as_billing_predicts(
     assert_eq!((report.settled, report.txs, report.failures), (1, 1, 0), "{report:?}");
 
     let deposit = billing::deposit_for(price(), HOUR);
-    let expected = billing::settle(price(), terms.feeBps, deposit, 0, signed.attestation.uptimeSeconds).unwrap();
+    let uptime = signed.attestation.uptimeSeconds;
+    let expected = billing::settle(price(), terms.feeBps, terms.slaBps, deposit, 0, (uptime, HOUR)).unwrap();
     assert_eq!(
         m.balance(m.renter.address()).await,
         expected.refund,
@@ -80,6 +81,74 @@ async fn several_due_rentals_are_settled_with_settle_batch() {
         "{metrics}"
     );
     assert!(m.settled_counts().await.values().all(|n| *n == 1));
+}
+
+#[tokio::test]
+async fn a_batch_settles_the_others_when_one_rental_was_frozen_and_one_closed_first() {
+    let m = Market::setup().await;
+    let rentals = m.open_many(3, HOUR, 1).await;
+    let finals: Vec<_> = rentals.iter().map(|t| m.serve_final(t, HOUR, 0)).collect();
+    // A keeper four blocks behind the head: it cannot have seen what happens just before it acts.
+    let mut settings = m.settings("a.sqlite");
+    settings.confirmations = 4;
+    let mut keeper = Keeper::connect(settings, m.key(5), Metrics::new()).await.unwrap();
+
+    // All three ended; inside the challenge window the renter disputes the first (freezing it) and settles the
+    // second itself. Then the window closes.
+    let window = u64::from(rentals[0].challengeWindow);
+    let first_end = rentals[0].startedAt.to::<u64>() + HOUR;
+    m.advance(first_end + window - 20 - m.now().await).await;
+    m.open_dispute(&rentals[0]).await;
+    let (usage, signature) = finals[1].onchain_usage();
+    common::mined(m.escrow_as(&m.renter).settle(rentals[1].clone(), usage, signature)).await;
+    m.advance(30).await;
+
+    // The keeper's batch holds all three: the escrow settles the third and skips the other two with their reasons.
+    let report = keeper.tick().await.unwrap();
+    assert_eq!(
+        (
+            report.txs,
+            report.settled,
+            report.skipped,
+            report.already_closed,
+            report.failures
+        ),
+        (1, 1, 2, 2, 0),
+        "{report:?}"
+    );
+    let counts = m.settled_counts().await;
+    assert_eq!(
+        counts.get(&rental_id(&rentals[2])),
+        Some(&1),
+        "the third settled by the keeper"
+    );
+    assert_eq!(
+        counts.get(&rental_id(&rentals[1])),
+        Some(&1),
+        "the second only by the renter"
+    );
+    assert!(
+        !counts.contains_key(&rental_id(&rentals[0])),
+        "the frozen one waits for its dispute"
+    );
+    let metrics = keeper.metrics().render();
+    assert!(
+        metrics.contains("gpu_keeper_settlements_skipped_total{reason=\"GpuEscrow_RentalNotActive\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gpu_keeper_transactions_total{kind=\"settleBatch\",result=\"ok\"} 1"),
+        "{metrics}"
+    );
+
+    // Once the index catches up, nothing is left to settle: the frozen rental belongs to its dispute.
+    for _ in 0..4 {
+        m.advance(1).await;
+    }
+    let report = keeper.tick().await.unwrap();
+    assert_eq!(report, TickReport::default());
+    let frozen = keeper.index().rental(rental_id(&rentals[0])).unwrap().unwrap();
+    assert_eq!(frozen.status, keeper::index::FROZEN);
 }
 
 #[tokio::test]
@@ -492,7 +561,8 @@ async fn the_rpc_going_away_and_coming_back_delays_a_settlement_but_never_double
         .unwrap();
     assert_eq!(state.status, 0, "the rental is closed (status None)");
     let deposit = billing::deposit_for(price(), HOUR);
-    let expected = billing::settle(price(), terms.feeBps, deposit, 0, signed.attestation.uptimeSeconds).unwrap();
+    let uptime = signed.attestation.uptimeSeconds;
+    let expected = billing::settle(price(), terms.feeBps, terms.slaBps, deposit, 0, (uptime, HOUR)).unwrap();
     assert_eq!(m.balance(m.renter.address()).await, expected.refund);
     let account = m.escrow_as(&m.renter).offerAccount(m.offer_id).call().await.unwrap();
     assert_eq!(U256::from(account.net), expected.provider_net);
