@@ -22,8 +22,9 @@ use crate::{
 const STATUS_OPEN: u8 = 1;
 const STATUS_RULED: u8 = 2;
 
-/// The renter's share of the unpaid deposit, in bps, for an arbitrator's ruling: r ≥ 1 gives
-/// r − 1 bps; 0 is a refusal (the fallback then applies).
+/// The renter's share of what is at stake (the cost of the seconds before the freeze not yet
+/// paid out), in bps, for an arbitrator's ruling: r ≥ 1 gives r − 1 bps; 0 is a refusal (the
+/// fallback then applies).
 pub(crate) fn renter_share_of(ruling: u16) -> Option<u64> {
     (ruling >= 1).then(|| u64::from(ruling) - 1)
 }
@@ -35,7 +36,7 @@ pub(crate) enum State {
     None,
     /// Open, waiting for the arbitrator until the deadline.
     Open,
-    /// Open and past its deadline without a ruling: executable with the fallback.
+    /// Open and past its deadline without a ruling: the fallback applies (the billing rules).
     Expired,
     /// The arbitrator ruled: executable.
     Ruled,
@@ -59,6 +60,10 @@ impl State {
         matches!(self, Self::Expired | Self::Ruled)
     }
 }
+
+/// The fallback in words, for a dispute nobody ruled on.
+pub(crate) const FALLBACK: &str =
+    "the billing rules apply as if no dispute had been opened: anyone settles the rental with the provider's final attestation (refund rules if none comes within the grace period), the dispute bond back to the opener";
 
 /// A rental's dispute: the module's record and events.
 #[derive(Debug, Clone)]
@@ -122,7 +127,7 @@ pub(crate) async fn of_rental(ctx: &Ctx, id: B256, now: u64) -> Result<Dispute> 
         STATUS_RULED => State::Ruled,
         STATUS_OPEN if now >= dispute.record.deadline.to::<u64>() => State::Expired,
         STATUS_OPEN => State::Open,
-        _ if dispute.outcome.is_some() => State::Resolved,
+        _ if dispute.outcome.is_some() || dispute.resolved.is_some() => State::Resolved,
         _ => State::None,
     };
     Ok(dispute)
@@ -136,18 +141,23 @@ impl Dispute {
         }
     }
 
-    /// The ruling in words: `renter 70 %, provider 30 %` or `refused (fallback: 50/50)`.
+    /// Whether the dispute fell back to the billing rules: refused, or unruled past its deadline.
+    pub(crate) fn fallback(&self) -> bool {
+        self.state == State::Expired || (self.state == State::Ruled && self.record.ruling == 0)
+    }
+
+    /// The ruling in words: `renter 70 %, provider 30 %` or `refused (fallback …)`.
     pub(crate) fn ruling_text(&self) -> Option<String> {
         if self.state != State::Ruled {
             return None;
         }
         Some(match renter_share_of(self.record.ruling) {
             Some(bps) => format!(
-                "renter {}, provider {} of the unpaid deposit",
+                "renter {}, provider {} of the cost of the seconds before the freeze (the deposit for the rest goes back to the renter)",
                 format_bps(bps),
                 format_bps(10_000 - bps.min(10_000))
             ),
-            None => "refused: the fallback applies (50/50, the dispute bond back to the opener)".into(),
+            None => format!("refused: {FALLBACK}"),
         })
     }
 
@@ -209,7 +219,8 @@ impl Dispute {
         })
     }
 
-    /// What the renter got back from the unpaid deposit when the dispute closed the rental.
+    /// What the renter got of the amount at stake when a ruling or proof closed the rental (the
+    /// deposit for the seconds after the end came back besides: `RentalResolved.returned`).
     pub(crate) fn to_renter(&self) -> Option<U256> {
         self.outcome.as_ref().map(|(o, _)| o.toRenter)
     }
@@ -231,32 +242,38 @@ impl Dispute {
             State::Open => rows.push((
                 "deadline",
                 format!(
-                    "{}: the arbitrator rules before it; after it, anyone may apply the 50/50 fallback with `gpu-escrow execute-ruling {rental:#x}`",
+                    "{}: the arbitrator rules before it; after it {FALLBACK} (`gpu-escrow execute-ruling {rental:#x}`)",
                     format_time(self.deadline())
                 ),
             )),
             State::Expired => rows.push((
                 "deadline",
                 format!(
-                    "passed at {} without a ruling: `gpu-escrow execute-ruling {rental:#x}` applies the 50/50 fallback",
+                    "passed at {} without a ruling: {FALLBACK}; `gpu-escrow execute-ruling {rental:#x}` does it",
                     format_time(self.deadline())
                 ),
             )),
             State::Ruled => {
                 rows.push(("ruling", self.ruling_text().unwrap_or_default()));
-                rows.push(("next", format!("anyone applies it: `gpu-escrow execute-ruling {rental:#x}`")));
+                rows.push((
+                    "next",
+                    format!("anyone applies it: `gpu-escrow execute-ruling {rental:#x}`"),
+                ));
             }
             State::Resolved | State::None => {}
         }
         if let Some((r, tx)) = &self.resolved {
             rows.push((
                 "resolved",
-                format!(
-                    "renter {}{}, dispute bond to {}",
-                    format_bps(r.renterShareBps.to::<u64>()),
-                    if r.fallbackApplied { " (fallback)" } else { "" },
-                    r.bondTo
-                ),
+                if r.fallbackApplied {
+                    format!("by the billing rules (no ruling), dispute bond to {}", r.bondTo)
+                } else {
+                    format!(
+                        "renter {} of what was at stake, dispute bond to {}",
+                        format_bps(r.renterShareBps.to::<u64>()),
+                        r.bondTo
+                    )
+                },
             ));
             rows.push(("resolve tx", format!("{tx:#x}")));
         }

@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 
 use alloy::{
-    primitives::{Address, Bytes, B256, U256},
+    eips::BlockId,
+    primitives::{Address, B256, U256},
     providers::Provider,
     rpc::types::{Filter, Log},
-    sol_types::{SolCall, SolEvent},
+    sol_types::SolEvent,
 };
 use eyre::{eyre, Result};
 use protocol::{
@@ -100,8 +101,18 @@ pub(crate) struct Rental {
     pub(crate) refunded: Option<(U256, B256)>,
     /// The transaction that froze it under a dispute.
     pub(crate) frozen: Option<B256>,
-    /// Closed by a dispute outcome: (what the escrow still held and handed to the dispute module, tx).
-    pub(crate) resolved: Option<(U256, B256)>,
+    /// Closed by a dispute outcome or a proof.
+    pub(crate) resolved: Option<Resolved>,
+}
+
+/// What `RentalResolved` recorded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Resolved {
+    /// The cost of the seconds before the end not yet paid out: handed to the dispute module to split.
+    pub(crate) at_stake: U256,
+    /// The deposit for the seconds after the end: straight back to the renter.
+    pub(crate) returned: U256,
+    pub(crate) tx: B256,
 }
 
 /// What `RentalSettled` recorded.
@@ -114,6 +125,8 @@ pub(crate) struct Settled {
     /// Taken from the provider's share because uptime fell short of the SLA.
     pub(crate) sla_credit: U256,
     pub(crate) tx: B256,
+    /// Block of the settling transaction.
+    pub(crate) block: u64,
 }
 
 impl Rental {
@@ -160,11 +173,18 @@ impl Rental {
                         refund: x.refund,
                         sla_credit: x.slaCredit,
                         tx: e.tx_hash,
+                        block: e.block_number,
                     });
                 }
                 EscrowEvent::RentalRefunded(x) => rental.refunded = Some((x.refund, e.tx_hash)),
                 EscrowEvent::RentalFrozen(_) => rental.frozen = Some(e.tx_hash),
-                EscrowEvent::RentalResolved(x) => rental.resolved = Some((x.amount, e.tx_hash)),
+                EscrowEvent::RentalResolved(x) => {
+                    rental.resolved = Some(Resolved {
+                        at_stake: x.atStake,
+                        returned: x.returned,
+                        tx: e.tx_hash,
+                    });
+                }
                 _ => {}
             }
         }
@@ -181,43 +201,54 @@ impl Rental {
 
     /// When the deposit runs out.
     pub(crate) fn natural_end(&self) -> u64 {
-        self.started_at()
-            .saturating_add(billing::covered_seconds(self.price(), self.deposit))
+        billing::end_of(self.started_at(), self.price(), self.deposit, 0)
     }
 
     pub(crate) fn closed(&self) -> bool {
         self.settled.is_some() || self.refunded.is_some() || self.resolved.is_some()
     }
 
-    /// When billing ended: the stop, the deposit running out, or (for a running rental settled by
-    /// `stopAndSettle`) the attestation's period end, read from the settling transaction.
+    /// When billing ended: the stop (or a dispute's freeze), the deposit running out, or, for a
+    /// running rental the renter stopped and settled in one `stopAndSettle`, the block of that
+    /// transaction (billing ends at the settling block, not at the attestation's period end).
     pub(crate) async fn end(&self, ctx: &Ctx) -> Result<u64> {
         let mut end = self.natural_end();
         if let Some((stopped_at, _, _)) = self.stopped {
             end = end.min(stopped_at);
         } else if let Some(settled) = self.settled {
-            if let Some(period_end) = stop_and_settle_period_end(ctx, settled.tx).await? {
-                end = end.min(period_end);
-            }
+            end = end.min(block_time(ctx, settled.block).await?);
         }
         Ok(end)
     }
 }
 
-/// The attestation's `periodEnd` if `tx` is a `stopAndSettle` call.
-async fn stop_and_settle_period_end(ctx: &Ctx, tx: B256) -> Result<Option<u64>> {
-    let Some(tx) = ctx
+/// The timestamp of block `number`.
+pub(crate) async fn block_time(ctx: &Ctx, number: u64) -> Result<u64> {
+    Ok(ctx
         .provider
-        .get_transaction_by_hash(tx)
+        .get_block_by_number(number.into())
         .await
-        .map_err(|e| ctx.rpc_error(&e, "reading the settling transaction"))?
-    else {
-        return Ok(None);
-    };
-    let input: &Bytes = alloy::consensus::Transaction::input(&tx);
-    Ok(GpuEscrow::stopAndSettleCall::abi_decode(input)
-        .ok()
-        .map(|c| c.usage.periodEnd))
+        .map_err(|e| ctx.rpc_error(&e, &format!("reading block {number}")))?
+        .ok_or_else(|| eyre!("the node does not know block {number}"))?
+        .header
+        .timestamp)
+}
+
+/// A live rental's numbers at block `block` (chain time `now`), computed from its terms and
+/// `rentalState` as the escrow does (`protocol::billing::quote`), with that state.
+pub(crate) async fn quote(
+    ctx: &Ctx,
+    rental: &Rental,
+    (block, now): (u64, u64),
+) -> Result<(billing::Quote, GpuEscrow::RentalState)> {
+    let state = ctx
+        .escrow
+        .rentalState(rental.id)
+        .block(BlockId::number(block))
+        .call()
+        .await
+        .map_err(|e| ctx.call_error(e, "reading the rental's state"))?;
+    Ok((billing::quote(&rental.terms, &state, now), state))
 }
 
 /// A rental's events, found by its id; an error that says so when there is no such rental.

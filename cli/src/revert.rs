@@ -1,34 +1,59 @@
 //! Contract reverts decoded into the error names of the escrow (`GpuEscrow_OfferNotFound(offerId: 9)`),
-//! its dispute module, the committee arbitrator or the token, with their arguments; RPC failures
-//! explained with what to check.
+//! its dispute module, the committee arbitrator (`protocol::ContractError`) or the token, with their
+//! arguments and, for the errors a user meets most, what to do; RPC failures explained with what
+//! to check.
 
 use alloy::{
     primitives::Bytes,
     sol_types::SolInterface,
     transports::{RpcError, TransportError},
 };
-use protocol::bindings::{
-    CommitteeArbitrator::CommitteeArbitratorErrors, DisputeModule::DisputeModuleErrors, GpuEscrow::GpuEscrowErrors,
+use protocol::{
+    bindings::DisputeModule::DisputeModuleErrors,
+    revert::{ContractError, EscrowError},
 };
 
 use crate::token::IErc20::IErc20Errors;
 
 /// `Name(field: value, …)` of a revert's data, if the escrow, its dispute module, the committee
-/// arbitrator or an ERC-20 defines that error.
+/// arbitrator or an ERC-20 defines that error, with a hint for the errors that need one.
 pub(crate) fn decode_data(data: &[u8]) -> Option<String> {
-    if let Ok(e) = GpuEscrowErrors::abi_decode(data) {
-        return Some(pretty(&format!("{e:?}")));
-    }
-    if let Ok(e) = DisputeModuleErrors::abi_decode(data) {
-        return Some(pretty(&format!("{e:?}")));
-    }
-    if let Ok(e) = CommitteeArbitratorErrors::abi_decode(data) {
-        return Some(pretty(&format!("{e:?}")));
+    if let Some(e) = ContractError::decode(data) {
+        return Some(match hint(&e) {
+            Some(hint) => format!("{e} ({hint})"),
+            None => e.to_string(),
+        });
     }
     if let Ok(e) = IErc20Errors::abi_decode(data) {
         return Some(pretty(&format!("{e:?}")));
     }
     None
+}
+
+/// What to do about the errors the money rules added.
+fn hint(e: &ContractError) -> Option<String> {
+    Some(match e {
+        ContractError::Escrow(EscrowError::GpuEscrow_OfferSuspended(_)) => {
+            "the provider's bond is below the minimum: the offer takes no new rentals until it is topped up".into()
+        }
+        ContractError::Escrow(EscrowError::GpuEscrow_RentalNotFrozen(_)) => {
+            "the rental is not under a dispute".into()
+        }
+        ContractError::Escrow(EscrowError::GpuEscrow_RentalEnded(_)) => {
+            "the rental has ended: settle it instead".into()
+        }
+        ContractError::EscrowOther(_) if e.name() == "SignatureCheck_InsufficientGas" => {
+            "the attester is a contract wallet: send the transaction with more gas".into()
+        }
+        ContractError::DisputeModule(DisputeModuleErrors::DisputeModule_NoFallback(_)) => {
+            "the arbitrator gave a ruling: execute it with `gpu-escrow execute-ruling`".into()
+        }
+        ContractError::DisputeModule(DisputeModuleErrors::DisputeModule_FallbackNeedsAttestation(x)) => format!(
+            "no ruling came, so the rental settles by the billing rules with the provider's final attestation; without one it can be refunded from {}",
+            crate::units::format_time(x.refundableAt.saturating_to())
+        ),
+        _ => return None,
+    })
 }
 
 /// `Variant(Variant { a: 1, b: 2 })` → `Variant(a: 1, b: 2)`; `Variant(Variant)` → `Variant`.
@@ -84,6 +109,27 @@ mod tests {
     fn escrow_errors_decode_with_names_and_arguments() {
         let data = GpuEscrow::GpuEscrow_OfferNotFound { offerId: 9 }.abi_encode();
         assert_eq!(decode_data(&data).unwrap(), "GpuEscrow_OfferNotFound(offerId: 9)");
+        let data = GpuEscrow::GpuEscrow_OfferSuspended { offerId: 9 }.abi_encode();
+        assert!(decode_data(&data)
+            .unwrap()
+            .starts_with("GpuEscrow_OfferSuspended(offerId: 9) (the provider's bond is below the minimum"));
+        let data = protocol::bindings::DisputeModule::DisputeModule_FallbackNeedsAttestation {
+            rentalId: alloy::primitives::B256::ZERO,
+            refundableAt: U256::from(1_700_000_000),
+        }
+        .abi_encode();
+        assert!(decode_data(&data)
+            .unwrap()
+            .contains("without one it can be refunded from"));
+        let data = protocol::bindings::EscrowErrors::GpuEscrow_StaleSeq {
+            rentalId: alloy::primitives::B256::ZERO,
+            seq: 1,
+            lastSeq: 2,
+        }
+        .abi_encode();
+        assert!(decode_data(&data)
+            .unwrap()
+            .starts_with("GpuEscrow_StaleSeq(rentalId: 0x"));
         let data = GpuEscrow::GpuEscrow_ZeroPrice {}.abi_encode();
         assert_eq!(decode_data(&data).unwrap(), "GpuEscrow_ZeroPrice");
         let data = crate::token::IErc20::ERC20InsufficientAllowance {

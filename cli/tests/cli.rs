@@ -162,28 +162,44 @@ async fn renting_with_approve_permit_and_native_coin_then_status_extend_and_hist
     let spent = before - m.deployer.get_balance(renter).await.unwrap();
     assert!(spent >= U256::from(2_000_000_000_000_000u64), "{spent}");
 
-    // status --json equals quote() at the block it reports.
+    // status --json is the rental's quote at the block it reports: its state there and the block's time.
     m.advance(600).await;
     let id = b256(&approved["rentalId"]);
     let status = m.run(None, &["--json", "status", &format!("{id:#x}")]).await.json();
     let escrow = GpuEscrow::new(m.escrow, m.deployer.clone());
-    let quote = escrow
-        .quote(m.terms(id).await)
+    let terms = m.terms(id).await;
+    let state = escrow
+        .rentalState(id)
         .block(BlockId::number(status["block"].as_u64().unwrap()))
         .call()
         .await
         .unwrap();
+    let chain_time = status["chainTime"].as_u64().unwrap();
+    let quote = protocol::billing::quote(&terms, &state, chain_time);
+    let started: u64 = terms.startedAt.to();
     assert_eq!(status["status"], "running");
     assert_eq!(status["elapsedSeconds"].as_u64().unwrap(), quote.elapsed);
-    assert!(quote.elapsed >= 600);
-    assert_eq!(amount(&status["accrued"]), quote.accruedMax);
-    assert_eq!(amount(&status["remaining"]), quote.remaining);
-    assert_eq!(amount(&status["paid"]), quote.paid);
-    assert_eq!(status["endsAt"].as_u64().unwrap(), quote.endsAt);
     assert_eq!(
-        status["timeLeftSeconds"].as_u64().unwrap(),
-        quote.endsAt - status["chainTime"].as_u64().unwrap()
+        quote.elapsed,
+        chain_time - started,
+        "running: elapsed to the block's time"
     );
+    assert!(quote.elapsed >= 600);
+    let price = U256::from(terms.pricePerHour);
+    assert_eq!(
+        amount(&status["accrued"]),
+        protocol::billing::cost(price, quote.elapsed)
+    );
+    assert_eq!(
+        amount(&status["remaining"]),
+        U256::from(state.deposit) - quote.accrued_max
+    );
+    assert_eq!(amount(&status["paid"]), U256::ZERO, "nothing checkpointed");
+    assert_eq!(
+        status["endsAt"].as_u64().unwrap(),
+        started + protocol::billing::covered_seconds(price, U256::from(state.deposit))
+    );
+    assert_eq!(status["timeLeftSeconds"].as_u64().unwrap(), quote.ends_at - chain_time);
     // The oracle's measured uptime comes along.
     let usage = &status["oracle"]["usage"];
     assert_eq!(

@@ -133,7 +133,7 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
     let err = m.run(Some(OTHER), &["execute-ruling", &id]).await.expect_err().stderr;
     assert!(err.contains("the arbitrator has until"), "{err}");
 
-    // The committee's member rules: 70 % of the unpaid deposit to the renter (ruling 7001).
+    // The committee's member rules: 70 % of what is at stake to the renter (ruling 7001).
     let dispute_id: U256 = opened["arbitratorDisputeId"].as_str().unwrap().parse().unwrap();
     let member = connect(&m.anvil, &m.key(ARBITER));
     mined(CommitteeArbitrator::new(m.arbitrator, member.clone()).vote(dispute_id, U256::from(7_001))).await;
@@ -148,24 +148,29 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
         "{text}"
     );
 
-    // Anyone executes it: the renter gets 70 % of the 2.50 USDC deposit and its bond back (it won).
+    // Anyone executes it. The freeze stopped the clock after ~10 minutes: the cost of those is at stake, and the
+    // renter gets 70 % of it, the deposit for the rest of the hour and its bond back (it won).
     let before = m.usdc_balance(renter).await;
     let executed = m.run(Some(OTHER), &["--json", "execute-ruling", &id]).await.json();
     assert_eq!(executed["renterShareBps"], "7000");
     assert_eq!(executed["fallbackApplied"], false);
     assert_eq!(executed["bondTo"], json!(renter));
     let to_renter = amount(&executed["toRenter"]);
-    assert_eq!(to_renter, U256::from(1_750_000));
-    assert_eq!(
-        to_renter + amount(&executed["toProvider"]) + amount(&executed["fee"]),
-        U256::from(2_500_000)
+    let at_stake = to_renter + amount(&executed["toProvider"]) + amount(&executed["fee"]);
+    let returned = amount(&executed["returned"]);
+    assert_eq!(returned + at_stake, U256::from(2_500_000), "the whole deposit");
+    let frozen_after = protocol::billing::covered_seconds(U256::from(2_500_000), at_stake);
+    assert!(
+        (600..700).contains(&frozen_after),
+        "at stake: the cost of the {frozen_after} s before the freeze"
     );
-    assert_eq!(m.usdc_balance(renter).await - before, to_renter + bond);
+    assert_eq!(to_renter, at_stake * U256::from(7_000) / U256::from(10_000));
+    assert_eq!(m.usdc_balance(renter).await - before, returned + to_renter + bond);
 
     // Closed: the receipt and status tell the outcome; the provider's record counts a lost dispute.
     let receipt = m.run(None, &["--json", "receipt", &id]).await.json();
     assert_eq!(receipt["status"], "resolved");
-    assert_eq!(amount(&receipt["refund"]), to_renter);
+    assert_eq!(amount(&receipt["refund"]), returned + to_renter);
     assert_eq!(
         amount(&receipt["providerNet"]) + amount(&receipt["fee"]) + amount(&receipt["refund"]),
         amount(&receipt["deposit"])
@@ -182,8 +187,10 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
     let table = m.run(None, &["offers"]).await.expect_ok().stdout;
     assert!(table.contains("LOST") && table.contains("RATING"), "{table}");
 
-    // No ruling by the deadline: anyone applies the fallback, 50/50 and the bond back to the opener.
+    // No ruling by the deadline: the billing rules apply as if no dispute had been opened. Anyone settles the
+    // rental with the provider's final attestation: the renter pays the seconds before the freeze, the bond back.
     let second = rent_an_hour(&m).await;
+    m.advance(300).await;
     m.run(
         Some(RENTER),
         &["dispute", &second, "--evidence", "ipfs://bafy-evidence"],
@@ -195,13 +202,28 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
     assert_eq!(expired["state"], "expired");
     assert_eq!(expired["executable"], true);
     let text = m.run(None, &["dispute-status", &second]).await.expect_ok().stdout;
-    assert!(text.contains("applies the 50/50 fallback"), "{text}");
+    assert!(text.contains("the billing rules apply"), "{text}");
     let before = m.usdc_balance(renter).await;
     let executed = m.run(Some(OTHER), &["--json", "execute-ruling", &second]).await.json();
     assert_eq!(executed["fallbackApplied"], true);
-    assert_eq!(executed["renterShareBps"], "5000");
     assert_eq!(executed["bondTo"], json!(renter));
-    assert_eq!(m.usdc_balance(renter).await - before, U256::from(1_250_000) + bond);
+    let billed = executed["billedSeconds"].as_u64().unwrap();
+    assert!((300..400).contains(&billed), "billed up to the freeze: {billed}");
+    let cost = amount(&executed["cost"]);
+    assert_eq!(cost, protocol::billing::cost(U256::from(2_500_000), billed));
+    assert_eq!(
+        amount(&executed["refund"]) + cost,
+        U256::from(2_500_000) + amount(&executed["slaCredit"])
+    );
+    assert_eq!(
+        m.usdc_balance(renter).await - before,
+        amount(&executed["refund"]) + bond,
+        "nobody gains from a dispute nobody rules on"
+    );
+    let receipt = m.run(None, &["--json", "receipt", &second]).await.json();
+    assert_eq!(receipt["status"], "settled");
+    assert_eq!(receipt["dispute"]["state"], "resolved");
+    assert_eq!(receipt["dispute"]["resolved"]["fallbackApplied"], true);
 }
 
 #[tokio::test]
@@ -326,6 +348,28 @@ async fn settle_refuses_an_attestation_of_another_gpu_and_prove_wrong_gpu_slashe
     assert_eq!(receipt["status"], "resolved");
     assert_eq!(receipt["refund"], "2500000");
     assert_eq!(receipt["dispute"]["slashed"]["amount"], "20000000");
+
+    // The slash left the bond below the minimum: the offer is suspended until the provider tops it up.
+    let offers = m.run(None, &["--json", "offers"]).await.json();
+    assert_eq!(offers[0]["suspended"], true);
+    let table = m.run(None, &["offers"]).await.expect_ok().stdout;
+    assert!(table.contains("suspended"), "{table}");
+    let err = m
+        .run(
+            Some(RENTER),
+            &["rent", "1", "--hours", "1", "--ssh-key", &m.ssh_key_arg()],
+        )
+        .await
+        .expect_err()
+        .stderr;
+    assert!(err.contains("GpuEscrow_OfferSuspended(offerId: 1)"), "{err}");
+    m.mint_usdc(m.address(PROVIDER), 20 * USDC).await;
+    let bonded = m.run(Some(PROVIDER), &["--json", "bond", "20"]).await.json();
+    assert_eq!(
+        bonded["reinstated"],
+        json!([1]),
+        "bonding reinstates the suspended offer"
+    );
 
     // The right model proves nothing.
     *m.oracle.gpu_model.lock().unwrap() = GPU_MODEL.into();

@@ -64,6 +64,7 @@ pub(crate) async fn bond(ctx: &Ctx, args: BondArgs) -> Result<()> {
         .call()
         .await
         .map_err(|e| ctx.call_error(e, "reading the minimum bond"))?;
+    let reinstated = reinstate_offers(ctx, me, &token).await?;
     if ctx.global.json {
         return json(&j!({
             "provider": me,
@@ -71,8 +72,15 @@ pub(crate) async fn bond(ctx: &Ctx, args: BondArgs) -> Result<()> {
             "amount": amount.to_string(),
             "total": bonded.total.to_string(),
             "minBond": min.to_string(),
+            "reinstated": reinstated,
             "tx": receipt.transaction_hash,
         }));
+    }
+    if !reinstated.is_empty() {
+        note(&format!(
+            "offer(s) {} take rentals again: the bond is back at the minimum",
+            reinstated.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        ));
     }
     out(&fields(&[
         ("bonded", token.show(amount)),
@@ -89,6 +97,35 @@ pub(crate) async fn bond(ctx: &Ctx, args: BondArgs) -> Result<()> {
         ("tx", format!("{:#x}", receipt.transaction_hash)),
     ]));
     Ok(())
+}
+
+/// Reinstates `provider`'s offers in `token` that a slash or penalty suspended, now that the bond
+/// is back (`syncOffer`, which anyone may call); returns their ids.
+async fn reinstate_offers(ctx: &Ctx, provider: Address, token: &Token) -> Result<Vec<u64>> {
+    let module = ctx.disputes().await?;
+    let mut reinstated = Vec::new();
+    for (id, created) in crate::events::offers_created(ctx, Some(provider)).await? {
+        if created.params.token != token.address {
+            continue;
+        }
+        let account = ctx
+            .escrow
+            .offerAccount(id)
+            .call()
+            .await
+            .map_err(|e| ctx.call_error(e, &format!("reading offer {id}'s account")))?;
+        if account.standing != crate::commands::offers::OFFER_SUSPENDED {
+            continue;
+        }
+        let receipt = send(ctx, &format!("reinstate offer {id}"), module.syncOffer(id)).await?;
+        if receipt
+            .decoded_log::<protocol::bindings::GpuEscrow::OfferSuspended>()
+            .is_some_and(|e| !e.suspended)
+        {
+            reinstated.push(id);
+        }
+    }
+    Ok(reinstated)
 }
 
 pub(crate) async fn unbond(ctx: &Ctx, args: BondArgs) -> Result<()> {

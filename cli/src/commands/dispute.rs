@@ -12,6 +12,7 @@ use protocol::{
     bindings::{
         CommitteeArbitrator, DisputeModule,
         DisputeModule::{DisputeModuleErrors, DisputeModuleInstance},
+        GpuEscrow,
     },
     SignedAttestation,
 };
@@ -24,7 +25,7 @@ use crate::{
     disputes::{self, State},
     events::{self, Rental},
     oracle::Oracle,
-    output::{fields, json, out},
+    output::{fields, json, note, out},
     token::Token,
     tx::{approve_exact, send},
     units::{format_bps, format_duration, format_time},
@@ -53,14 +54,10 @@ fn event<E: SolEvent>(receipt: &TransactionReceipt) -> Result<E> {
 /// Fails once disputes on `rental` are closed (its end plus the challenge window); returns the
 /// chain's time.
 async fn require_dispute_window(ctx: &Ctx, rental: &Rental) -> Result<u64> {
-    let quote = ctx
-        .escrow
-        .quote(rental.terms.clone())
-        .call()
-        .await
-        .map_err(|e| ctx.call_error(e, "quoting the rental"))?;
-    let (_, now) = ctx.head().await?;
-    let closes = quote.endsAt + u64::from(rental.terms.challengeWindow);
+    let head = ctx.head().await?;
+    let now = head.1;
+    let (quote, _) = events::quote(ctx, rental, head).await?;
+    let closes = quote.ends_at + u64::from(rental.terms.challengeWindow);
     if now >= closes {
         bail!(
             "disputes on rental {:#x} closed at {} (its end plus the challenge window)",
@@ -196,8 +193,9 @@ pub(crate) async fn evidence(ctx: &Ctx, args: EvidenceArgs) -> Result<()> {
             "deadline",
             if dispute.state == State::Expired {
                 format!(
-                    "{} (passed: anyone may apply the 50/50 fallback with `gpu-escrow execute-ruling {id:#x}`)",
-                    format_time(dispute.deadline())
+                    "{} (passed: {}; `gpu-escrow execute-ruling {id:#x}`)",
+                    format_time(dispute.deadline()),
+                    disputes::FALLBACK
                 )
             } else {
                 format!(
@@ -263,7 +261,7 @@ fn print_opened(
     out(&fields(&[
         (
             "rental",
-            format!("{id:#x} (frozen: nothing moves its money until the outcome)"),
+            format!("{id:#x} (stopped and frozen: nothing moves its money until the outcome)"),
         ),
         (
             "dispute",
@@ -284,7 +282,7 @@ fn print_opened(
         (
             "deadline",
             format!(
-                "{} (in {}): the arbitrator rules before it, else anyone may apply the 50/50 fallback",
+                "{} (in {}): the arbitrator rules before it, else the billing rules apply (the provider's final attestation settles it)",
                 format_time(deadline),
                 format_duration(deadline.saturating_sub(now))
             ),
@@ -336,6 +334,9 @@ pub(crate) async fn execute(ctx: &Ctx, id: B256) -> Result<()> {
         State::Ruled | State::Expired => {}
     }
     let module = ctx.disputes().await?;
+    if dispute.fallback() {
+        return fall_back(ctx, &module, &rental, &token, &dispute, now).await;
+    }
     let receipt = send(
         ctx,
         &format!("execute the ruling on rental {id:#x}"),
@@ -344,6 +345,7 @@ pub(crate) async fn execute(ctx: &Ctx, id: B256) -> Result<()> {
     .await?;
     let resolved = event::<DisputeModule::DisputeResolved>(&receipt)?;
     let paid = event::<DisputeModule::OutcomePaid>(&receipt)?;
+    let returned = event::<GpuEscrow::RentalResolved>(&receipt)?.returned;
     if ctx.global.json {
         return json(&j!({
             "rentalId": id,
@@ -351,6 +353,7 @@ pub(crate) async fn execute(ctx: &Ctx, id: B256) -> Result<()> {
             "renterShareBps": resolved.renterShareBps.to_string(),
             "fallbackApplied": resolved.fallbackApplied,
             "bondTo": resolved.bondTo,
+            "returned": returned.to_string(),
             "toRenter": paid.toRenter.to_string(),
             "toProvider": paid.toProvider.to_string(),
             "fee": paid.fee.to_string(),
@@ -362,21 +365,106 @@ pub(crate) async fn execute(ctx: &Ctx, id: B256) -> Result<()> {
         (
             "ruling",
             format!(
-                "renter {}{}",
-                format_bps(resolved.renterShareBps.to::<u64>()),
-                if resolved.fallbackApplied {
-                    " (fallback: no usable ruling)"
-                } else {
-                    ""
-                }
+                "renter {} of the cost of the seconds before the freeze",
+                format_bps(resolved.renterShareBps.to::<u64>())
             ),
         ),
-        ("to renter", token.show(paid.toRenter)),
+        (
+            "to renter",
+            format!(
+                "{} ({} of that cost, {} of deposit for the time after the freeze)",
+                token.show(paid.toRenter + returned),
+                token.show(paid.toRenter),
+                token.show(returned)
+            ),
+        ),
         (
             "to provider",
             format!("{} (fee {})", token.show(paid.toProvider), token.show(paid.fee)),
         ),
         ("dispute bond", format!("to {}", resolved.bondTo)),
+        ("tx", format!("{:#x}", receipt.transaction_hash)),
+    ]));
+    Ok(())
+}
+
+/// A dispute nobody ruled on: settles the rental by the billing rules with the provider's final
+/// attestation (`settleFallback`); without one, once the fallback's grace period is over, closes
+/// it by the refund rules (`executeRuling`).
+async fn fall_back(
+    ctx: &Ctx,
+    module: &DisputeModuleInstance<DynProvider>,
+    rental: &Rental,
+    token: &Token,
+    dispute: &disputes::Dispute,
+    now: u64,
+) -> Result<()> {
+    let id = rental.id;
+    // The freeze stopped the clock: the attestation must cover the frozen end.
+    let end = rental.end(ctx).await?;
+    let refundable_at = dispute.record.deadline.to::<u64>() + u64::from(rental.terms.gracePeriod) + 1;
+    let receipt = match super::settle::final_attestation(ctx, rental, end).await {
+        Ok(signed) => {
+            let (usage, signature) = signed.onchain_usage();
+            send(
+                ctx,
+                &format!("settle rental {id:#x} by the billing rules (no ruling)"),
+                module.settleFallback((&rental.terms).into(), (&usage).into(), signature),
+            )
+            .await?
+        }
+        Err(e) if now < refundable_at => {
+            return Err(e.wrap_err(format!(
+                "no ruling came, so rental {id:#x} settles by the billing rules with the provider's final attestation; without one it can be refunded from {}",
+                format_time(refundable_at)
+            )));
+        }
+        Err(e) => {
+            note(&format!(
+                "no final attestation ({e:#}): closing rental {id:#x} by the refund rules"
+            ));
+            send(
+                ctx,
+                &format!("refund rental {id:#x} (no ruling, no final attestation)"),
+                module.executeRuling((&rental.terms).into()),
+            )
+            .await?
+        }
+    };
+    let resolved = event::<DisputeModule::DisputeResolved>(&receipt)?;
+    if let Some(settled) = receipt.decoded_log::<GpuEscrow::RentalSettled>() {
+        if ctx.global.json {
+            return json(&j!({
+                "rentalId": id,
+                "token": token,
+                "fallbackApplied": true,
+                "billedSeconds": settled.billedSeconds,
+                "cost": settled.cost.to_string(),
+                "slaCredit": settled.slaCredit.to_string(),
+                "refund": settled.refund.to_string(),
+                "bondTo": resolved.bondTo,
+                "tx": receipt.transaction_hash,
+            }));
+        }
+        super::settle::print_settled(ctx, rental, token, &receipt)?;
+        out(&fields(&[("dispute bond", format!("back to {}", resolved.bondTo))]));
+        return Ok(());
+    }
+    let refunded = event::<GpuEscrow::RentalRefunded>(&receipt)?;
+    if ctx.global.json {
+        return json(&j!({
+            "rentalId": id,
+            "token": token,
+            "fallbackApplied": true,
+            "refund": refunded.refund.to_string(),
+            "bondTo": resolved.bondTo,
+            "tx": receipt.transaction_hash,
+        }));
+    }
+    out(&fields(&[
+        ("rental", format!("{id:#x} (refunded: no ruling, no final attestation)")),
+        ("refund", token.show(refunded.refund)),
+        ("dispute bond", format!("back to {}", resolved.bondTo)),
         ("tx", format!("{:#x}", receipt.transaction_hash)),
     ]));
     Ok(())
@@ -452,13 +540,15 @@ pub(crate) async fn prove_wrong_gpu(ctx: &Ctx, id: B256) -> Result<()> {
     .await?;
     let slashed = event::<DisputeModule::Slashed>(&receipt)?;
     let paid = event::<DisputeModule::OutcomePaid>(&receipt)?;
+    // The deposit for the time after the end comes back straight from the escrow, the rest through the module.
+    let refund = paid.toRenter + event::<GpuEscrow::RentalResolved>(&receipt)?.returned;
     if ctx.global.json {
         return json(&j!({
             "rentalId": id,
             "token": token,
             "attestedModelHash": signed.attestation.gpuModelHash,
             "offerModelHash": promised,
-            "refund": paid.toRenter.to_string(),
+            "refund": refund.to_string(),
             "slashed": slashed.amount.to_string(),
             "bounty": slashed.bounty.to_string(),
             "toRenter": slashed.toRenter.to_string(),
@@ -476,7 +566,7 @@ pub(crate) async fn prove_wrong_gpu(ctx: &Ctx, id: B256) -> Result<()> {
         ),
         (
             "refund",
-            format!("{} (the whole unpaid deposit) to the renter", token.show(paid.toRenter)),
+            format!("{} (the whole unpaid deposit) to the renter", token.show(refund)),
         ),
         (
             "slashed",

@@ -101,10 +101,15 @@ struct OfferRow {
     active_rentals: u16,
     capacity: u16,
     retired: bool,
+    /// Suspended by the dispute module while the provider's bond is below the minimum: not rentable.
+    suspended: bool,
     min_duration_seconds: u32,
     max_duration_seconds: u32,
     reliability: Reliability,
 }
+
+/// `OfferStanding.Suspended`: the provider's bond in the offer's token is below the minimum.
+pub(crate) const OFFER_SUSPENDED: u8 = 2;
 
 /// Each provider's record, one `reputation` call per provider.
 async fn reliability(ctx: &Ctx, providers: BTreeSet<Address>) -> Result<HashMap<Address, Reliability>> {
@@ -197,6 +202,7 @@ pub(crate) async fn offers(ctx: &Ctx, args: OffersArgs) -> Result<()> {
             active_rentals: account.activeRentals,
             capacity: offer.capacity,
             retired: offer.retired,
+            suspended: account.standing == OFFER_SUSPENDED,
             min_duration_seconds: offer.minDuration.to(),
             max_duration_seconds: offer.maxDuration,
             reliability,
@@ -224,6 +230,8 @@ pub(crate) async fn offers(ctx: &Ctx, args: OffersArgs) -> Result<()> {
                 format_bps(u64::from(r.sla_bps)),
                 if r.retired {
                     "retired".into()
+                } else if r.suspended {
+                    "suspended".into()
                 } else {
                     format!("{}/{}", r.active_rentals, r.capacity)
                 },

@@ -75,20 +75,22 @@ impl Money {
                 refund,
             });
         }
-        rental.resolved?;
-        // Checkpoints, then the outcome's split of what was still unpaid.
+        let resolved = rental.resolved?;
+        // Checkpoints, then the outcome's split of what was at stake; the deposit for the time after
+        // the end came back to the renter besides.
         let (net, fee) = rental.checkpointed;
         let (to_renter, to_provider, outcome_fee) = dispute
             .and_then(|d| d.outcome.as_ref())
             .map_or((U256::ZERO, U256::ZERO, U256::ZERO), |(o, _)| {
                 (o.toRenter, o.toProvider, o.fee)
             });
+        let refund = resolved.returned + to_renter;
         Some(Self {
-            cost: rental.deposit - to_renter,
+            cost: rental.deposit - refund,
             fee: fee + outcome_fee,
             provider_net: net + to_provider,
             sla_credit: U256::ZERO,
-            refund: to_renter,
+            refund,
         })
     }
 }
@@ -134,7 +136,7 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
         .settled
         .map(|s| s.tx)
         .or(rental.refunded.map(|(_, tx)| tx))
-        .or(rental.resolved.map(|(_, tx)| tx));
+        .or(rental.resolved.map(|r| r.tx));
     let credited = match close_tx {
         Some(tx) => credited(ctx, tx, rental.terms.renter).await?,
         None => U256::ZERO,
@@ -175,6 +177,10 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
         "refund": text(refund),
         "credited": credited.to_string(),
         "dispute": dispute.as_ref().map(disputes::Dispute::to_json),
+        "resolved": rental.resolved.map(|r| j!({
+            "atStake": r.at_stake.to_string(),
+            "returned": r.returned.to_string(),
+        })),
         "txs": {
             "open": rental.open_tx,
             "extend": rental.extend_txs,
@@ -183,7 +189,7 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
             "settle": rental.settled.map(|s| s.tx),
             "refund": rental.refunded.map(|(_, tx)| tx),
             "freeze": rental.frozen,
-            "resolve": rental.resolved.map(|(_, tx)| tx),
+            "resolve": rental.resolved.map(|r| r.tx),
         },
     });
     if ctx.global.json {
@@ -311,11 +317,12 @@ pub(crate) async fn history(ctx: &Ctx, args: HistoryArgs) -> Result<()> {
                 let paid = r.deposit - refund;
                 (paid, token.show(paid))
             }
-            (None, None, Some(_)) => {
-                let paid = disputes::of_rental(ctx, r.id, now)
+            (None, None, Some(resolved)) => {
+                let to_renter = disputes::of_rental(ctx, r.id, now)
                     .await?
                     .to_renter()
-                    .map_or(r.deposit, |back| r.deposit - back);
+                    .unwrap_or_default();
+                let paid = r.deposit - resolved.returned - to_renter;
                 (paid, token.show(paid))
             }
             _ => {

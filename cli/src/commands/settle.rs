@@ -185,48 +185,32 @@ pub(crate) async fn settle(ctx: &Ctx, id: B256) -> Result<()> {
     }
     require_not_frozen(&rental)?;
     let token = ctx.token(rental.terms.token).await?;
-    let quote = ctx
-        .escrow
-        .quote(rental.terms.clone())
-        .call()
-        .await
-        .map_err(|e| ctx.call_error(e, "quoting the rental"))?;
-    let (_, now) = ctx.head().await?;
+    let head = ctx.head().await?;
+    let now = head.1;
+    let (quote, _) = events::quote(ctx, &rental, head).await?;
     if !quote.ended {
         bail!(
             "rental {id} is still running until {}: stop it with `gpu-escrow stop {id}` (which also settles)",
-            format_time(quote.endsAt)
+            format_time(quote.ends_at)
         );
     }
-    let window_closes = quote.endsAt + u64::from(rental.terms.challengeWindow);
+    let window_closes = quote.ends_at + u64::from(rental.terms.challengeWindow);
     if me != rental.terms.renter && now < window_closes {
         bail!(
             "the challenge window is open: rental {id} ended at {} and only its renter may settle it during the next {} (until {}); anyone may settle after that, and keepers do it automatically",
-            format_time(quote.endsAt),
+            format_time(quote.ends_at),
             format_duration(u64::from(rental.terms.challengeWindow)),
             format_time(window_closes)
         );
     }
-    let deadline = quote.endsAt + u64::from(rental.terms.gracePeriod);
+    let deadline = quote.ends_at + u64::from(rental.terms.gracePeriod);
     if now > deadline {
         bail!(
             "the settlement deadline passed at {}: rental {id} can only be refunded now (the whole remaining deposit goes back to the renter; anyone may call refund)",
             format_time(deadline)
         );
     }
-    let oracle = Oracle::of_rental(ctx, &rental).await?;
-    let mut signed = oracle.attestation(id, false).await.ok();
-    if signed.as_ref().is_none_or(|s| s.attestation.periodEnd < quote.endsAt) {
-        signed = Some(oracle.attestation(id, true).await?);
-    }
-    let Some(signed) = signed.filter(|s| s.attestation.periodEnd >= quote.endsAt) else {
-        bail!(
-            "the provider's oracle has no attestation covering the end ({}) yet; try again in a few seconds",
-            format_time(quote.endsAt)
-        );
-    };
-    verify_for_settlement(ctx, &rental, &signed).await?;
-    wait_for_chain_time(ctx, signed.attestation.periodEnd).await?;
+    let signed = final_attestation(ctx, &rental, quote.ends_at).await?;
     let (usage, signature) = signed.onchain_usage();
     let receipt = send(
         ctx,
@@ -237,7 +221,26 @@ pub(crate) async fn settle(ctx: &Ctx, id: B256) -> Result<()> {
     print_settled(ctx, &rental, &token, &receipt)
 }
 
-fn print_settled(ctx: &Ctx, rental: &Rental, token: &Token, receipt: &TransactionReceipt) -> Result<()> {
+/// The provider's attestation covering the rental's end (`end`), checked for settlement: the
+/// oracle's latest, or a fresh one when that stops short.
+pub(crate) async fn final_attestation(ctx: &Ctx, rental: &Rental, end: u64) -> Result<SignedAttestation> {
+    let oracle = Oracle::of_rental(ctx, rental).await?;
+    let mut signed = oracle.attestation(rental.id, false).await.ok();
+    if signed.as_ref().is_none_or(|s| s.attestation.periodEnd < end) {
+        signed = Some(oracle.attestation(rental.id, true).await?);
+    }
+    let Some(signed) = signed.filter(|s| s.attestation.periodEnd >= end) else {
+        bail!(
+            "the provider's oracle has no attestation covering the end ({}) yet; try again in a few seconds",
+            format_time(end)
+        );
+    };
+    verify_for_settlement(ctx, rental, &signed).await?;
+    wait_for_chain_time(ctx, signed.attestation.periodEnd).await?;
+    Ok(signed)
+}
+
+pub(crate) fn print_settled(ctx: &Ctx, rental: &Rental, token: &Token, receipt: &TransactionReceipt) -> Result<()> {
     let settled = receipt
         .decoded_log::<GpuEscrow::RentalSettled>()
         .ok_or_else(|| eyre!("the transaction emitted no RentalSettled"))?

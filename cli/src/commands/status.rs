@@ -1,9 +1,9 @@
-//! `status`: a rental's live numbers from the escrow's `quote` (pinned to one block) and the
-//! provider oracle's measured uptime.
+//! `status`: a rental's live numbers, quoted from its terms and `rentalState` at one block as the
+//! escrow computes them (`protocol::billing::quote`), and the provider oracle's measured uptime.
 
 use std::{io::IsTerminal, time::Duration};
 
-use alloy::{eips::BlockId, primitives::U256};
+use alloy::primitives::U256;
 use eyre::Result;
 use protocol::billing;
 use serde_json::{json as j, Value};
@@ -64,7 +64,6 @@ fn print_raw(text: &str) {
 /// The rental's numbers at the latest block, as JSON (amounts in base units), and whether it is closed.
 async fn snapshot(ctx: &Ctx, rental: &Rental, token: &Token, oracle: Option<&Oracle>) -> Result<(Value, bool)> {
     let (block, now) = ctx.head().await?;
-    let at = BlockId::number(block);
     let mut view = j!({
         "rentalId": rental.id,
         "offerId": rental.terms.offerId,
@@ -86,14 +85,14 @@ async fn snapshot(ctx: &Ctx, rental: &Rental, token: &Token, oracle: Option<&Ora
         view["settleTx"] = j!(settled.tx);
         return Ok((view, true));
     }
-    if let Some((_, tx)) = rental.resolved {
+    if let Some(resolved) = rental.resolved {
         let dispute = disputes::of_rental(ctx, rental.id, now).await?;
         view["status"] = "resolved".into();
-        if let Some(refund) = dispute.to_renter() {
-            view["refund"] = refund.to_string().into();
-        }
+        view["refund"] = (resolved.returned + dispute.to_renter().unwrap_or_default())
+            .to_string()
+            .into();
         view["dispute"] = dispute.to_json();
-        view["resolveTx"] = j!(tx);
+        view["resolveTx"] = j!(resolved.tx);
         return Ok((view, true));
     }
     if let Some((refund, tx)) = rental.refunded {
@@ -102,13 +101,7 @@ async fn snapshot(ctx: &Ctx, rental: &Rental, token: &Token, oracle: Option<&Ora
         view["refundTx"] = j!(tx);
         return Ok((view, true));
     }
-    let state = ctx
-        .escrow
-        .rentalState(rental.id)
-        .block(at)
-        .call()
-        .await
-        .map_err(|e| ctx.call_error(e, "reading the rental's state"))?;
+    let (quote, state) = events::quote(ctx, rental, (block, now)).await?;
     if state.status == FROZEN {
         // A frozen rental has no quote: its money waits for the dispute's outcome.
         view["status"] = "frozen".into();
@@ -116,13 +109,6 @@ async fn snapshot(ctx: &Ctx, rental: &Rental, token: &Token, oracle: Option<&Ora
         view["dispute"] = disputes::of_rental(ctx, rental.id, now).await?.to_json();
         return Ok((view, false));
     }
-    let quote = ctx
-        .escrow
-        .quote(rental.terms.clone())
-        .block(at)
-        .call()
-        .await
-        .map_err(|e| ctx.call_error(e, "quoting the rental"))?;
     let status = match (quote.ended, state.stoppedAt.to::<u64>() > 0) {
         (true, true) => "stopped",
         (true, false) => "ended",
@@ -131,14 +117,14 @@ async fn snapshot(ctx: &Ctx, rental: &Rental, token: &Token, oracle: Option<&Ora
     view["status"] = status.into();
     view["deposit"] = U256::from(state.deposit).to_string().into();
     view["elapsedSeconds"] = quote.elapsed.into();
-    view["accrued"] = quote.accruedMax.to_string().into();
+    view["accrued"] = quote.accrued_max.to_string().into();
     view["paid"] = quote.paid.to_string().into();
     view["remaining"] = quote.remaining.to_string().into();
-    view["endsAt"] = quote.endsAt.into();
+    view["endsAt"] = quote.ends_at.into();
     view["ended"] = quote.ended.into();
-    view["timeLeftSeconds"] = quote.endsAt.saturating_sub(now).into();
+    view["timeLeftSeconds"] = quote.ends_at.saturating_sub(now).into();
     if quote.ended {
-        view["settleableByAnyoneAt"] = (quote.endsAt + u64::from(rental.terms.challengeWindow)).into();
+        view["settleableByAnyoneAt"] = (quote.ends_at + u64::from(rental.terms.challengeWindow)).into();
     }
     if let Some(oracle) = oracle {
         view["oracle"] = match oracle.usage(rental.id).await {
@@ -168,9 +154,9 @@ fn frozen_line(dispute: &Value, rental: &str) -> String {
     let deadline = dispute["deadline"].as_u64().map(format_time).unwrap_or_default();
     match dispute["state"].as_str().unwrap_or("unknown") {
         "open" => format!("open: the arbitrator rules before {deadline}; `gpu-escrow dispute-status {rental}`"),
-        "expired" => {
-            format!("no ruling by {deadline}: `gpu-escrow execute-ruling {rental}` applies the 50/50 fallback")
-        }
+        "expired" => format!(
+            "no ruling by {deadline}: `gpu-escrow execute-ruling {rental}` settles it by the billing rules (the provider's final attestation)"
+        ),
         "ruled" => format!("ruled: `gpu-escrow execute-ruling {rental}` applies it"),
         other => other.to_owned(),
     }
