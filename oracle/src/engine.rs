@@ -309,6 +309,8 @@ impl Engine {
             }
             EscrowEvent::RentalSettled(e) => self.close(e.rentalId, block, "settled")?,
             EscrowEvent::RentalRefunded(e) => self.close(e.rentalId, block, "refunded")?,
+            // A ruling or a slashing proof closed it: access ends as for any other close.
+            EscrowEvent::RentalResolved(e) => self.close(e.rentalId, block, "resolved")?,
             _ => {}
         }
         Ok(())

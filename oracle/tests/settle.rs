@@ -122,7 +122,11 @@ async fn faults_on_assigned_gpus_lower_the_seconds_the_escrow_bills() {
     let (usage, signature) = signed.onchain_usage();
     let receipt = mined(m.escrow_as(&m.renter).stopAndSettle(terms, usage, signature)).await;
     let settled = receipt.decoded_log::<GpuEscrow::RentalSettled>().expect("settled");
-    assert_eq!(settled.billedSeconds, 470, "billed = seconds every assigned GPU was up");
+    assert_eq!(
+        settled.billedSeconds,
+        470 + 1,
+        "billed = seconds every assigned GPU was up, and the second between the attestation and the stop's block"
+    );
 }
 
 #[tokio::test]
