@@ -2,7 +2,8 @@
 //! after the challenge window; a GPU fault on the provider's host lowers the bill and, below the offer's SLA,
 //! earns the renter an SLA credit; the keeper proves a provider that attests another GPU model or signs two
 //! contradicting attestations (its bond slashed, the renter refunded); a renter's dispute opened with the CLI is
-//! ruled by the committee, or left unruled past its deadline, and the keeper executes the outcome. Real anvil,
+//! ruled by the committee (the keeper executes it), or left unruled past its deadline (the keeper settles it by the
+//! billing rules with the final attestation). Real anvil,
 //! real escrow and dispute module, the real `gpu-oracle` (mock GPU), `gpu-keeper` and `gpu-escrow` binaries;
 //! every amount is checked on-chain against the billing rules (`protocol::billing`) and the dispute rules.
 
@@ -72,9 +73,7 @@ async fn check_settlement(
     settled: &protocol::bindings::GpuEscrow::RentalSettled,
 ) -> billing::Settlement {
     let price = U256::from(PRICE_PER_HOUR);
-    let split = billing::settle(price, FEE_BPS, deposit, 0, billed)
-        .unwrap()
-        .with_sla_credit(billed, wall, terms.slaBps);
+    let split = billing::settle(price, FEE_BPS, terms.slaBps, deposit, 0, (billed, wall)).unwrap();
     assert_eq!(
         (settled.billedSeconds, settled.cost, settled.refund, settled.slaCredit),
         (billed, split.cost, split.refund, split.sla_credit),
@@ -226,9 +225,12 @@ async fn gpu_fault_lowers_the_bill() {
     // The renter's normal way out: a fresh attestation, then stop and settle in one transaction.
     let fresh = m.attestation(id, true).await.expect("fresh attestation");
     let usage = fresh.attestation.usage();
+    // Billing ends at the stop's block, so the gas depends on that block's time: leave headroom over the estimate
+    // (as the CLI and the dApp do).
     let receipt = mined(
         m.escrow_as(&m.renter())
-            .stopAndSettle(terms.clone(), usage, fresh.signature_65().into()),
+            .stopAndSettle(terms.clone(), usage, fresh.signature_65().into())
+            .gas(500_000),
     )
     .await;
     let settled = receipt
@@ -244,7 +246,13 @@ async fn gpu_fault_lowers_the_bill() {
         .header
         .timestamp;
     let wall = stopped_at - terms.startedAt.to::<u64>();
-    let billed = fresh.attestation.uptimeSeconds;
+    // Billing ends at the stop's block: the seconds after the attestation's period end count as delivered.
+    let billed = billing::billed_seconds(
+        fresh.attestation.uptimeSeconds,
+        fresh.attestation.periodEnd,
+        terms.startedAt.to(),
+        stopped_at,
+    );
     assert_eq!(settled.billedSeconds, billed);
     assert!(
         billed + 5 <= wall,
@@ -472,11 +480,25 @@ async fn dispute_with_cli(m: &Market, terms: &RentalTerms) -> serde_json::Value 
     opened
 }
 
-/// Checks what a dispute outcome paid: `share_bps` of the unpaid `deposit` to the renter, the rest to the provider
-/// less the rental's fee, which goes to the treasury; the dispute bond to `bond_to`; nothing to the keeper.
-fn check_outcome(before: &Wallets, after: &Wallets, deposit: U256, share_bps: u64, bond_to: usize) {
-    let to_renter = bps(deposit, share_bps);
-    let fee = billing::fee(deposit - to_renter, FEE_BPS);
+/// When the dispute froze rental `id`: the `RentalStopped` the escrow emitted for the dispute module, which stopped
+/// the clock.
+async fn frozen_at(m: &Market, id: B256) -> u64 {
+    let stops = m.logs::<GpuEscrow::RentalStopped>(m.escrow, id).await;
+    assert_eq!(stops.len(), 1, "the freeze stopped the running rental");
+    let stop = &stops[0].log_decode::<GpuEscrow::RentalStopped>().unwrap().inner.data;
+    assert_eq!(
+        stop.by, m.dispute_module,
+        "stopped by the dispute module, neither renter nor provider"
+    );
+    stop.stoppedAt.to()
+}
+
+/// Checks what a ruling paid: `share_bps` of what was at stake (the cost of the seconds before the freeze) to the
+/// renter, the rest to the provider less the rental's fee, which goes to the treasury; the deposit for the time
+/// after the freeze back to the renter; the dispute bond to `bond_to`; nothing to the keeper.
+fn check_outcome(before: &Wallets, after: &Wallets, deposit: U256, at_stake: U256, share_bps: u64, bond_to: usize) {
+    let to_renter = bps(at_stake, share_bps);
+    let fee = billing::fee(at_stake - to_renter, FEE_BPS);
     let bond = |who: usize| {
         if who == bond_to {
             U256::from(DISPUTE_BOND)
@@ -486,12 +508,12 @@ fn check_outcome(before: &Wallets, after: &Wallets, deposit: U256, share_bps: u6
     };
     assert_eq!(
         after.renter - before.renter,
-        to_renter + bond(RENTER),
-        "the renter's share"
+        deposit - at_stake + to_renter + bond(RENTER),
+        "the deposit after the freeze and the renter's share"
     );
     assert_eq!(
         after.provider - before.provider,
-        deposit - to_renter - fee + bond(PROVIDER),
+        at_stake - to_renter - fee + bond(PROVIDER),
         "the provider's share less the fee"
     );
     assert_eq!(after.treasury - before.treasury, fee, "the rental's fee");
@@ -507,6 +529,10 @@ async fn committee_ruling_on_a_cli_dispute_is_executed_by_the_keeper() {
     let id = rental_id(&terms);
     let opened = dispute_with_cli(&m, &terms).await;
     let before = wallets(&m).await;
+    let at_stake = billing::cost(
+        U256::from(PRICE_PER_HOUR),
+        frozen_at(&m, id).await - terms.startedAt.to::<u64>(),
+    );
 
     // The committee's member gives the renter 30 %: ruling 3001. The renter opened and lost.
     let dispute_id: U256 = opened["arbitratorDisputeId"].as_str().unwrap().parse().unwrap();
@@ -520,7 +546,15 @@ async fn committee_ruling_on_a_cli_dispute_is_executed_by_the_keeper() {
         (U256::from(3_000), false, m.address(PROVIDER)),
         "the ruling's split; the dispute bond to the provider, who won"
     );
-    check_outcome(&before, &wallets(&m).await, deposit, 3_000, PROVIDER);
+    let (resolved_rental, _) = m
+        .event::<GpuEscrow::RentalResolved>(m.escrow, id, Duration::from_secs(5))
+        .await;
+    assert_eq!(
+        (resolved_rental.atStake, resolved_rental.returned),
+        (at_stake, deposit - at_stake),
+        "only the seconds before the freeze were at stake"
+    );
+    check_outcome(&before, &wallets(&m).await, deposit, at_stake, 3_000, PROVIDER);
     let reputation = m
         .disputes_as(&m.renter())
         .reputation(m.address(PROVIDER))
@@ -533,13 +567,15 @@ async fn committee_ruling_on_a_cli_dispute_is_executed_by_the_keeper() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn unruled_dispute_falls_back_to_an_even_split_after_its_deadline() {
+async fn unruled_dispute_is_settled_by_the_billing_rules_after_its_deadline() {
     let mut m = Market::start("dispute-fallback", None).await;
     m.start_keeper(&[]);
     let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), HOUR);
+    let before_open = before_open(&m, deposit).await;
     let (terms, _) = m.open(deposit).await;
     let id = rental_id(&terms);
     let opened = dispute_with_cli(&m, &terms).await;
+    let wall = frozen_at(&m, id).await - terms.startedAt.to::<u64>();
     let before = wallets(&m).await;
 
     // Nobody votes. Past the rental's end and grace period it stays frozen: neither settled nor refunded.
@@ -551,7 +587,8 @@ async fn unruled_dispute_falls_back_to_an_even_split_after_its_deadline() {
     assert_eq!(state.status, RENTAL_FROZEN, "the keeper leaves a frozen rental alone");
     assert_eq!(wallets(&m).await, before);
 
-    // Past the ruling deadline the keeper executes the fallback.
+    // Past the ruling deadline the billing rules apply as if no dispute had been opened: the keeper settles the
+    // rental with the oracle's final attestation, which covers the freeze.
     let now = m.now().await;
     m.advance(deadline.saturating_sub(now) + 1).await;
     let (resolved, receipt) = m
@@ -560,16 +597,41 @@ async fn unruled_dispute_falls_back_to_an_even_split_after_its_deadline() {
     assert_eq!(receipt.from, m.address(KEEPER), "executed by the keeper");
     assert_eq!(
         (resolved.renterShareBps, resolved.fallbackApplied, resolved.bondTo),
-        (U256::from(5_000), true, m.address(RENTER)),
-        "half the unpaid deposit each, the dispute bond back to the opener"
+        (U256::ZERO, true, m.address(RENTER)),
+        "the billing rules decided; the dispute bond back to the opener"
     );
-    check_outcome(&before, &wallets(&m).await, deposit, 5_000, RENTER);
-    check_closed(&m, id).await;
-    metric_shows(
+    let (settled, _) = m
+        .event::<GpuEscrow::RentalSettled>(m.escrow, id, Duration::from_secs(5))
+        .await;
+    assert!(
+        settled.billedSeconds <= wall,
+        "billed at most the {wall} s before the freeze"
+    );
+    // The renter pays for the seconds before the freeze per the attestation, like any settled rental: nobody
+    // gains from a dispute nobody rules on.
+    // The dispute bond was minted to the renter after `before_open` and came back to it.
+    let before_open = Books {
+        renter: before_open.renter + U256::from(DISPUTE_BOND),
+        ..before_open
+    };
+    check_settlement(
         &m,
-        "gpu_keeper_disputes_total{kind=\"fallback\",outcome=\"executed\"} 1",
+        &terms,
+        deposit,
+        &before_open,
+        (settled.billedSeconds, wall),
+        &settled,
     )
     .await;
+    let after = wallets(&m).await;
+    assert_eq!(
+        after.renter - before.renter,
+        settled.refund + U256::from(DISPUTE_BOND),
+        "the refund and the dispute bond back"
+    );
+    assert_eq!(after.keeper, before.keeper, "executing earns the keeper nothing");
+    check_closed(&m, id).await;
+    metric_shows(&m, "gpu_keeper_disputes_total{kind=\"fallback\",outcome=\"settled\"} 1").await;
     let metrics = m.keeper_metrics().await;
     assert!(
         !metrics.contains("gpu_keeper_transactions_total{kind=\"refund\"")
