@@ -54,16 +54,20 @@ export class App {
     const n = existing ?? notice("pending", `${label}: checking…`);
     try {
       const disputes = call.address === "disputes";
-      const { request } = await this.chain.pub.simulateContract({
+      const params = {
         address: disputes ? this.chain.disputes : ((call.address as Address | undefined) ?? this.chain.escrow),
         abi: withErrors(call.abi ?? (disputes ? disputesAbi : escrowAbi)),
         functionName: call.functionName,
         args: call.args ?? [],
         value: call.value,
         account: this.chain.account,
-      });
+      };
+      const { request } = await this.chain.pub.simulateContract(params);
+      // Headroom over the estimate: some calls' gas depends on the block they land in (stopAndSettle bills up to
+      // its block's time), so an exact estimate can fall short.
+      const gas = ((await this.chain.pub.estimateContractGas(params)) * 12n) / 10n + 10_000n;
       n.set("pending", `${label}: confirm the transaction in your wallet…`);
-      const hash = await this.chain.wallet.writeContract({ ...request, chain: null } as Parameters<
+      const hash = await this.chain.wallet.writeContract({ ...request, gas, chain: null } as Parameters<
         typeof this.chain.wallet.writeContract
       >[0]);
       n.set("pending", `${label}: transaction pending `, this.txLink(hash));

@@ -9,3 +9,6 @@ declare module "@artifacts/DisputeModule.sol/DisputeModule.json" {
 declare module "@artifacts/CommitteeArbitrator.sol/CommitteeArbitrator.json" {
   export const abi: import("viem").Abi;
 }
+declare module "@artifacts/Errors.sol/Errors.json" {
+  export const abi: import("viem").Abi;
+}

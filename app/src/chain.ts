@@ -17,6 +17,7 @@ import {
 } from "viem";
 import { abi as arbitratorArtifact } from "@artifacts/CommitteeArbitrator.sol/CommitteeArbitrator.json";
 import { abi as disputesArtifact } from "@artifacts/DisputeModule.sol/DisputeModule.json";
+import { abi as escrowErrorsArtifact } from "@artifacts/Errors.sol/Errors.json";
 import { abi as escrowArtifact } from "@artifacts/GpuEscrow.sol/GpuEscrow.json";
 
 export const escrowAbi: Abi = escrowArtifact;
@@ -28,10 +29,12 @@ export const arbitratorAbi: Abi = arbitratorArtifact;
 /**
  * Every custom error of the three contracts: a call to one may revert with another's error (the escrow's
  * createOffer asks the dispute module for the provider's bond; openDispute calls the escrow and the arbitrator).
+ * The escrow's Errors library adds those the escrow's own ABI lacks: the settle checks it returns as data (the
+ * reasons of `SettlementSkipped`) and reverts with through the dispute module's `settleFallback`.
  */
 export const errorsAbi: Abi = (() => {
   const seen = new Set<string>();
-  return [...escrowAbi, ...disputesAbi, ...arbitratorAbi].filter((x) => {
+  return [...escrowErrorsArtifact, ...escrowAbi, ...disputesAbi, ...arbitratorAbi].filter((x) => {
     if (x.type !== "error" || seen.has(x.name)) return false;
     seen.add(x.name);
     return true;
@@ -44,7 +47,7 @@ export function withErrors(abi: Abi): Abi {
   return [...abi, ...errorsAbi.filter((x) => !own.has((x as { name: string }).name))];
 }
 
-/** EIP-2612 and ERC-5267 reads of a permit token. */
+/** EIP-2612 and ERC-5267 reads of a permit token (the token's domain; the escrow has none to read). */
 export const permitAbi = parseAbi([
   "function nonces(address owner) view returns (uint256)",
   "function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)",

@@ -31,14 +31,20 @@ const HINTS: Record<string, Hint> = {
   GpuEscrow_OfferAtCapacity: () => "every slot of this offer is rented right now",
   GpuEscrow_OfferRetired: () => "the provider retired this offer",
   GpuEscrow_Paused: () => "the escrow does not open new rentals at the moment",
-  GpuEscrow_AttestationTooOld: () => "the oracle's attestation is too old: stop again to fetch a fresh one",
+  GpuEscrow_OfferSuspended: () =>
+    "the provider's bond is below the minimum, so the offer takes no new rentals until the provider tops it up",
+  GpuEscrow_RentalNotFrozen: () => "the rental is not under a dispute",
+  GpuEscrow_StaleSeq: () => "a newer attestation was already used: fetch a fresh one from the provider's oracle",
+  GpuEscrow_AttestationNotFinal: ([, , end]) =>
+    `the attestation does not cover the rental's end (${at(end)}) yet: try again in a few seconds`,
+  SignatureCheck_InsufficientGas: () => "the attester is a contract wallet: send the transaction with more gas",
   GpuEscrow_ZeroPrice: () => "the price must be above zero",
   GpuEscrow_NothingToClaim: () => "nothing has accrued on this offer yet",
   GpuEscrow_NotRenter: () => "only the renter's account can do this",
   GpuEscrow_NotOfferProvider: () => "only the offer's provider can do this",
   GpuEscrow_ProviderNotRegistered: () => "register as a provider first",
   GpuEscrow_ProviderAlreadyRegistered: () => "this account is already registered",
-  GpuEscrow_RentalEnded: () => "the rental has already ended",
+  GpuEscrow_RentalEnded: () => "the rental has already ended: settle it instead",
   GpuEscrow_InsufficientCredit: () => "the amount is above your credit",
   GpuEscrow_RentalNotActive: ([, status]) =>
     Number(status) === 2
@@ -70,14 +76,16 @@ const HINTS: Record<string, Hint> = {
     `native coin): reload the page and try again`,
   DisputeModule_NoDispute: () => "there is no dispute on this rental (it may have been executed already)",
   DisputeModule_RulingPending: ([, deadline]) =>
-    `the arbitrator has not ruled yet; without a ruling the fallback applies from ${at(deadline)}`,
+    `the arbitrator has not ruled yet; without a ruling the billing rules apply from ${at(deadline)}`,
+  DisputeModule_NoFallback: () => "the arbitrator ruled: execute the ruling instead",
+  DisputeModule_FallbackNeedsAttestation: ([, refundableAt]) =>
+    `no ruling came, so the rental settles by the billing rules with the provider's final attestation; ` +
+    `without one it can be refunded from ${at(refundableAt)}`,
   DisputeModule_InvalidSignature: () => "the attestation is not signed by the rental's attester",
   DisputeModule_NotRenter: () => "only the rental's renter can rate it",
   DisputeModule_InvalidScore: () => "a score is a whole number from 1 to 5",
   DisputeModule_RentalNotClosed: () => "a rental can be rated once it is settled or otherwise closed",
   DisputeModule_AlreadyRated: () => "this rental is already rated",
-  DisputeModule_AttesterRotated: () =>
-    "the provider changed the offer's attester since this rental: its attestations no longer prove it",
 
   CommitteeArbitrator_NotMember: () => "only a member of the arbitration committee can vote",
   CommitteeArbitrator_AlreadyVoted: () => "this member already voted on the dispute",

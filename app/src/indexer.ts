@@ -15,6 +15,7 @@ import {
   type Log,
   type RpcLog,
 } from "viem";
+import { endOf } from "./billing";
 import { disputesAbi, escrowAbi, type Chain } from "./chain";
 
 const CHUNK = 10_000n;
@@ -62,12 +63,15 @@ export interface Rental {
   extensions: { amount: bigint; deposit: bigint; tx: Hash }[];
   stop?: { at: number; by: Address; tx: Hash };
   /** `refund` includes `slaCredit`: cost − slaCredit + refund = deposit. */
-  settled?: { billedSeconds: bigint; cost: bigint; refund: bigint; slaCredit: bigint; tx: Hash };
+  settled?: { billedSeconds: bigint; cost: bigint; refund: bigint; slaCredit: bigint; tx: Hash; blockHash: Hash };
   refunded?: { refund: bigint; tx: Hash };
   /** Frozen by a dispute (RentalFrozen); stays set once resolved. */
   frozen?: { tx: Hash };
-  /** Closed by a dispute outcome: `amount` of the deposit, not yet paid out, went to the dispute module. */
-  resolved?: { amount: bigint; tx: Hash; blockHash: Hash };
+  /**
+   * Closed by a dispute outcome or a proof: `atStake` (the cost of the seconds before the end not yet paid out) went
+   * to the dispute module to split, `returned` (the deposit for the time after the end) straight back to the renter.
+   */
+  resolved?: { atStake: bigint; returned: bigint; tx: Hash; blockHash: Hash };
   dispute?: DisputeRecord;
   /** How a dispute's outcome or an objective proof split what the rental still held (OutcomePaid). */
   outcome?: { toRenter: bigint; toProvider: bigint; fee: bigint };
@@ -106,6 +110,8 @@ export interface Offer {
   region: string;
   capacity: number;
   retired: boolean;
+  /** Suspended by the dispute module while the provider's bond is below the minimum: takes no new rentals. */
+  suspended: boolean;
 }
 
 /** `IDisputeModule.reputation(provider)`: the escrow's settlement record of its offers and the module's counters. */
@@ -199,31 +205,8 @@ function byPosition(a: Log, b: Log): number {
   return d !== 0 ? d : (a.logIndex ?? 0) - (b.logIndex ?? 0);
 }
 
-export function coveredSeconds(pricePerHour: bigint, deposit: bigint): bigint {
-  return (deposit * 3600n) / pricePerHour;
-}
-
 export function endsAt(r: Rental): number {
-  return r.terms.startedAt + Number(coveredSeconds(r.terms.pricePerHour, r.deposit));
-}
-
-/** Cost of `seconds` of GPU time: ceil(pricePerHour × seconds / 3600), as the escrow bills it. */
-export function costOf(pricePerHour: bigint, seconds: bigint): bigint {
-  const n = pricePerHour * seconds;
-  return n === 0n ? 0n : (n - 1n) / 3600n + 1n;
-}
-
-/**
- * The SLA credit settlement gives back on `cost` when `billed` of `wall` seconds were up and the offer promised
- * `slaBps`: 10 bps of the cost per bps of uptime (rounded down) below the SLA, at most 50 % (Billing.slaCredit).
- */
-export function slaCreditOf(cost: bigint, billed: bigint, wall: bigint, slaBps: number): bigint {
-  if (wall === 0n) return 0n;
-  const uptimeBps = (billed * 10_000n) / wall;
-  if (uptimeBps >= BigInt(slaBps)) return 0n;
-  let creditBps = (BigInt(slaBps) - uptimeBps) * 10n;
-  if (creditBps > 5000n) creditBps = 5000n;
-  return (cost * creditBps) / 10_000n;
+  return Number(endOf(r.terms, r.deposit, 0));
 }
 
 /**
@@ -238,12 +221,14 @@ export async function attestationFromSettlement(
   const tx = await chain.pub.getTransaction({ hash: r.settled.tx });
   let call;
   try {
-    call = decodeFunctionData({ abi: escrowAbi, data: tx.input });
+    // The escrow's settlements, or the dispute module's settleFallback of a dispute nobody ruled on.
+    const abi = tx.to && getAddress(tx.to) === chain.disputes ? disputesAbi : escrowAbi;
+    call = decodeFunctionData({ abi, data: tx.input });
   } catch {
     return null;
   }
   const args = (call.args ?? []) as readonly unknown[];
-  if (call.functionName === "stopAndSettle" || call.functionName === "settle") {
+  if (call.functionName === "stopAndSettle" || call.functionName === "settle" || call.functionName === "settleFallback") {
     return { usage: args[1] as Record<string, unknown>, signature: args[2] as Hex };
   }
   if (call.functionName === "settleBatch") {
@@ -307,6 +292,7 @@ function applyRentalLog(rentals: Map<Hex, Rental>, log: Decoded): void {
         refund: a.refund as bigint,
         slaCredit: a.slaCredit as bigint,
         tx,
+        blockHash: log.blockHash as Hash,
       };
       break;
     case "RentalRefunded":
@@ -316,7 +302,12 @@ function applyRentalLog(rentals: Map<Hex, Rental>, log: Decoded): void {
       r.frozen = { tx };
       break;
     case "RentalResolved":
-      r.resolved = { amount: a.amount as bigint, tx, blockHash: log.blockHash as Hash };
+      r.resolved = {
+        atStake: a.atStake as bigint,
+        returned: a.returned as bigint,
+        tx,
+        blockHash: log.blockHash as Hash,
+      };
       break;
     case "DisputeOpened":
       r.dispute = {
@@ -350,13 +341,13 @@ function applyRentalLog(rentals: Map<Hex, Rental>, log: Decoded): void {
   }
 }
 
-/** Block timestamps of the transactions that closed rentals by a dispute, and attested ends of settlements. */
+/** Block timestamps of the transactions that closed rentals. */
 const blockTimes = new Map<Hash, number>();
-const settleEnds = new Map<Hash, number | null>();
 
 /**
- * When a closed rental ended: its stop, else the attested end of a stopAndSettle, else when the deposit ran out; a
- * rental closed by a dispute ended at its stop or at the outcome, whichever came first.
+ * When a closed rental ended: its stop (or a dispute's freeze), else the block that closed it (a stopAndSettle of a
+ * running rental bills up to its block; a ruling or proof ends a running rental there), at most when the deposit ran
+ * out.
  */
 async function resolveEnd(chain: Chain, r: Rental): Promise<void> {
   if (r.end !== undefined || !(r.settled || r.refunded || r.resolved)) return;
@@ -365,31 +356,14 @@ async function resolveEnd(chain: Chain, r: Rental): Promise<void> {
     r.end = Math.min(r.stop.at, covered);
     return;
   }
-  if (r.resolved) {
-    let at = blockTimes.get(r.resolved.blockHash);
+  const closedIn = r.settled?.blockHash ?? r.resolved?.blockHash;
+  if (closedIn) {
+    let at = blockTimes.get(closedIn);
     if (at === undefined) {
-      at = Number((await chain.pub.getBlock({ blockHash: r.resolved.blockHash })).timestamp);
-      blockTimes.set(r.resolved.blockHash, at);
+      at = Number((await chain.pub.getBlock({ blockHash: closedIn })).timestamp);
+      blockTimes.set(closedIn, at);
     }
     r.end = Math.min(at, covered);
-    return;
-  }
-  if (r.settled) {
-    let periodEnd = settleEnds.get(r.settled.tx);
-    if (periodEnd === undefined) {
-      periodEnd = null;
-      try {
-        const tx = await chain.pub.getTransaction({ hash: r.settled.tx });
-        const call = decodeFunctionData({ abi: escrowAbi, data: tx.input });
-        if (call.functionName === "stopAndSettle") {
-          periodEnd = Number((call.args?.[1] as { periodEnd: bigint }).periodEnd);
-        }
-      } catch {
-        /* settled through another contract: the deposit's end is the bound */
-      }
-      settleEnds.set(r.settled.tx, periodEnd);
-    }
-    r.end = periodEnd === null ? covered : Math.min(periodEnd, covered);
     return;
   }
   r.end = covered;
@@ -402,6 +376,7 @@ const MARKET_EVENTS = [
   "OfferPriceUpdated",
   "OfferCapacityUpdated",
   "OfferRetired",
+  "OfferSuspended",
   "RentalSettled",
   "RentalResolved",
 ].map((n) => eventAbi(n));
@@ -482,6 +457,7 @@ export class Market {
             region: p.region as string,
             capacity: Number(p.capacity),
             retired: false,
+            suspended: false,
           });
           break;
         }
@@ -501,6 +477,11 @@ export class Market {
             o.retired = true;
             o.capacity = 0;
           }
+          break;
+        }
+        case "OfferSuspended": {
+          const o = this.offers.get(a.offerId as bigint);
+          if (o) o.suspended = a.suspended as boolean;
           break;
         }
       }

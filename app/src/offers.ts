@@ -12,7 +12,8 @@ import {
 import type { App } from "./app";
 import { escrowAbi, permitAbi, type TokenInfo } from "./chain";
 import { amount, duration, parseAmount, pct } from "./format";
-import { averageRating, coveredSeconds, uptimeOf, type BondAccount, type Offer, type Reputation } from "./indexer";
+import { coveredSeconds } from "./billing";
+import { averageRating, uptimeOf, type BondAccount, type Offer, type Reputation } from "./indexer";
 import { sshKeyToWire } from "./sshkey";
 import { busy, field, h, notice, replace, type Notice } from "./ui";
 
@@ -147,14 +148,24 @@ export function offersView(app: App, onRented: () => void): HTMLElement {
               h(
                 "td",
                 {},
-                h(
-                  "button",
-                  {
-                    testid: "rent-open",
-                    onclick: () => void rentForm(app, o, panel, onRented).catch((e) => app.fail("Rent", e)),
-                  },
-                  "Rent",
-                ),
+                o.suspended
+                  ? h(
+                      "span",
+                      {
+                        class: "badge",
+                        testid: "offer-suspended",
+                        title: "the provider's bond is below the minimum: no new rentals until it is topped up",
+                      },
+                      "suspended",
+                    )
+                  : h(
+                      "button",
+                      {
+                        testid: "rent-open",
+                        onclick: () => void rentForm(app, o, panel, onRented).catch((e) => app.fail("Rent", e)),
+                      },
+                      "Rent",
+                    ),
               ),
             );
           }),

@@ -1,6 +1,7 @@
 // Receipts of rentals as JSON and CSV, amounts in token units. For every rental: cost − slaCredit + refund =
 // deposit, and fee + providerNet + slaCredit = cost.
 import { formatUnits, type Hash } from "viem";
+import { feeOf } from "./billing";
 import type { TokenInfo } from "./chain";
 import { pct } from "./format";
 import { statusOf, type Rental } from "./indexer";
@@ -31,7 +32,7 @@ export interface Receipt {
   credited: string;
   feeBps: number;
   slaBps: number;
-  /** A dispute's outcome: "ruling: N % to the renter", "fallback: 50 % to the renter", or empty. */
+  /** A dispute's outcome: "ruling: N % to the renter", "fallback: billing rules", or empty. */
   dispute: string;
   /** The renter's rating of the provider (1–5), or null. */
   rating: number | null;
@@ -39,10 +40,6 @@ export interface Receipt {
   txExtend: string;
   txStop: string;
   txClose: string;
-}
-
-export function feeOf(cost: bigint, feeBps: number): bigint {
-  return (cost * BigInt(feeBps) + 9999n) / 10000n;
 }
 
 function iso(unix: number | undefined): string {
@@ -55,20 +52,24 @@ export function moneyOf(r: Rental): { cost: bigint; fee: bigint; slaCredit: bigi
     const { cost, slaCredit, refund } = r.settled;
     return { cost, fee: feeOf(cost, r.terms.feeBps), slaCredit, refund };
   }
-  if (r.refunded) return { cost: r.deposit - r.refunded.refund, fee: 0n, slaCredit: 0n, refund: r.refunded.refund };
+  // Refunded: the provider keeps what checkpoints paid (their fee included), the renter gets the rest.
+  if (r.refunded) {
+    const refund = r.refunded.refund;
+    return { cost: r.deposit - refund, fee: r.checkpointFees, slaCredit: 0n, refund };
+  }
+  // Resolved: the deposit for the time after the end back, and the renter's share of what was at stake.
   if (r.resolved && r.outcome) {
-    const refund = r.outcome.toRenter;
+    const refund = r.resolved.returned + r.outcome.toRenter;
     return { cost: r.deposit - refund, fee: r.checkpointFees + r.outcome.fee, slaCredit: 0n, refund };
   }
   return { cost: 0n, fee: 0n, slaCredit: 0n, refund: 0n };
 }
 
-/** "ruling: 75 % to the renter", "fallback: 50 % to the renter", "" without a dispute outcome. */
+/** "ruling: 75 % to the renter", "fallback: billing rules", "" without a dispute outcome. */
 export function disputeText(r: Rental): string {
   const o = r.dispute?.outcome;
   if (!o) return "";
-  const share = `${pct(o.renterShareBps)} to the renter`;
-  return o.fallbackApplied ? `fallback: ${share}` : `ruling: ${share}`;
+  return o.fallbackApplied ? "fallback: billing rules" : `ruling: ${pct(o.renterShareBps)} to the renter`;
 }
 
 export function receiptOf(r: Rental, token: TokenInfo, gpu: string, provider: string): Receipt {

@@ -1,18 +1,13 @@
-// The renter's active rentals (live numbers from the escrow's quote, usage and projected SLA credit from the
+// The renter's active rentals (live numbers quoted from their terms and on-chain state, usage and projected SLA credit from the
 // provider's oracle, extend, stop, access details, opening a dispute), frozen rentals with their dispute (state,
 // deadline, ruling, execution), and the history of every rental with ratings and downloadable receipts.
 import { erc20Abi, zeroAddress, type Address, type Hex } from "viem";
 import type { App } from "./app";
 import { creditsView } from "./credits";
 import { amount, dateTime, duration, parseAmount, pct, short } from "./format";
-import {
-  attestationFromSettlement,
-  costOf,
-  isOpen,
-  slaCreditOf,
-  statusOf,
-  type Rental,
-} from "./indexer";
+import { costOf, quote, slaCreditOf, type RentalState } from "./billing";
+import { attestationFromSettlement, endsAt, isOpen, statusOf, type Rental } from "./indexer";
+import { escrowAbi } from "./chain";
 import * as oracle from "./oracle";
 import { disputeText, download, moneyOf, receiptOf, toCsv } from "./receipts";
 import { busy, field, h, notice, replace } from "./ui";
@@ -26,15 +21,6 @@ interface DisputeState {
   provider: Address;
   bond: bigint;
   arbitratorDisputeId: bigint;
-}
-
-interface Quote {
-  elapsed: bigint;
-  accruedMax: bigint;
-  paid: bigint;
-  remaining: bigint;
-  endsAt: bigint;
-  ended: boolean;
 }
 
 /** Below this much time left a running rental shows a warning (or a tenth of its length, if shorter). */
@@ -68,6 +54,8 @@ export function rentalsView(app: App): { el: HTMLElement; tick: () => Promise<vo
 
   const tick = async () => {
     const now = Date.now();
+    // One block for every card: the quotes are computed at its timestamp, from the state it holds.
+    const block = cards.size > 0 ? await app.chain.pub.getBlock() : undefined;
     await Promise.all(
       [...cards.values()].map(async (c) => {
         const r = c.rental;
@@ -77,9 +65,16 @@ export function rentalsView(app: App): { el: HTMLElement; tick: () => Promise<vo
         }
         const t = await app.chain.token(r.terms.token);
         try {
-          const q = await app.chain.read<Quote>("quote", [r.terms]);
-          const chainNow = r.terms.startedAt + Number(q.elapsed);
-          const left = Math.max(0, Number(q.endsAt) - chainNow);
+          const state = await app.chain.pub.readContract({
+            address: app.chain.escrow,
+            abi: escrowAbi,
+            functionName: "rentalState",
+            args: [r.id],
+            blockNumber: block?.number ?? undefined,
+          });
+          const chainNow = block?.timestamp ?? BigInt(Math.floor(now / 1000));
+          const q = quote(r.terms, state as RentalState, chainNow);
+          const left = Math.max(0, Number(q.endsAt - chainNow));
           c.fields.elapsed.textContent = duration(q.elapsed);
           c.fields.accrued.textContent = amount(q.accruedMax, t);
           c.fields.remaining.textContent = amount(q.remaining, t);
@@ -332,8 +327,12 @@ function disputeCard(app: App, r: Rental, cards: Map<Hex, Card>): HTMLElement {
     "click",
     () =>
       void busy(execute, async () => {
-        const call = { address: "disputes" as const, functionName: "executeRuling", args: [r.terms] };
-        if (await app.tx(execute.textContent ?? "Execute", call)) await app.refresh();
+        const label = execute.textContent ?? "Execute";
+        const call =
+          execute.dataset.fallback === "true"
+            ? await fallbackCall(app, r, label, Number(execute.dataset.refundableAt))
+            : { address: "disputes" as const, functionName: "executeRuling", args: [r.terms] };
+        if (call && (await app.tx(label, call))) await app.refresh();
       }),
   );
   const opener = d ? (d.opener === r.terms.renter ? "you" : "the provider") : "…";
@@ -422,6 +421,46 @@ export function evidenceView(app: App, r: Rental): HTMLElement {
   );
 }
 
+/**
+ * The call that applies the fallback of a dispute nobody ruled on: `settleFallback` with the provider's final
+ * attestation (the billing rules), or, when the oracle has none and the fallback's grace period is over,
+ * `executeRuling` (the refund rules). Null, with the reason reported, when neither can be done yet.
+ */
+async function fallbackCall(
+  app: App,
+  r: Rental,
+  label: string,
+  refundableAt: number,
+): Promise<{ address: "disputes"; functionName: string; args: unknown[] } | null> {
+  const endpoint = app.market.endpointOf(r.terms.offerId);
+  try {
+    if (!endpoint) throw new Error("the provider registered no oracle endpoint");
+    const signed = await oracle.freshAttestation(endpoint, r.id);
+    // The freeze stopped the clock: the final attestation must cover it.
+    const end = r.stop ? Math.min(r.stop.at, endsAt(r)) : endsAt(r);
+    if (signed.attestation.periodEnd < end) {
+      throw new Error(
+        `the oracle's latest attestation ends at ${dateTime(signed.attestation.periodEnd)}, before the rental's ` +
+          `end (${dateTime(end)})`,
+      );
+    }
+    return {
+      address: "disputes",
+      functionName: "settleFallback",
+      args: [r.terms, oracle.onChainUsage(signed), signed.signature],
+    };
+  } catch (e) {
+    const now = Number((await app.chain.pub.getBlock()).timestamp);
+    if (now >= refundableAt) return { address: "disputes", functionName: "executeRuling", args: [r.terms] };
+    app.fail(
+      `${label}: no final attestation from the provider's oracle; without one the rental can be refunded from ` +
+        dateTime(refundableAt),
+      e,
+    );
+    return null;
+  }
+}
+
 /** Follows a frozen rental's dispute: ruled, still waiting, or past its deadline (the fallback applies). */
 async function tickDispute(app: App, c: Card): Promise<void> {
   const r = c.rental;
@@ -445,13 +484,19 @@ async function tickDispute(app: App, c: Card): Promise<void> {
     const renterBps = ruling - 1;
     const openerLost = d.opener === r.terms.renter ? renterBps < 5000 : renterBps > 5000;
     state.textContent =
-      `Ruled: ${pct(renterBps)} of the unpaid deposit to you, ${pct(10_000 - renterBps)} to the provider ` +
-      `(the dispute bond goes ${openerLost ? "to the other side" : "back to its opener"}). Anyone can execute it.`;
+      `Ruled: ${pct(renterBps)} of the cost of the time before the freeze to you, ${pct(10_000 - renterBps)} to the ` +
+      `provider; the deposit for the time after it comes back to you (the dispute bond goes ` +
+      `${openerLost ? "to the other side" : "back to its opener"}). Anyone can execute it.`;
     execute.textContent = "Execute the ruling";
   } else if (status === 2 || now >= deadline) {
     key = "fallback";
+    // For a refusal the module stores its time as the deadline: the fallback starts there.
+    const refundableAt = deadline + r.terms.gracePeriod + 1;
+    execute.dataset.refundableAt = String(refundableAt);
     const fallback =
-      "executing applies the fallback (half of the unpaid deposit to each side, the dispute bond back to its opener)";
+      "the billing rules apply as if no dispute had been opened: settling with the provider's final attestation " +
+      "bills the time before the freeze (the dispute bond back to its opener); without an attestation the rental " +
+      `can be refunded from ${dateTime(refundableAt)}`;
     state.textContent =
       status === 2
         ? `The arbitrator refused to rule: ${fallback}.`
@@ -464,6 +509,7 @@ async function tickDispute(app: App, c: Card): Promise<void> {
     execute.textContent = "Execute the ruling";
   }
   state.dataset.state = key;
+  execute.dataset.fallback = String(key === "fallback");
   execute.disabled = key === "open" || key === "executed";
 }
 
