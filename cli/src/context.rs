@@ -142,6 +142,15 @@ impl Ctx {
         Ok((block.header.number, block.header.timestamp))
     }
 
+    /// The escrow's record of offer `id` (accrued earnings, active rentals, standing).
+    pub(crate) async fn offer_account(&self, id: u64) -> Result<protocol::bindings::GpuEscrow::OfferAccount> {
+        self.escrow
+            .offerAccount(id)
+            .call()
+            .await
+            .map_err(|e| self.call_error(e, &format!("reading offer {id}'s account")))
+    }
+
     pub(crate) fn rpc_error(&self, err: &alloy::transports::TransportError, what: &str) -> eyre::Report {
         explain_transport(err, what, &self.global.rpc_url)
     }

@@ -108,12 +108,7 @@ async fn reinstate_offers(ctx: &Ctx, provider: Address, token: &Token) -> Result
         if created.params.token != token.address {
             continue;
         }
-        let account = ctx
-            .escrow
-            .offerAccount(id)
-            .call()
-            .await
-            .map_err(|e| ctx.call_error(e, &format!("reading offer {id}'s account")))?;
+        let account = ctx.offer_account(id).await?;
         if account.standing != crate::commands::offers::OFFER_SUSPENDED {
             continue;
         }

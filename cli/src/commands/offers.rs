@@ -147,12 +147,7 @@ pub(crate) async fn offers(ctx: &Ctx, args: OffersArgs) -> Result<()> {
             .call()
             .await
             .map_err(|e| ctx.call_error(e, &format!("reading offer {id}")))?;
-        let account = ctx
-            .escrow
-            .offerAccount(id)
-            .call()
-            .await
-            .map_err(|e| ctx.call_error(e, &format!("reading offer {id}'s account")))?;
+        let account = ctx.offer_account(id).await?;
         let (model, region) = created
             .get(&id)
             .map(|c| (c.params.gpuModel.clone(), c.params.region.clone()))

@@ -232,12 +232,7 @@ pub(crate) async fn earnings(ctx: &Ctx, args: EarningsArgs) -> Result<()> {
     let mut rows = Vec::new();
     let mut items = Vec::new();
     for (id, created) in &offers {
-        let account = ctx
-            .escrow
-            .offerAccount(*id)
-            .call()
-            .await
-            .map_err(|e| ctx.call_error(e, &format!("reading offer {id}'s account")))?;
+        let account = ctx.offer_account(*id).await?;
         let offer = ctx
             .escrow
             .offer(*id)
