@@ -613,7 +613,7 @@ impl Keeper {
                             .settlements_skipped
                             .with_label_values(&[skip.reason_name()])
                             .inc();
-                        self.settlement_refused(skip, report);
+                        self.settlement_refused(skip.rental_id, skip.already_closed() || skip.frozen(), skip, report);
                     }
                     tracing::info!(target: "keeper::settle", kind, settled = n, skipped = skipped.len(), rentals = ids.len(), gas = receipt.gas_used, tx = %receipt.transaction_hash, "settled");
                 }
@@ -631,18 +631,17 @@ impl Keeper {
     }
 
     /// A settlement the escrow did not make (a batch item it skipped, or one whose simulation
-    /// reverts): done when someone else closed the rental or a dispute froze it (its dispute
-    /// decides now); otherwise retried after the backoff, with a fresh attestation.
-    fn settlement_refused(&mut self, skip: &SkippedSettlement, report: &mut TickReport) {
-        let id = skip.rental_id;
-        if skip.already_closed() || skip.frozen() {
+    /// reverts): done when someone else closed the rental or a dispute froze it first (its
+    /// dispute decides now); otherwise retried after the backoff, with a fresh attestation.
+    fn settlement_refused(&mut self, id: B256, closed: bool, reason: &dyn std::fmt::Display, report: &mut TickReport) {
+        if closed {
             report.already_closed += 1;
             self.mark_done(id);
-            tracing::info!(target: "keeper::settle", rental = %id, reason = %skip, "not settled: closed or frozen by someone else first");
+            tracing::info!(target: "keeper::settle", rental = %id, %reason, "not settled: closed or frozen by someone else first");
         } else {
             report.failures += 1;
             self.backoff(id);
-            tracing::warn!(target: "keeper::settle", rental = %id, reason = %skip, "the escrow refused the settlement; retrying after the backoff");
+            tracing::warn!(target: "keeper::settle", rental = %id, %reason, "the escrow refused the settlement; retrying after the backoff");
         }
     }
 
@@ -660,22 +659,15 @@ impl Keeper {
             }
             .abi_encode()
             .into();
-            let reason = match self.tx.simulate(self.escrow, &single).await {
+            match self.tx.simulate(self.escrow, &single).await {
                 // Settleable alone after all (the chain moved on): the next round settles it.
-                Ok(_) => continue,
-                Err(TxError::Reverted { error, reason }) => match error.map(|e| *e) {
-                    Some(ContractError::Escrow(e)) => Ok(e),
-                    _ => Err(Bytes::from(reason.into_bytes())),
-                },
+                Ok(_) => {}
+                Err(TxError::Reverted { error, reason }) => {
+                    let closed = error.as_deref().is_some_and(ContractError::closed_by_someone_else);
+                    self.settlement_refused(rental.id, closed, &reason, report);
+                }
                 Err(e) => return Err(e.into()),
-            };
-            self.settlement_refused(
-                &SkippedSettlement {
-                    rental_id: rental.id,
-                    reason,
-                },
-                report,
-            );
+            }
         }
         Ok(())
     }
