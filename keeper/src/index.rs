@@ -6,11 +6,12 @@
 //!   mutable state), `disputes` (the module's subjective disputes), and the follower's cursor and
 //!   recent block hashes;
 //! - the keeper's own records: every signed `attestations` fetched (contradicting ones included:
-//!   they are evidence), `txs` sent, `alerts` raised.
+//!   they are evidence), `txs` sent (recorded when sent, see [`TxRecord`]), `alerts` raised.
 //!
-//! A reorg deletes the events of the replaced blocks and replays the rest into the derived tables,
-//! so the index is always a function of the events: deleting it and rebuilding from the chain
-//! gives the same rows ([`Index::snapshot`]).
+//! A reorg deletes the events of the replaced blocks and replays the rest into the derived tables
+//! (and makes the keeper's transactions mined in them pending again), so the index is always a
+//! function of the events: deleting it and rebuilding from the chain gives the same rows
+//! ([`Index::snapshot`]).
 
 use std::{
     path::{Path, PathBuf},
@@ -28,6 +29,10 @@ use protocol::{
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::error::IndexError;
+
+mod txs;
+
+pub use txs::{TxRecord, TxResult};
 
 /// Version of [`SCHEMA`]; an index of another version is rebuilt from the chain on open.
 const SCHEMA_VERSION: &str = "2";
@@ -276,6 +281,7 @@ impl Index {
         if let Some(block) = batch.rewound_to {
             tx.execute("DELETE FROM events WHERE block_number >= ?1", [int(block)])?;
             replay(&tx)?;
+            txs::reopen_from(&tx, block)?;
         }
         for event in &batch.events {
             insert_event(&tx, event)?;
@@ -463,38 +469,6 @@ impl Index {
             .collect()
     }
 
-    /// Records a transaction the keeper sent and how it ended.
-    pub fn record_tx(&self, tx: &TxRecord<'_>) -> Result<(), IndexError> {
-        let rentals: Vec<String> = tx.rentals.iter().map(hex).collect();
-        let db = self.db();
-        db.execute(
-            "INSERT INTO txs (hash, kind, nonce, rentals, result, gas_used, block_number)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT(hash) DO UPDATE SET result = ?5, gas_used = ?6, block_number = ?7",
-            params![
-                hex(tx.hash),
-                tx.kind,
-                int(tx.nonce),
-                rentals.join(","),
-                tx.result,
-                tx.gas_used.map(int),
-                tx.block_number.map(int)
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// How many transactions of each kind and result the keeper recorded.
-    pub fn tx_counts(&self) -> Result<Vec<(String, String, u64)>, IndexError> {
-        let db = self.db();
-        let mut stmt =
-            db.prepare("SELECT kind, result, COUNT(*) FROM txs GROUP BY kind, result ORDER BY kind, result")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, uint(r.get::<_, i64>(2)?))))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    }
-
     /// Records a low-balance alert; `false` when this rental was already alerted.
     pub fn record_alert(&self, rental: B256, seconds_left: u64) -> Result<bool, IndexError> {
         let db = self.db();
@@ -533,25 +507,6 @@ impl Index {
         out.push(format!("cursor {:?}", self.cursor()?));
         Ok(out)
     }
-}
-
-/// A transaction to record.
-#[derive(Debug)]
-pub struct TxRecord<'a> {
-    /// Hash.
-    pub hash: B256,
-    /// settle, settleBatch, checkpoint, refund, proveEquivocation, proveWrongGpu, executeRuling.
-    pub kind: &'a str,
-    /// Nonce.
-    pub nonce: u64,
-    /// Rentals it acts on.
-    pub rentals: &'a [B256],
-    /// ok, reverted, dropped.
-    pub result: &'a str,
-    /// Gas used, once mined.
-    pub gas_used: Option<u64>,
-    /// Block, once mined.
-    pub block_number: Option<u64>,
 }
 
 fn insert_event(tx: &Transaction<'_>, event: &LoggedEvent) -> Result<(), IndexError> {

@@ -2,7 +2,7 @@
 //! provider's misbehaviour from the attestations it fetched, and execute dispute outcomes.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     time::{Duration, Instant},
 };
 
@@ -28,8 +28,9 @@ use crate::{
     attestations::{self, AttestationClient, Purpose},
     config::Settings,
     error::{ConfigError, KeeperError, TxError},
-    index::{Dispute, Index, Rental, TxRecord},
+    index::{Dispute, Index, Rental, TxRecord, TxResult},
     metrics::Metrics,
+    reconcile::reconcile,
     tx::{Mined, TxSender},
 };
 
@@ -166,6 +167,9 @@ pub struct Keeper {
     /// (confirmations); left alone until the instant given, then checked again (a reorg may
     /// have reopened them).
     done: HashMap<B256, Instant>,
+    /// Rentals of this keeper's transactions still pending in the node's pool (sent before a
+    /// restart, or reorged out and back in the pool): left alone until they are mined or gone.
+    in_flight: HashSet<B256>,
 }
 
 fn rpc(method: &'static str) -> impl FnOnce(alloy::transports::TransportError) -> KeeperError {
@@ -243,6 +247,7 @@ impl Keeper {
             .build()
             .map_err(|e| ConfigError::Invalid(format!("HTTP client: {e}")))?;
         let tx = TxSender::new(provider.clone(), from, chain_id, settings.tx());
+        let in_flight = reconcile(&provider, from, &index).await?.in_flight;
         tracing::info!(target: "keeper", %escrow, ?dispute_module, chain_id, keeper = %from, start_block, cursor = follower.next_block(), "connected");
         Ok(Self {
             domain: protocol::domain(chain_id, escrow),
@@ -260,6 +265,7 @@ impl Keeper {
             metrics,
             retry_at: HashMap::new(),
             done: HashMap::new(),
+            in_flight,
         })
     }
 
@@ -307,7 +313,8 @@ impl Keeper {
                 return Err(e.into());
             }
             if let Some(block) = batch.rewound_to {
-                tracing::warn!(target: "keeper::chain", block, "reorg: index rewound");
+                self.forget_replaced_chain();
+                tracing::warn!(target: "keeper::chain", block, "reorg: index rewound; nonce resynced, closed rentals checked again");
             }
             if !batch.events.is_empty() {
                 tracing::debug!(target: "keeper::chain", events = batch.events.len(), range = ?batch.range, "indexed");
@@ -320,6 +327,20 @@ impl Keeper {
                 return Ok(self.follower.next_block());
             }
         }
+    }
+
+    /// After a reorg: a transaction of the keeper's in the replaced blocks may be gone, so its
+    /// cached nonce may be ahead of the chain's (a next transaction would wait on a nonce that
+    /// cannot be mined) and a rental it closed may be open again.
+    fn forget_replaced_chain(&mut self) {
+        self.tx.resync();
+        self.done.clear();
+    }
+
+    /// Judges the keeper's pending transactions by the chain (see [`crate::reconcile`]).
+    async fn reconcile(&mut self) -> Result<(), KeeperError> {
+        self.in_flight = reconcile(&self.provider, self.tx.from(), &self.index).await?.in_flight;
+        Ok(())
     }
 
     /// Forgets the chain data in the index and rebuilds it from `start_block`.
@@ -363,6 +384,7 @@ impl Keeper {
     /// misbehaviour instead), execute due dispute outcomes; sync again.
     pub async fn tick(&mut self) -> Result<TickReport, KeeperError> {
         self.sync().await?;
+        self.reconcile().await?;
         let (_, now) = self.latest().await?;
         let mut report = TickReport::default();
         let mut settle = Vec::new();
@@ -374,7 +396,7 @@ impl Keeper {
         self.retry_at.retain(|_, until| *until > wall);
         for rental in self.index.open_rentals()? {
             let done = self.done.get(&rental.id).is_some_and(|t| *t > wall);
-            if done || self.retry_at.get(&rental.id).is_some_and(|t| *t > wall) {
+            if done || self.in_flight.contains(&rental.id) || self.retry_at.get(&rental.id).is_some_and(|t| *t > wall) {
                 continue;
             }
             match classify(&rental, now, self.settings.checkpoint_interval_secs) {
@@ -783,7 +805,10 @@ impl Keeper {
         } in self.index.pending_disputes()?
         {
             let waiting = |t: Option<&Instant>| t.is_some_and(|t| *t > wall);
-            if waiting(self.done.get(&rental.id)) || waiting(self.retry_at.get(&rental.id)) {
+            if waiting(self.done.get(&rental.id))
+                || waiting(self.retry_at.get(&rental.id))
+                || self.in_flight.contains(&rental.id)
+            {
                 continue;
             }
             let fallback = match ruling {
@@ -942,7 +967,14 @@ impl Keeper {
                 return Ok(Outcome::Failed);
             }
         }
-        let result = self.tx.send(to, input).await;
+        let index = &self.index;
+        let mut record_sent = |hash: B256, nonce: u64| {
+            if let Err(e) = index.record_tx(&TxRecord::sent(hash, kind, nonce, rentals)) {
+                // The transaction is out: its receipt is still awaited (and then recorded).
+                tracing::error!(target: "keeper::tx", kind, tx = %hash, nonce, error = %e, "cannot record the sent transaction");
+            }
+        };
+        let result = self.tx.send(to, input, &mut record_sent).await;
         match result {
             Ok(Mined {
                 hash,
@@ -951,20 +983,18 @@ impl Keeper {
                 bumps,
             }) => {
                 let ok = receipt.status();
-                let label = if ok { "ok" } else { "reverted" };
+                let result = if ok { TxResult::Ok } else { TxResult::Reverted };
+                let label = result.as_str();
                 self.metrics.transactions.with_label_values(&[kind, label]).inc();
                 self.metrics
                     .gas_used
                     .with_label_values(&[kind])
                     .inc_by(receipt.gas_used);
                 self.index.record_tx(&TxRecord {
-                    hash,
-                    kind,
-                    nonce,
-                    rentals,
-                    result: label,
+                    result,
                     gas_used: Some(receipt.gas_used),
                     block_number: receipt.block_number,
+                    ..TxRecord::sent(hash, kind, nonce, rentals)
                 })?;
                 if bumps > 0 {
                     tracing::info!(target: "keeper::tx", kind, bumps, "mined after fee bumps");

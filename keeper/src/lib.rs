@@ -7,6 +7,8 @@
 //! - [`index`]: the SQLite index rebuilt from the chain's events;
 //! - [`attestations`]: fetching attestations from the oracles and checking them locally;
 //! - [`tx`]: nonces, simulation, fee bumps, receipts, revert decoding;
+//! - [`reconcile`]: the keeper's pending transactions judged by the chain (mined, replaced,
+//!   dropped);
 //! - [`keeper`]: what is due and the work loop;
 //! - [`metrics`]: Prometheus metrics;
 //! - [`error`]: the error types of all of the above.
@@ -17,6 +19,7 @@ pub mod error;
 pub mod index;
 pub mod keeper;
 pub mod metrics;
+pub mod reconcile;
 pub mod tx;
 
 pub use config::Settings;

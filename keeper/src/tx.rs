@@ -1,6 +1,8 @@
 //! Sending the keeper's transactions: simulation, its own nonce tracking (resynced from the
-//! chain after any error), fee bumping of stuck transactions, receipts after confirmations, and
-//! reverts decoded into the escrow's error names.
+//! chain after any error and after a reorg), fee bumping of stuck transactions, receipts after
+//! confirmations (a receipt whose block is reorged out meanwhile counts as not mined), and
+//! reverts decoded into the escrow's error names. Every transaction the node accepts is reported
+//! to the caller before its receipt is awaited, so that it can be recorded at once.
 
 use std::time::Duration;
 
@@ -87,7 +89,8 @@ impl TxSender {
         self.from
     }
 
-    /// Forgets the cached nonce; the next send reads it from the chain.
+    /// Forgets the cached nonce; the next send reads it from the chain (after an error, or a
+    /// reorg that may have dropped a transaction the cache counted).
     pub fn resync(&mut self) {
         self.nonce = None;
     }
@@ -120,9 +123,16 @@ impl TxSender {
     }
 
     /// Simulates, estimates gas, sends with the tracked nonce, bumps the fee while stuck, and
-    /// returns the receipt once it has the configured confirmations.
-    pub async fn send(&mut self, to: Address, input: Bytes) -> Result<Mined, TxError> {
-        let result = self.send_inner(to, input).await;
+    /// returns the receipt once it has the configured confirmations. `on_sent` is called with the
+    /// hash and nonce of every transaction the node accepts (the first and each fee bump), before
+    /// any receipt is awaited.
+    pub async fn send(
+        &mut self,
+        to: Address,
+        input: Bytes,
+        on_sent: &mut (dyn FnMut(B256, u64) + Send),
+    ) -> Result<Mined, TxError> {
+        let result = self.send_inner(to, input, on_sent).await;
         if result.is_err() {
             // Whatever went wrong (nonce taken by another tx from this key, dropped tx, node
             // restart), the chain knows the right nonce.
@@ -132,7 +142,12 @@ impl TxSender {
     }
 
     #[allow(clippy::too_many_lines)] // one loop: send, then wait / bump until mined
-    async fn send_inner(&mut self, to: Address, input: Bytes) -> Result<Mined, TxError> {
+    async fn send_inner(
+        &mut self,
+        to: Address,
+        input: Bytes,
+        on_sent: &mut (dyn FnMut(B256, u64) + Send),
+    ) -> Result<Mined, TxError> {
         let request = TransactionRequest::default()
             .with_from(self.from)
             .with_to(to)
@@ -180,6 +195,7 @@ impl TxSender {
             }
         };
         self.nonce = Some(nonce + 1);
+        on_sent(first_hash, nonce);
 
         let mut hashes = vec![first_hash];
         let sent_at = self.block_number().await?;
@@ -197,8 +213,8 @@ impl TxSender {
                     .get_transaction_receipt(*hash)
                     .await
                     .map_err(rpc("eth_getTransactionReceipt"))?;
-                if let Some(receipt) = receipt {
-                    let receipt = self.confirmed(receipt).await?;
+                let Some(receipt) = receipt else { continue };
+                if let Some(receipt) = self.confirmed(receipt).await? {
                     return Ok(Mined {
                         hash: *hash,
                         nonce,
@@ -206,12 +222,15 @@ impl TxSender {
                         bumps,
                     });
                 }
+                // Its block was replaced while confirmations were awaited: not mined after all;
+                // wait (and bump, which sends it again) as for any unmined transaction.
+                tracing::warn!(target: "keeper::tx", nonce, tx = %hash, "receipt's block reorged out; waiting for the transaction again");
             }
             let head = self.block_number().await?;
             if head.saturating_sub(sent_at) >= self.settings.give_up_blocks || std::time::Instant::now() > give_up_at {
                 return Err(TxError::NotMined {
                     nonce,
-                    waited_blocks: head - sent_at,
+                    waited_blocks: head.saturating_sub(sent_at),
                     capped,
                 });
             }
@@ -241,6 +260,7 @@ impl TxSender {
                         Ok(pending) => {
                             bumps += 1;
                             tracing::info!(target: "keeper::tx", nonce, max_fee, priority, hash = %pending.tx_hash(), "fee bumped");
+                            on_sent(*pending.tx_hash(), nonce);
                             hashes.push(*pending.tx_hash());
                         }
                         // Typically "nonce too low": an earlier version was just mined.
@@ -256,10 +276,11 @@ impl TxSender {
         self.provider.get_block_number().await.map_err(rpc("eth_blockNumber"))
     }
 
-    /// Waits until the receipt's block has the configured confirmations (and is still the one).
-    async fn confirmed(&self, receipt: TransactionReceipt) -> Result<TransactionReceipt, TxError> {
-        let Some(block) = receipt.block_number else {
-            return Ok(receipt);
+    /// The receipt once its block has the configured confirmations, or `None` when by then the
+    /// transaction is no longer in that block (a reorg replaced it): not mined.
+    async fn confirmed(&self, receipt: TransactionReceipt) -> Result<Option<TransactionReceipt>, TxError> {
+        let (Some(block), Some(block_hash)) = (receipt.block_number, receipt.block_hash) else {
+            return Ok(Some(receipt));
         };
         loop {
             let head = self.block_number().await?;
@@ -273,11 +294,7 @@ impl TxSender {
             .get_transaction_receipt(receipt.transaction_hash)
             .await
             .map_err(rpc("eth_getTransactionReceipt"))?;
-        again.ok_or(TxError::NotMined {
-            nonce: 0,
-            waited_blocks: self.settings.confirmations,
-            capped: false,
-        })
+        Ok(again.filter(|r| r.block_hash == Some(block_hash)))
     }
 }
 

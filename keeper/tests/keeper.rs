@@ -476,7 +476,11 @@ async fn a_stuck_transaction_is_replaced_with_a_higher_fee_and_the_same_nonce() 
     );
     assert_eq!(
         keeper.index().tx_counts().unwrap(),
-        [("settle".to_owned(), "ok".to_owned(), 1)]
+        [
+            ("settle".to_owned(), "ok".to_owned(), 1),
+            ("settle".to_owned(), "replaced".to_owned(), 1)
+        ],
+        "the evicted first version and its mined replacement each have a row"
     );
 }
 
