@@ -5,6 +5,7 @@ use std::{net::SocketAddr, path::PathBuf};
 use clap::{Args, Parser, Subcommand};
 use eyre::WrapErr;
 use keeper::{config::PASSWORD_ENV, Keeper, Metrics, Settings};
+use protocol::http_server::ServerLimitsConfig;
 use tracing_subscriber::EnvFilter;
 
 /// Keeper of the GPU rental escrow.
@@ -60,6 +61,19 @@ struct Flags {
     /// Prometheus metrics address, e.g. 127.0.0.1:9464.
     #[arg(long, global = true)]
     metrics_addr: Option<SocketAddr>,
+    /// Most connections the metrics server serves at once; more are closed at once [default: 512].
+    #[arg(long, global = true)]
+    metrics_max_connections: Option<u64>,
+    /// Seconds a metrics client has to send a request's headers, also how long a kept-alive
+    /// connection may stay idle [default: 10].
+    #[arg(long, global = true)]
+    metrics_header_read_timeout_secs: Option<u64>,
+    /// Seconds a metrics request may take before it is answered 408 [default: 10].
+    #[arg(long, global = true)]
+    metrics_request_timeout_secs: Option<u64>,
+    /// Seconds a metrics connection is served before it is closed [default: 60].
+    #[arg(long, global = true)]
+    metrics_max_connection_age_secs: Option<u64>,
     /// Encrypted JSON keystore.
     #[arg(long, global = true)]
     keystore: Option<PathBuf>,
@@ -99,6 +113,16 @@ impl Flags {
         put("private_key", text(self.private_key.as_ref()));
         t
     }
+
+    /// The metrics server's limits (flags only: the config file and environment do not carry them).
+    fn metrics_limits(&self) -> ServerLimitsConfig {
+        ServerLimitsConfig {
+            max_connections: self.metrics_max_connections,
+            header_read_timeout_secs: self.metrics_header_read_timeout_secs,
+            request_timeout_secs: self.metrics_request_timeout_secs,
+            max_connection_age_secs: self.metrics_max_connection_age_secs,
+        }
+    }
 }
 
 #[tokio::main]
@@ -114,6 +138,11 @@ async fn main() -> eyre::Result<()> {
         .signer(std::env::var(PASSWORD_ENV).ok())
         .wrap_err("cannot load the keeper's key")?;
     let metrics_addr = settings.metrics_addr;
+    let metrics_limits = cli
+        .flags
+        .metrics_limits()
+        .resolve()
+        .wrap_err("invalid metrics server limits")?;
     let metrics = Metrics::new();
     let mut keeper = Keeper::connect(settings, signer, metrics.clone())
         .await
@@ -122,7 +151,7 @@ async fn main() -> eyre::Result<()> {
     match cli.command {
         Command::Run => {
             if let Some(addr) = metrics_addr {
-                let bound = metrics.serve(addr).await?;
+                let bound = metrics.serve(addr, metrics_limits).await?;
                 tracing::info!(target: "keeper", %bound, "serving /metrics");
             }
             let (tx, rx) = tokio::sync::watch::channel(false);

@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 
 use axum::{extract::State, http::header, response::IntoResponse, routing::get, Router};
 use prometheus::{Encoder, Gauge, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use protocol::http_server::{self, ServerLimits};
 
-use crate::error::KeeperError;
+use crate::error::{ConfigError, KeeperError};
 
 /// The keeper's metrics.
 #[derive(Debug, Clone)]
@@ -144,8 +145,11 @@ impl Metrics {
         String::from_utf8_lossy(&buf).into_owned()
     }
 
-    /// Serves `/metrics` on `addr` until the process ends; returns the bound address.
-    pub async fn serve(&self, addr: SocketAddr) -> Result<SocketAddr, KeeperError> {
+    /// Serves `/metrics` on `addr` within `limits` (connection cap, timeouts) until the process
+    /// ends; returns the bound address. Refuses a cap that leaves too few file descriptors.
+    pub async fn serve(&self, addr: SocketAddr, limits: ServerLimits) -> Result<SocketAddr, KeeperError> {
+        http_server::reserve_descriptors(limits.max_connections)
+            .map_err(|e| ConfigError::Invalid(format!("metrics server: {e}")))?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| KeeperError::Metrics {
@@ -157,11 +161,7 @@ impl Metrics {
             source,
         })?;
         let app = Router::new().route("/metrics", get(render)).with_state(self.clone());
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(target: "keeper::metrics", error = %e, "metrics server stopped");
-            }
-        });
+        tokio::spawn(http_server::serve(listener, app, limits, std::future::pending()));
         Ok(bound)
     }
 }

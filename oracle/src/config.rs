@@ -11,6 +11,7 @@ use std::{
 };
 
 use alloy::primitives::Address;
+use protocol::http_server::{ServerLimits, ServerLimitsConfig};
 use serde::Deserialize;
 
 use crate::{access::AccessHooks, error::ConfigError, gpu::Inventory};
@@ -198,6 +199,9 @@ pub struct FileConfig {
     /// Access delivery hooks.
     #[serde(default)]
     pub access: AccessFileConfig,
+    /// Connection cap and timeouts of the HTTP API.
+    #[serde(default)]
+    pub http: ServerLimitsConfig,
 }
 
 impl FileConfig {
@@ -242,6 +246,7 @@ impl FileConfig {
             self.offers = over.offers;
         }
         self.access = self.access.merge(over.access);
+        self.http = self.http.merge(over.http);
         self
     }
 }
@@ -277,6 +282,8 @@ pub struct Settings {
     pub offers: BTreeMap<u64, Vec<String>>,
     /// Access delivery hooks (`None`: no access delivery, uptime counts from the open).
     pub access: Option<AccessHooks>,
+    /// Connection cap and timeouts of the HTTP API.
+    pub http: ServerLimits,
 }
 
 impl Settings {
@@ -345,6 +352,7 @@ impl Settings {
             release_after_secs: config.release_after_secs.unwrap_or(300),
             offers,
             access: config.access.resolve()?,
+            http: config.http.resolve()?,
         })
     }
 }
@@ -449,6 +457,25 @@ gpus = ["GPU-00000000-0000-4000-8000-000000000002"]
             .unwrap_err()
             .to_string();
         assert!(err.contains("rpc_ur") && err.contains("o.toml"), "{err}");
+    }
+
+    #[test]
+    fn the_http_limits_have_defaults_and_are_checked() {
+        let s = Settings::resolve(parse(GOOD)).unwrap();
+        assert_eq!(s.http, ServerLimits::default());
+        assert_eq!(s.http.max_connections, 512);
+        let s = Settings::resolve(parse(&format!(
+            "{GOOD}\n[http]\nmax_connections = 32\nheader_read_timeout_secs = 1\n"
+        )))
+        .unwrap();
+        assert_eq!(s.http.max_connections, 32);
+        assert_eq!(s.http.header_read_timeout, Duration::from_secs(1));
+        let err = resolve_err(&format!("{GOOD}\n[http]\nmax_connections = 0\n"));
+        assert!(err.contains("[http] max_connections"), "{err}");
+        let err = FileConfig::from_toml("[http]\nidle = 1", Path::new("o.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("idle"), "unknown keys are refused: {err}");
     }
 
     #[test]

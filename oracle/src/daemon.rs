@@ -9,7 +9,7 @@ use std::{
 };
 
 use alloy::{primitives::Address, providers::DynProvider};
-use protocol::{FollowBatch, LogFollower};
+use protocol::{http_server::ServerLimits, FollowBatch, LogFollower};
 use tokio::{net::TcpListener, sync::mpsc, task::JoinHandle};
 
 use crate::{
@@ -43,6 +43,8 @@ pub struct Daemon {
     pub poll_interval: Duration,
     /// The bound HTTP listener.
     pub listener: TcpListener,
+    /// Connection cap and timeouts of the HTTP API.
+    pub http_limits: ServerLimits,
     /// Access delivery hooks (`None`: none configured).
     pub access: Option<AccessHooks>,
 }
@@ -67,6 +69,7 @@ pub async fn run(daemon: Daemon, shutdown: impl Future<Output = ()> + Send + 'st
         chain_id,
         poll_interval,
         listener,
+        http_limits,
         access,
     } = daemon;
     let status = Arc::new(Status::default());
@@ -120,13 +123,9 @@ pub async fn run(daemon: Daemon, shutdown: impl Future<Output = ()> + Send + 'st
         access: gate,
     });
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, api)
-            .with_graceful_shutdown(async {
-                let _ = stop_rx.await;
-            })
-            .await
-    });
+    let server = tokio::spawn(protocol::http_server::serve(listener, api, http_limits, async {
+        let _ = stop_rx.await;
+    }));
 
     shutdown.await;
     tracing::info!(target: "oracle::daemon", "shutting down: signing a last attestation for running rentals");

@@ -124,6 +124,9 @@ pub enum ConfigError {
     /// The deployment file cannot be used.
     #[error(transparent)]
     Deployment(#[from] protocol::ConfigError),
+    /// The `[http]` limits are out of range or exceed the file descriptors.
+    #[error("[http] {0}")]
+    Http(#[from] protocol::error::HttpServerError),
     /// The RPC endpoint does not answer.
     #[error("cannot reach the RPC at {url}: {reason}; check `rpc_url` and that the node is up")]
     RpcUnreachable {

@@ -22,7 +22,10 @@ use oracle::{
     startup,
     store::Store,
 };
-use protocol::LogFollower;
+use protocol::{
+    http_server::{reserve_descriptors, ServerLimitsConfig},
+    LogFollower,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -120,8 +123,56 @@ struct RunArgs {
     /// Most seconds between two retries of a failed hook.
     #[arg(long, env = "GPU_ORACLE_HOOK_RETRY_MAX_SECS")]
     hook_retry_max_secs: Option<u64>,
+    /// Most HTTP connections served at once; more are closed at once.
+    #[arg(long, env = "GPU_ORACLE_HTTP_MAX_CONNECTIONS")]
+    http_max_connections: Option<u64>,
+    /// Seconds an HTTP client has to send a request's headers (also how long a kept-alive
+    /// connection may stay idle).
+    #[arg(long, env = "GPU_ORACLE_HTTP_HEADER_READ_TIMEOUT_SECS")]
+    http_header_read_timeout_secs: Option<u64>,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, env = "GPU_ORACLE_HTTP_REQUEST_TIMEOUT_SECS")]
+    http_request_timeout_secs: Option<u64>,
+    /// Seconds an HTTP connection is served before it is closed.
+    #[arg(long, env = "GPU_ORACLE_HTTP_MAX_CONNECTION_AGE_SECS")]
+    http_max_connection_age_secs: Option<u64>,
     #[command(flatten)]
     gpus: GpuArgs,
+}
+
+impl RunArgs {
+    /// What the flags and the environment set, as a config layer over the file.
+    fn overrides(&self) -> FileConfig {
+        FileConfig {
+            rpc_url: self.rpc_url.clone(),
+            deployment: self.deployment.clone(),
+            escrow: self.escrow,
+            state_dir: self.state_dir.clone(),
+            listen: self.listen,
+            keystore: self.keystore.clone(),
+            password_file: self.password_file.clone(),
+            confirmations: self.confirmations,
+            max_block_range: self.max_block_range,
+            poll_interval_ms: self.poll_interval_ms,
+            attest_interval_secs: self.attest_interval_secs,
+            release_after_secs: self.release_after_secs,
+            offers: self.offers.clone(),
+            access: AccessFileConfig {
+                provision: self.provision_hook.clone().map(|p| vec![p]),
+                teardown: self.teardown_hook.clone().map(|p| vec![p]),
+                timeout_secs: self.hook_timeout_secs,
+                retry_initial_secs: self.hook_retry_initial_secs,
+                retry_max_secs: self.hook_retry_max_secs,
+                env: std::collections::BTreeMap::new(),
+            },
+            http: ServerLimitsConfig {
+                max_connections: self.http_max_connections,
+                header_read_timeout_secs: self.http_header_read_timeout_secs,
+                request_timeout_secs: self.http_request_timeout_secs,
+                max_connection_age_secs: self.http_max_connection_age_secs,
+            },
+        }
+    }
 }
 
 fn parse_offer(s: &str) -> Result<OfferConfig, String> {
@@ -272,30 +323,10 @@ async fn run(args: RunArgs) -> eyre::Result<()> {
         Some(path) => FileConfig::from_file(path)?,
         None => FileConfig::default(),
     };
-    let overrides = FileConfig {
-        rpc_url: args.rpc_url.clone(),
-        deployment: args.deployment.clone(),
-        escrow: args.escrow,
-        state_dir: args.state_dir.clone(),
-        listen: args.listen,
-        keystore: args.keystore.clone(),
-        password_file: args.password_file.clone(),
-        confirmations: args.confirmations,
-        max_block_range: args.max_block_range,
-        poll_interval_ms: args.poll_interval_ms,
-        attest_interval_secs: args.attest_interval_secs,
-        release_after_secs: args.release_after_secs,
-        offers: args.offers.clone(),
-        access: AccessFileConfig {
-            provision: args.provision_hook.clone().map(|p| vec![p]),
-            teardown: args.teardown_hook.clone().map(|p| vec![p]),
-            timeout_secs: args.hook_timeout_secs,
-            retry_initial_secs: args.hook_retry_initial_secs,
-            retry_max_secs: args.hook_retry_max_secs,
-            env: std::collections::BTreeMap::new(),
-        },
-    };
+    let overrides = args.overrides();
     let settings = Settings::resolve(file.merge(overrides))?;
+    // Before anything opens files: the connection cap must leave descriptors to the state store.
+    let nofile = reserve_descriptors(settings.http.max_connections).map_err(oracle::error::ConfigError::from)?;
     if let Some(hooks) = &settings.access {
         check_hooks(hooks)?;
     }
@@ -349,7 +380,8 @@ async fn run(args: RunArgs) -> eyre::Result<()> {
         .wrap_err_with(|| format!("cannot listen on {} (set `listen`)", settings.listen))?;
     tracing::info!(target: "oracle::daemon", listen = %listener.local_addr()?, attester = %engine.attester(),
         chain_id = chain.chain_id, escrow = %chain.escrow, from_block = follower.next_block(),
-        access_delivery = settings.access.is_some(), "gpu-oracle running");
+        access_delivery = settings.access.is_some(), http_max_connections = settings.http.max_connections,
+        nofile_limit = nofile, "gpu-oracle running");
     let daemon = Daemon {
         engine: Arc::new(std::sync::Mutex::new(engine)),
         metrics,
@@ -360,6 +392,7 @@ async fn run(args: RunArgs) -> eyre::Result<()> {
         chain_id: chain.chain_id,
         poll_interval: settings.poll_interval,
         listener,
+        http_limits: settings.http,
         access: settings.access.clone(),
     };
     daemon::run(daemon, daemon::shutdown_signal()).await?;

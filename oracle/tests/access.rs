@@ -8,10 +8,9 @@
 mod common;
 
 use std::{
-    net::TcpListener,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
@@ -19,7 +18,7 @@ use alloy::{
     primitives::B256,
     signers::{local::PrivateKeySigner, SignerSync},
 };
-use common::{mined, temp_dir, Market};
+use common::{free_port, mined, read, temp_dir, Market, Oracle};
 use oracle::{
     access::auth,
     client::{request, request_with_headers},
@@ -27,23 +26,6 @@ use oracle::{
 };
 use protocol::{rental_id, RentalTerms, SignedAttestation};
 use serde_json::Value;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A running oracle process, killed (SIGKILL) when dropped.
-struct Oracle {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Oracle {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Everything one test's oracle needs; `start` runs it (again) on the same state.
 struct Setup {
@@ -119,10 +101,6 @@ impl Setup {
         });
         oracle
     }
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
 }
 
 fn wait_for(secs: u64, what: &str, log: &Path, mut done: impl FnMut() -> bool) {

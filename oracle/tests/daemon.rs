@@ -9,100 +9,18 @@ mod common;
 
 use std::{
     collections::BTreeMap,
-    net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
 use alloy::primitives::B256;
-use common::{mined, temp_dir, Market};
+use common::{free_port, get_attestation, key_hex, mined, oracle_args, read, spawn, temp_dir, Market, Oracle};
 use oracle::{client::request, gpu::mock::mock_uuid};
 use protocol::{
     bindings::{DisputeModule::DisputeModuleErrors, GpuEscrow},
     rental_id, SignedAttestation,
 };
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A running oracle process, killed when dropped.
-struct Oracle {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Oracle {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn oracle_args(m: &Market, deployment: &Path, state: &Path, port: u16, key: &str) -> Vec<String> {
-    let offer = format!("{}={},{}", m.offer_id, mock_uuid(0), mock_uuid(1));
-    [
-        "run",
-        "--rpc-url",
-        m.anvil.endpoint().as_str(),
-        "--deployment",
-        deployment.to_str().unwrap(),
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--dev-private-key",
-        key,
-        "--mock-gpus",
-        "2",
-        "--offer",
-        &offer,
-        "--confirmations",
-        "0",
-        "--poll-interval-ms",
-        "200",
-        "--attest-interval-secs",
-        "1",
-    ]
-    .map(str::to_owned)
-    .to_vec()
-}
-
-fn spawn(args: &[String], log: &Path) -> Oracle {
-    let port = args
-        .iter()
-        .find_map(|a| a.strip_prefix("127.0.0.1:"))
-        .unwrap()
-        .to_owned();
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_gpu-oracle"))
-        .args(args)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let oracle = Oracle {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if matches!(request(&oracle.url, "GET", "/healthz"), Ok((200, _))) {
-            return oracle;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("oracle did not become healthy");
-}
-
-fn get_attestation(url: &str, id: B256) -> Option<SignedAttestation> {
-    match request(url, "GET", &format!("/v1/rentals/{id:#x}/attestation")) {
-        Ok((200, body)) => Some(serde_json::from_str(&body).unwrap()),
-        _ => None,
-    }
-}
 
 /// Polls the latest attestation for `secs` seconds, recording every one seen.
 fn collect(url: &str, id: B256, secs: u64, seen: &mut Vec<SignedAttestation>) {
@@ -137,10 +55,6 @@ fn assert_consistent(seen: &[SignedAttestation]) {
             "period end decreased"
         );
     }
-}
-
-fn key_hex(m: &Market) -> String {
-    format!("{:x}", m.attester.to_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -216,10 +130,6 @@ async fn kill_9_and_restart_never_equivocate_and_the_escrow_accepts_the_later_at
     assert!(status.success(), "exit {status}; log: {}", read(&log));
     assert!(read(&log).contains("last attestations persisted and signed"));
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
 }
 
 fn check_http_and_metrics(url: &str, id: B256, m: &Market) {

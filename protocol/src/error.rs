@@ -177,3 +177,37 @@ pub enum DeployError {
     #[error("ruling period of {0} seconds does not fit the arbitrator's uint32")]
     RulingPeriodTooLong(u64),
 }
+
+/// Why the HTTP server's limits are refused (`http-server` feature).
+#[cfg(feature = "http-server")]
+#[derive(Debug, thiserror::Error)]
+pub enum HttpServerError {
+    /// A limit is out of its range.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The setting.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+
+    /// The connection cap would leave too few file descriptors to the rest of the process.
+    #[error(
+        "max_connections = {max_connections} needs {needed} file descriptors with the reserve, but RLIMIT_NOFILE is {soft} \
+         (hard limit {hard}): raise it (systemd: LimitNOFILE=65536) or lower max_connections"
+    )]
+    Descriptors {
+        /// The configured cap.
+        max_connections: usize,
+        /// The cap plus the reserve.
+        needed: u64,
+        /// The soft limit, after raising it as far as the hard limit allows.
+        soft: u64,
+        /// The hard limit.
+        hard: u64,
+    },
+
+    /// `RLIMIT_NOFILE` could not be read or raised.
+    #[error("reading or raising RLIMIT_NOFILE: {0}")]
+    Rlimit(std::io::Error),
+}

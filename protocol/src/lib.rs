@@ -9,6 +9,8 @@
 //! - [`config`]: where the escrow is deployed (`deployments/<chainId>.json`);
 //! - [`deploy`]: deploying the escrow with its dispute module and committee arbitrator;
 //! - [`revert`]: the contracts' custom errors, from reverts and `SettlementSkipped` reasons;
+//! - `http_server` (feature `http-server`): the bounded HTTP server of the oracle's API and the
+//!   keeper's metrics;
 //! - [`error`]: the error types of all of the above.
 
 pub mod access_key;
@@ -19,6 +21,8 @@ pub mod chain;
 pub mod config;
 pub mod deploy;
 pub mod error;
+#[cfg(feature = "http-server")]
+pub mod http_server;
 pub mod revert;
 pub mod terms;
 

@@ -4,7 +4,12 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::path::{Path, PathBuf};
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
 
 use alloy::{
     contract::{CallBuilder, CallDecoder},
@@ -15,10 +20,11 @@ use alloy::{
     rpc::types::TransactionReceipt,
     signers::local::PrivateKeySigner,
 };
+use oracle::{client::request, gpu::mock::mock_uuid};
 use protocol::{
     bindings::{DisputeModule, GpuEscrow, MockERC20},
     deploy::{deploy_stack, StackParams},
-    RentalTerms,
+    RentalTerms, SignedAttestation,
 };
 
 pub const GPU_MODEL: &str = "NVIDIA H100 80GB HBM3";
@@ -194,4 +200,99 @@ fn renter_access_key() -> alloy::primitives::Bytes {
     )
     .expect("valid key")
     .into()
+}
+
+/// A port free at the time of asking.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running oracle process, killed when dropped.
+pub struct Oracle {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Oracle {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The arguments of `gpu-oracle run` serving `m`'s offer with 2 mock GPUs, an attestation a second.
+pub fn oracle_args(m: &Market, deployment: &Path, state: &Path, port: u16, key: &str) -> Vec<String> {
+    let offer = format!("{}={},{}", m.offer_id, mock_uuid(0), mock_uuid(1));
+    [
+        "run",
+        "--rpc-url",
+        m.anvil.endpoint().as_str(),
+        "--deployment",
+        deployment.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--dev-private-key",
+        key,
+        "--mock-gpus",
+        "2",
+        "--offer",
+        &offer,
+        "--confirmations",
+        "0",
+        "--poll-interval-ms",
+        "200",
+        "--attest-interval-secs",
+        "1",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// Starts the oracle, its log appended to `log`, and waits until it is healthy.
+pub fn spawn(args: &[String], log: &Path) -> Oracle {
+    let port = args
+        .iter()
+        .find_map(|a| a.strip_prefix("127.0.0.1:"))
+        .unwrap()
+        .to_owned();
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_gpu-oracle"))
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let oracle = Oracle {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if matches!(request(&oracle.url, "GET", "/healthz"), Ok((200, _))) {
+            return oracle;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("oracle did not become healthy");
+}
+
+/// The latest attestation of `id`, if any.
+pub fn get_attestation(url: &str, id: B256) -> Option<SignedAttestation> {
+    match request(url, "GET", &format!("/v1/rentals/{id:#x}/attestation")) {
+        Ok((200, body)) => Some(serde_json::from_str(&body).unwrap()),
+        _ => None,
+    }
+}
+
+/// The attester key of `m` as `--dev-private-key` takes it.
+pub fn key_hex(m: &Market) -> String {
+    format!("{:x}", m.attester.to_bytes())
+}
+
+/// A log file's text, empty if it is missing.
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
 }
