@@ -5,7 +5,9 @@
 //! held it was reorged out. On start and at every round, each pending row is judged by what the
 //! chain knows: a receipt gives its final result; otherwise a nonce the account has used since
 //! means another transaction took it (`replaced`); otherwise a transaction the node still holds
-//! stays pending (its rentals are left alone meanwhile), and one it forgot is `dropped`.
+//! stays pending, and one it forgot is `dropped`. The rentals of a pending transaction the node
+//! can mine are left alone meanwhile; one waiting behind a nonce gap (it cannot be mined until
+//! another transaction fills the gap) holds nothing back.
 
 use std::collections::HashSet;
 
@@ -46,8 +48,8 @@ pub fn judge(nonce: u64, chain: ChainView) -> TxResult {
 pub struct Reconciled {
     /// Rows given a final result, by result.
     pub settled: Vec<(B256, TxResult)>,
-    /// Rentals of transactions still pending in the node's pool: acting on them again would
-    /// race the transaction already sent.
+    /// Rentals of transactions still pending in the node's pool with no nonce gap before them:
+    /// acting on them again would race the transaction already sent.
     pub in_flight: HashSet<B256>,
 }
 
@@ -66,11 +68,26 @@ pub async fn reconcile(provider: &DynProvider, from: Address, index: &Index) -> 
             method: "eth_getTransactionCount",
             source,
         })?;
+    let mut pending_nonces = None;
     for tx in pending {
         let chain = view(provider, &tx, mined_nonces).await?;
         let result = judge(tx.nonce, chain);
         if result == TxResult::Pending {
-            out.in_flight.extend(tx.rentals.iter().copied());
+            let next =
+                match pending_nonces {
+                    Some(n) => n,
+                    None => *pending_nonces.insert(provider.get_transaction_count(from).pending().await.map_err(
+                        |source| KeeperError::Rpc {
+                            method: "eth_getTransactionCount",
+                            source,
+                        },
+                    )?),
+                };
+            if tx.nonce < next {
+                out.in_flight.extend(tx.rentals.iter().copied());
+            } else {
+                tracing::debug!(target: "keeper::reconcile", tx = %tx.hash, nonce = tx.nonce, next, "pending behind a nonce gap; its rentals are not held back");
+            }
             continue;
         }
         let (gas_used, block_number) = chain
