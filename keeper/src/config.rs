@@ -8,6 +8,7 @@ use std::{
 };
 
 use alloy::{primitives::Address, signers::local::PrivateKeySigner};
+use protocol::http_server::{ServerLimits, ServerLimitsConfig};
 use serde::Deserialize;
 
 use crate::{attestations::FetchSettings, error::ConfigError, tx::TxSettings};
@@ -16,6 +17,8 @@ use crate::{attestations::FetchSettings, error::ConfigError, tx::TxSettings};
 pub const ENV_PREFIX: &str = "GPU_KEEPER_";
 /// Environment variable holding the keystore password (when no password file is set).
 pub const PASSWORD_ENV: &str = "GPU_KEEPER_KEYSTORE_PASSWORD";
+/// The config table holding the metrics server's limits.
+pub const METRICS_SECTION: &str = "metrics";
 
 /// The keeper's settings. Every field has a default except `rpc_url`.
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +52,9 @@ pub struct Settings {
     pub webhook_url: Option<String>,
     /// Address of the Prometheus `/metrics` server; none = no server.
     pub metrics_addr: Option<SocketAddr>,
+    /// The `[metrics]` section: connection cap and timeouts of the metrics server
+    /// (`GPU_KEEPER_METRICS_<KEY>`, `--metrics-<key>`), checked by [`Settings::metrics_limits`].
+    pub metrics: ServerLimitsConfig,
     /// Timeout of one request to an oracle, in milliseconds.
     pub http_timeout_ms: u64,
     /// Retries of a failed oracle request.
@@ -97,6 +103,7 @@ impl Default for Settings {
             low_balance_alert_secs: 1_800,
             webhook_url: None,
             metrics_addr: None,
+            metrics: ServerLimitsConfig::default(),
             http_timeout_ms: 5_000,
             http_retries: 2,
             http_backoff_ms: 250,
@@ -166,8 +173,22 @@ impl Settings {
             match name {
                 "KEYSTORE_PASSWORD" => {}
                 "PRIVATE_KEY" => private_key = Some(value),
+                "METRICS_ADDR" => {
+                    from_env.insert("metrics_addr".into(), guess_value(&value));
+                }
                 _ => {
-                    from_env.insert(name.to_ascii_lowercase(), guess_value(&value));
+                    // GPU_KEEPER_METRICS_<KEY> sets `<key>` of the `[metrics]` section (where an
+                    // unknown key is refused like any other).
+                    if let Some(field) = name.strip_prefix("METRICS_") {
+                        let section = from_env
+                            .entry(METRICS_SECTION)
+                            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                        if let toml::Value::Table(section) = section {
+                            section.insert(field.to_ascii_lowercase(), guess_value(&value));
+                        }
+                    } else {
+                        from_env.insert(name.to_ascii_lowercase(), guess_value(&value));
+                    }
                 }
             }
         }
@@ -214,7 +235,14 @@ impl Settings {
         if self.keystore.is_some() && self.private_key.is_some() {
             return invalid("set either `keystore` or --private-key, not both");
         }
+        self.metrics_limits()?;
         Ok(())
+    }
+
+    /// The metrics server's limits, defaults filled in, validated by `protocol::http_server`
+    /// (as the oracle's `[http]` section is).
+    pub fn metrics_limits(&self) -> Result<ServerLimits, ConfigError> {
+        Ok(self.metrics.resolve()?)
     }
 
     /// The oracle client's settings.
@@ -337,6 +365,90 @@ mod tests {
     }
 
     #[test]
+    fn the_metrics_limits_come_from_the_file_env_and_flags_and_are_checked() {
+        let dir = std::env::temp_dir().join(format!("gpu-keeper-metrics-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("keeper.toml");
+        std::fs::write(
+            &file,
+            "rpc_url = \"http://file:8545\"\nmetrics_addr = \"127.0.0.1:9464\"\n\
+             [metrics]\nmax_connections = 32\nheader_read_timeout_secs = 2\nrequest_timeout_secs = 3\n",
+        )
+        .unwrap();
+
+        let defaults = Settings::load(None, env(&[("GPU_KEEPER_RPC_URL", "http://x")]), toml::Table::new()).unwrap();
+        assert_eq!(defaults.metrics_limits().unwrap(), ServerLimits::default());
+
+        let s = Settings::load(Some(&file), env(&[]), toml::Table::new()).unwrap();
+        assert_eq!(s.metrics_addr, Some(SocketAddr::from(([127, 0, 0, 1], 9_464))));
+        let limits = s.metrics_limits().unwrap();
+        assert_eq!(limits.max_connections, 32, "file");
+        assert_eq!(limits.header_read_timeout, Duration::from_secs(2), "file");
+        assert_eq!(limits.request_timeout, Duration::from_secs(3), "file");
+        assert_eq!(limits.max_connection_age, Duration::from_mins(1), "default");
+
+        let mut flags = toml::Table::new();
+        let mut metrics = toml::Table::new();
+        metrics.insert("request_timeout_secs".into(), toml::Value::Integer(5));
+        flags.insert(METRICS_SECTION.into(), toml::Value::Table(metrics));
+        let s = Settings::load(
+            Some(&file),
+            env(&[
+                ("GPU_KEEPER_METRICS_MAX_CONNECTIONS", "64"),
+                ("GPU_KEEPER_METRICS_MAX_CONNECTION_AGE_SECS", "120"),
+                ("GPU_KEEPER_METRICS_REQUEST_TIMEOUT_SECS", "4"),
+                ("GPU_KEEPER_METRICS_ADDR", "127.0.0.1:9500"),
+            ]),
+            flags,
+        )
+        .unwrap();
+        assert_eq!(s.metrics_addr, Some(SocketAddr::from(([127, 0, 0, 1], 9_500))));
+        let limits = s.metrics_limits().unwrap();
+        assert_eq!(limits.max_connections, 64, "env beats file");
+        assert_eq!(
+            limits.header_read_timeout,
+            Duration::from_secs(2),
+            "file, env and flags merged key by key"
+        );
+        assert_eq!(limits.request_timeout, Duration::from_secs(5), "flag beats env");
+        assert_eq!(limits.max_connection_age, Duration::from_mins(2), "env");
+
+        // Validated by protocol::http_server, as the oracle's [http] section.
+        let load_err = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("GPU_KEEPER_RPC_URL", "http://x")];
+            all.extend_from_slice(pairs);
+            Settings::load(None, env(&all), toml::Table::new())
+                .unwrap_err()
+                .to_string()
+        };
+        let err = load_err(&[("GPU_KEEPER_METRICS_MAX_CONNECTIONS", "0")]);
+        assert!(
+            err.contains("[metrics] max_connections") && err.contains("outside"),
+            "{err}"
+        );
+        let err = load_err(&[
+            ("GPU_KEEPER_METRICS_HEADER_READ_TIMEOUT_SECS", "30"),
+            ("GPU_KEEPER_METRICS_MAX_CONNECTION_AGE_SECS", "10"),
+        ]);
+        assert!(err.contains("[metrics] max_connection_age_secs"), "{err}");
+        let err = load_err(&[("GPU_KEEPER_METRICS_IDLE_SECS", "5")]);
+        assert!(err.contains("idle_secs"), "unknown keys are refused: {err}");
+        let err = load_err(&[("GPU_KEEPER_METRICS_MAX_CONNECTIONS", "many")]);
+        assert!(err.contains("max_connections"), "typed: {err}");
+        std::fs::write(&file, "rpc_url = \"http://x\"\n[metrics]\nmax_connections = -1\n").unwrap();
+        let err = Settings::load(Some(&file), env(&[]), toml::Table::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_connections"), "{err}");
+        std::fs::write(&file, "rpc_url = \"http://x\"\n[metrics]\naddr = \"127.0.0.1:1\"\n").unwrap();
+        let err = Settings::load(Some(&file), env(&[]), toml::Table::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("addr"), "the address stays `metrics_addr`: {err}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
     fn the_signer_comes_from_an_encrypted_keystore() {
         let dir = std::env::temp_dir().join(format!("gpu-keeper-keystore-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -365,6 +477,7 @@ mod tests {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("gpu-keeper.example.toml");
         let s = Settings::load(Some(&file), env(&[]), toml::Table::new()).unwrap();
         assert_eq!(s.batch_size, 50);
+        assert_eq!(s.metrics_limits().unwrap(), ServerLimits::default());
     }
 
     #[test]

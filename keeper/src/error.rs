@@ -207,6 +207,9 @@ pub enum ConfigError {
     /// A layer does not parse or a value has the wrong type.
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    /// The `[metrics]` limits are out of range.
+    #[error("invalid configuration: [metrics] {0}")]
+    Metrics(#[from] protocol::error::HttpServerError),
     /// The deployment file is missing or wrong.
     #[error(transparent)]
     Deployment(#[from] protocol::ConfigError),

@@ -4,8 +4,11 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 use eyre::WrapErr;
-use keeper::{config::PASSWORD_ENV, Keeper, Metrics, Settings};
-use protocol::http_server::ServerLimitsConfig;
+use keeper::{
+    config::{METRICS_SECTION, PASSWORD_ENV},
+    index::TxResult,
+    Keeper, Metrics, Settings,
+};
 use tracing_subscriber::EnvFilter;
 
 /// Keeper of the GPU rental escrow.
@@ -111,17 +114,21 @@ impl Flags {
         put("keystore", path(self.keystore.as_ref()));
         put("keystore_password_file", path(self.keystore_password_file.as_ref()));
         put("private_key", text(self.private_key.as_ref()));
-        t
-    }
-
-    /// The metrics server's limits (flags only: the config file and environment do not carry them).
-    fn metrics_limits(&self) -> ServerLimitsConfig {
-        ServerLimitsConfig {
-            max_connections: self.metrics_max_connections,
-            header_read_timeout_secs: self.metrics_header_read_timeout_secs,
-            request_timeout_secs: self.metrics_request_timeout_secs,
-            max_connection_age_secs: self.metrics_max_connection_age_secs,
+        let mut metrics = toml::Table::new();
+        for (key, value) in [
+            ("max_connections", self.metrics_max_connections),
+            ("header_read_timeout_secs", self.metrics_header_read_timeout_secs),
+            ("request_timeout_secs", self.metrics_request_timeout_secs),
+            ("max_connection_age_secs", self.metrics_max_connection_age_secs),
+        ] {
+            if let Some(v) = int(value) {
+                metrics.insert(key.to_owned(), v);
+            }
         }
+        if !metrics.is_empty() {
+            t.insert(METRICS_SECTION.to_owned(), toml::Value::Table(metrics));
+        }
+        t
     }
 }
 
@@ -138,11 +145,7 @@ async fn main() -> eyre::Result<()> {
         .signer(std::env::var(PASSWORD_ENV).ok())
         .wrap_err("cannot load the keeper's key")?;
     let metrics_addr = settings.metrics_addr;
-    let metrics_limits = cli
-        .flags
-        .metrics_limits()
-        .resolve()
-        .wrap_err("invalid metrics server limits")?;
+    let metrics_limits = settings.metrics_limits().wrap_err("invalid configuration")?;
     let metrics = Metrics::new();
     let mut keeper = Keeper::connect(settings, signer, metrics.clone())
         .await
@@ -178,6 +181,11 @@ async fn main() -> eyre::Result<()> {
             for d in due {
                 lines.push(format!("{} {}", d.rental.id, d.due));
             }
+            // Reconciled with the chain when the keeper connected: these are still in the node's
+            // pool (or behind a nonce gap).
+            let pending = keeper.index().txs_with(TxResult::Pending)?;
+            lines.push(format!("pending transactions: {}", pending.len()));
+            lines.extend(pending.iter().map(|tx| format!("  {tx}")));
             lines.push(String::new());
             print(&lines.join("\n"));
         }

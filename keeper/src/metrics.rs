@@ -148,8 +148,7 @@ impl Metrics {
     /// Serves `/metrics` on `addr` within `limits` (connection cap, timeouts) until the process
     /// ends; returns the bound address. Refuses a cap that leaves too few file descriptors.
     pub async fn serve(&self, addr: SocketAddr, limits: ServerLimits) -> Result<SocketAddr, KeeperError> {
-        http_server::reserve_descriptors(limits.max_connections)
-            .map_err(|e| ConfigError::Invalid(format!("metrics server: {e}")))?;
+        http_server::reserve_descriptors(limits.max_connections).map_err(ConfigError::Metrics)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| KeeperError::Metrics {

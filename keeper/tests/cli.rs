@@ -1,5 +1,6 @@
 //! The `gpu-keeper` binary end to end: `run` settles a due rental and stops cleanly on SIGTERM
-//! with its cursor persisted; `status` and `reindex` read the same index.
+//! with its cursor persisted; `status` and `reindex` read the same index, and `status` lists the
+//! transactions still pending.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, missing_docs)]
 
@@ -84,6 +85,7 @@ async fn run_settles_then_stops_on_sigterm_and_status_reads_the_index() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("settled: 1"), "{text}");
+    assert!(text.contains("pending transactions: 0"), "{text}");
 
     let out = keeper_cmd(&m, &index).arg("reindex").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -101,6 +103,39 @@ async fn a_missing_signer_is_a_clear_error() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--private-key"), "{err}");
+}
+
+/// Waits until the keeper has recorded its transaction of `nonce` as pending in the index (right
+/// after the node accepted it).
+async fn wait_until_recorded_pending(index: &std::path::Path, nonce: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !keeper::index::Index::open(index)
+        .unwrap()
+        .txs_with(keeper::index::TxResult::Pending)
+        .unwrap()
+        .iter()
+        .any(|tx| tx.nonce == nonce)
+    {
+        assert!(Instant::now() < deadline, "transaction #{nonce} was never recorded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `status` lists the second batch (nonce 1, two rentals): recorded pending, still in the pool.
+fn status_lists_the_pending_batch(m: &Market, index: &std::path::Path) {
+    let out = keeper_cmd(m, index).arg("status").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("pending transactions: 1\n"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains(" settleBatch nonce 1 rentals "))
+        .unwrap_or_else(|| panic!("no pending settleBatch of nonce 1: {text}"));
+    assert_eq!(
+        line.rsplit(' ').next().unwrap().split(',').count(),
+        2,
+        "its two rentals: {line}"
+    );
 }
 
 #[tokio::test]
@@ -145,8 +180,10 @@ async fn kill_9_in_the_middle_of_a_batch_then_a_restart_settles_everything_exact
     m.deployer.anvil_mine(Some(1), None).await.unwrap();
     // The first batch is mined; the keeper moves on and sends the second one.
     wait_for_pending(2).await;
+    wait_until_recorded_pending(&index, 1).await;
     first.0.kill().unwrap(); // SIGKILL
     first.0.wait().unwrap();
+    status_lists_the_pending_batch(&m, &index);
     // The second batch lands after its sender is gone.
     m.deployer.anvil_mine(Some(1), None).await.unwrap();
     assert_eq!(

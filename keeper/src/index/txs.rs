@@ -103,6 +103,23 @@ impl TxRecord {
     }
 }
 
+/// One line: hash, kind, nonce and rentals (as `gpu-keeper status` lists pending transactions).
+impl std::fmt::Display for TxRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} nonce {} rentals ", self.hash, self.kind, self.nonce)?;
+        if self.rentals.is_empty() {
+            return f.write_str("none");
+        }
+        for (i, rental) in self.rentals.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{rental}")?;
+        }
+        Ok(())
+    }
+}
+
 impl Index {
     /// Records a transaction (inserted when new, its result updated otherwise). A mined one
     /// makes the other pending transactions of its nonce `replaced`.
@@ -251,5 +268,27 @@ mod tests {
             [sent(3, 8)],
             "nonce 8 untouched"
         );
+    }
+
+    #[test]
+    fn a_transaction_shows_as_hash_kind_nonce_and_rentals() {
+        let batch = TxRecord::sent(
+            B256::repeat_byte(1),
+            "settleBatch",
+            3,
+            &[B256::repeat_byte(0xaa), B256::repeat_byte(0xbb)],
+        );
+        assert_eq!(
+            batch.to_string(),
+            format!(
+                "{} settleBatch nonce 3 rentals {},{}",
+                B256::repeat_byte(1),
+                B256::repeat_byte(0xaa),
+                B256::repeat_byte(0xbb)
+            )
+        );
+        assert!(batch.to_string().starts_with("0x0101"), "full 0x hash: {batch}");
+        let none = TxRecord::sent(B256::repeat_byte(2), "settle", 0, &[]);
+        assert!(none.to_string().ends_with("settle nonce 0 rentals none"), "{none}");
     }
 }
