@@ -13,7 +13,7 @@ export FOUNDRY_PROFILE ?= default
 
 GAS_TESTS := test/gas/*
 
-.PHONY: help install build test test-sol test-rust test-e2e fmt snapshot bench demo clean
+.PHONY: help install build test test-sol test-static test-rust test-e2e fmt snapshot bench demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,8 +29,9 @@ build: install ## compile the contracts and the Rust workspace
 	$(FORGE) build
 	cargo build --workspace --locked
 
-test: install ## every check: forge build/test/snapshot/fmt, cargo fmt/clippy/test, the demo end to end, the dApp
+test: install ## every check: forge build/test/snapshot/fmt, Slither and Halmos, cargo fmt/clippy/test, the demo, the dApp
 	$(MAKE) --no-print-directory test-sol
+	$(MAKE) --no-print-directory test-static
 	$(MAKE) --no-print-directory test-rust
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-app
@@ -42,6 +43,27 @@ test-sol: install
 	$(FORGE) fmt --check
 	FORGE_SNAPSHOT_CHECK=true $(FORGE) test
 	FORGE_SNAPSHOT_CHECK=true $(FORGE) snapshot --isolate --match-path '$(GAS_TESTS)' --check
+
+# Slither and Halmos, pinned in tools/static/requirements.txt, in a virtual environment under the repository.
+VENV := $(CURDIR)/.venv
+
+$(VENV)/.installed: tools/static/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/static/requirements.txt
+	@touch $@
+
+# Slither on contracts/ (its own build under .static/), gated by tools/static/slither-triage.txt: any high or medium
+# finding not accepted there fails. Halmos proves test/symbolic (settlement conserves the deposit) with the yices solver from its wheel.
+test-static: install $(VENV)/.installed ## Slither (high/medium findings triaged) and Halmos (billing proofs)
+	rm -f .static/slither.json
+	FOUNDRY_PROFILE=slither $(VENV)/bin/slither . --compile-force-framework foundry \
+	  --foundry-out-directory .static/slither/out --filter-paths node_modules \
+	  --exclude-informational --exclude-low --exclude-optimization --fail-none --json .static/slither.json >/dev/null
+	$(VENV)/bin/python tools/static/slither_gate.py .static/slither.json tools/static/slither-triage.txt
+	PATH=$(VENV)/bin:$$PATH FOUNDRY_PROFILE=symbolic $(VENV)/bin/halmos --root . --forge-build-out .static/symbolic/out \
+	  --solver-timeout-assertion $(HALMOS_TIMEOUT)
+
+HALMOS_TIMEOUT ?= 300s
 
 test-rust: install
 	cargo fmt --all -- --check
@@ -79,7 +101,7 @@ bench: install ## gas per operation beside the anchors, keeper batch settlement,
 	node tools/bench-report.js $(BENCH_RESULTS) --readme README.md
 
 clean: ## remove build outputs
-	rm -rf out cache target node_modules/.installed
+	rm -rf out cache target .static node_modules/.installed
 
 demo: install ## local chain, deploy, oracle, keeper and dApp, a renter's whole rental with the CLI, the receipt
 	$(FORGE) build

@@ -4,6 +4,10 @@ pragma solidity ^0.8.28;
 /// @title Billing
 /// @notice The money math of a rental. Every function works on cumulative seconds, so paying a rental in several
 /// checkpoints gives exactly the same totals as paying it once.
+/// @dev Domain: prices < 2^96 (uint96 in the terms), seconds < 2^112 (timestamps are uint64; the longest a uint96
+/// deposit can pay for is below 2^108), fee ≤ 1 500 bps, SLA ≤ 10 000 bps. Every product below then stays under
+/// 2^208 + 2^14, so the multiplications are unchecked: cheaper, and provable by test/symbolic without the
+/// division the overflow check would add.
 library Billing {
     uint256 internal constant SECONDS_PER_HOUR = 3600;
     uint256 internal constant BPS = 10_000;
@@ -14,14 +18,20 @@ library Billing {
 
     /// @notice Cost of `seconds_` of GPU time: ceil(pricePerHour × seconds / 3600), in token base units.
     /// @dev Computed from the hourly price, never from a truncated per-second rate, so 6-decimal tokens bill as
-    /// exactly as 18-decimal ones. Cannot overflow: price < 2^96 and seconds < 2^64 give a product < 2^160.
+    /// exactly as 18-decimal ones.
     function cost(uint256 pricePerHour, uint256 seconds_) internal pure returns (uint256) {
-        return divUp(pricePerHour * seconds_, SECONDS_PER_HOUR);
+        // price < 2^96 and seconds < 2^112 (the library's domain): the product is below 2^208.
+        unchecked {
+            return divUp(pricePerHour * seconds_, SECONDS_PER_HOUR);
+        }
     }
 
     /// @notice Protocol fee on `amount`: ceil(amount × feeBps / 10 000).
     function fee(uint256 amount, uint256 feeBps) internal pure returns (uint256) {
-        return divUp(amount * feeBps, BPS);
+        // amount is a cost (< 2^208) and feeBps ≤ 10 000 < 2^14: the product is below 2^222.
+        unchecked {
+            return divUp(amount * feeBps, BPS);
+        }
     }
 
     /// @notice The SLA credit on `amount` (the rental's cost) when `billed` of `wall` seconds were up and the offer promised `slaBps`:
@@ -30,12 +40,16 @@ library Billing {
     /// E.g. SLA 99 %, uptime 97 %: 200 bps short, 20 % of the cost back; uptime below 94 %: the 50 % cap.
     function slaCredit(uint256 amount, uint256 billed, uint256 wall, uint256 slaBps) internal pure returns (uint256) {
         if (wall == 0) return 0;
-        uint256 uptimeBps = billed * BPS / wall;
-        if (uptimeBps >= slaBps) return 0;
-        uint256 creditBps = (slaBps - uptimeBps) * SLA_CREDIT_PER_BPS;
-        uint256 capBps = maxSlaCreditBps(slaBps);
-        if (creditBps > capBps) creditBps = capBps;
-        return amount * creditBps / BPS;
+        // billed < 2^112 and BPS < 2^14; uptimeBps < slaBps ≤ 10 000 on the subtraction; creditBps ≤ 5 000 and
+        // amount < 2^208 on the last product: none can overflow or underflow.
+        unchecked {
+            uint256 uptimeBps = billed * BPS / wall;
+            if (uptimeBps >= slaBps) return 0;
+            uint256 creditBps = (slaBps - uptimeBps) * SLA_CREDIT_PER_BPS;
+            uint256 capBps = maxSlaCreditBps(slaBps);
+            if (creditBps > capBps) creditBps = capBps;
+            return amount * creditBps / BPS;
+        }
     }
 
     /// @notice The largest SLA credit a rental promising `slaBps` can earn, in basis points of its cost:
@@ -52,7 +66,11 @@ library Billing {
     /// @dev Requires feeBps + maxSlaCreditBps ≤ 10 000 (the escrow caps the fee at 1 500 and the credit at 5 000).
     /// Non-decreasing in `amount`, so cumulative checkpoints never pay a negative amount.
     function checkpointable(uint256 amount, uint256 feeBps, uint256 slaBps) internal pure returns (uint256) {
-        return amount * (BPS - feeBps - maxSlaCreditBps(slaBps)) / BPS;
+        uint256 keptBps = BPS - feeBps - maxSlaCreditBps(slaBps);
+        // amount < 2^208 and keptBps ≤ 10 000 < 2^14: the product is below 2^222.
+        unchecked {
+            return amount * keptBps / BPS;
+        }
     }
 
     /// @notice What checkpoints took out of the deposit for `paidSeconds`: the provider's checkpointable net and the
@@ -97,7 +115,10 @@ library Billing {
     /// @notice The longest time a deposit pays for: the largest s with cost(s) ≤ deposit.
     /// @dev floor(deposit × 3600 / price): price × s ≤ deposit × 3600 implies ceil(price × s / 3600) ≤ deposit.
     function coveredSeconds(uint256 pricePerHour, uint256 deposit) internal pure returns (uint256) {
-        return deposit * SECONDS_PER_HOUR / pricePerHour;
+        // deposit < 2^96 (uint96 in the state) times 3600 < 2^12: below 2^108. A zero price still reverts (division).
+        unchecked {
+            return deposit * SECONDS_PER_HOUR / pricePerHour;
+        }
     }
 
     function divUp(uint256 a, uint256 b) private pure returns (uint256) {
