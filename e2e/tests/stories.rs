@@ -316,6 +316,25 @@ async fn metric_shows(m: &Market, line: &str) {
     }
 }
 
+/// The provider's host acted on the dispute's close as on a settlement: the hook removed the renter's key, and the
+/// renter's signed access request is refused.
+async fn check_access_ended(m: &Market, id: B256) {
+    m.wait_for_access(id, false).await;
+    let out = m.cli_output(RENTER, &["access", &id.to_string()]);
+    assert!(
+        !out.status.success(),
+        "access answered after the close: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// The hook granted the renter's key and the oracle answers its access request: while the rental runs, and while
+/// it is frozen by a dispute (access is kept until the dispute closes it).
+async fn check_access_granted(m: &Market, id: B256) {
+    m.wait_for_access(id, true).await;
+    m.cli(RENTER, &["access", &id.to_string()]);
+}
+
 /// The rental is closed in the escrow and has no dispute left in the module.
 async fn check_closed(m: &Market, id: B256) {
     let state = m.escrow_as(&m.renter()).rentalState(id).call().await.unwrap();
@@ -527,7 +546,9 @@ async fn committee_ruling_on_a_cli_dispute_is_executed_by_the_keeper() {
     let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), HOUR);
     let (terms, _) = m.open(deposit).await;
     let id = rental_id(&terms);
+    check_access_granted(&m, id).await;
     let opened = dispute_with_cli(&m, &terms).await;
+    check_access_granted(&m, id).await;
     let before = wallets(&m).await;
     let at_stake = billing::cost(
         U256::from(PRICE_PER_HOUR),
@@ -563,6 +584,7 @@ async fn committee_ruling_on_a_cli_dispute_is_executed_by_the_keeper() {
         .unwrap();
     assert_eq!((reputation.disputesOpened, reputation.disputesLost), (1, 0));
     check_closed(&m, id).await;
+    check_access_ended(&m, id).await;
     metric_shows(&m, "gpu_keeper_disputes_total{kind=\"ruling\",outcome=\"executed\"} 1").await;
 }
 
@@ -574,7 +596,9 @@ async fn unruled_dispute_is_settled_by_the_billing_rules_after_its_deadline() {
     let before_open = before_open(&m, deposit).await;
     let (terms, _) = m.open(deposit).await;
     let id = rental_id(&terms);
+    check_access_granted(&m, id).await;
     let opened = dispute_with_cli(&m, &terms).await;
+    check_access_granted(&m, id).await;
     let wall = frozen_at(&m, id).await - terms.startedAt.to::<u64>();
     let before = wallets(&m).await;
 
@@ -631,6 +655,7 @@ async fn unruled_dispute_is_settled_by_the_billing_rules_after_its_deadline() {
     );
     assert_eq!(after.keeper, before.keeper, "executing earns the keeper nothing");
     check_closed(&m, id).await;
+    check_access_ended(&m, id).await;
     metric_shows(&m, "gpu_keeper_disputes_total{kind=\"fallback\",outcome=\"settled\"} 1").await;
     let metrics = m.keeper_metrics().await;
     assert!(

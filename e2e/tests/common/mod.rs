@@ -362,7 +362,17 @@ impl Market {
             std::fs::write(&path, plan).unwrap();
             args.extend(["--mock-fault-plan".into(), path.display().to_string()]);
         }
-        let mut oracle = Proc::spawn(&workspace_bin("gpu-oracle"), &args, &[], self.dir.join("oracle.log"));
+        // Access is provisioned by the shipped hook into this market's own authorized_keys file.
+        let hook = repo().join("hooks/authorized-keys.sh").display().to_string();
+        args.extend(["--provision-hook".into(), hook.clone(), "--teardown-hook".into(), hook]);
+        let keys_file = self.authorized_keys_file().display().to_string();
+        let env = [
+            ("AUTHORIZED_KEYS_FILE", keys_file.as_str()),
+            ("ACCESS_HOST", "127.0.0.1"),
+            ("ACCESS_PORT", "22"),
+            ("ACCESS_USER", "renter"),
+        ];
+        let mut oracle = Proc::spawn(&workspace_bin("gpu-oracle"), &args, &env, self.dir.join("oracle.log"));
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -442,6 +452,17 @@ impl Market {
 
     /// Runs the `gpu-escrow` CLI as anvil account `key` on this market with `--json`; returns its output.
     pub fn cli(&self, key: usize, args: &[&str]) -> serde_json::Value {
+        let output = self.cli_output(key, args);
+        assert!(
+            output.status.success(),
+            "gpu-escrow {args:?} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
+    /// Runs the CLI as account `key` and returns what it printed, whether it succeeded or not.
+    pub fn cli_output(&self, key: usize, args: &[&str]) -> std::process::Output {
         let mut command = Command::new(workspace_bin("gpu-escrow"));
         command
             .env_clear()
@@ -451,13 +472,32 @@ impl Market {
             .args(["--private-key", &self.hex_key(key), "--json"])
             .args(args)
             .stdin(Stdio::null());
-        let output = tokio::task::block_in_place(|| command.output()).unwrap();
-        assert!(
-            output.status.success(),
-            "gpu-escrow {args:?} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice(&output.stdout).unwrap()
+        tokio::task::block_in_place(|| command.output()).unwrap()
+    }
+
+    /// The authorized_keys file the oracle's access hook writes for this market.
+    pub fn authorized_keys_file(&self) -> PathBuf {
+        self.dir.join("authorized_keys")
+    }
+
+    /// Waits until the access hook has granted (`granted`) or removed the renter's key for rental `id`: the
+    /// hook marks each line with its rental's id.
+    pub async fn wait_for_access(&self, id: B256, granted: bool) {
+        let mark = format!("# gpu-escrow {id:#x}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let keys = std::fs::read_to_string(self.authorized_keys_file()).unwrap_or_default();
+            if keys.contains(&mark) == granted {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the renter's key for {id} was not {} within 30 s; authorized_keys:\n{keys}\noracle log:\n{}",
+                if granted { "granted" } else { "removed" },
+                self.oracle.as_ref().map(Proc::log_tail).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     pub fn escrow_as(&self, signer: &PrivateKeySigner) -> GpuEscrow::GpuEscrowInstance<DynProvider> {
