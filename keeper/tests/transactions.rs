@@ -18,7 +18,7 @@ use keeper::{
     index::{Index, TxResult},
     Keeper, TickReport,
 };
-use protocol::rental_id;
+use protocol::{rental_id, RentalTerms};
 
 /// The account's nonce in the latest block.
 async fn mined_nonce(m: &Market, who: Address) -> u64 {
@@ -51,6 +51,18 @@ async fn crash_after_sending(m: &Market, mut keeper: Keeper) {
 /// The index file of a keeper, opened beside it (as `gpu-keeper status` would).
 fn index_of(m: &Market, name: &str) -> Index {
     Index::open(m.dir.join(name)).unwrap()
+}
+
+/// A market with one hour-long rental that is over and due, its final attestation served, and a keeper
+/// (index `a.sqlite`, key 5) that has not run a round yet, with its nonce in the latest block.
+async fn due_rental_and_keeper() -> (Market, RentalTerms, Keeper, u64) {
+    let m = Market::setup().await;
+    let terms = m.open_many(1, HOUR, 1).await.remove(0);
+    m.serve_final(&terms, HOUR, 0);
+    let keeper = m.keeper("a.sqlite", 5).await;
+    m.advance(2 * HOUR + 10).await;
+    let nonce = mined_nonce(&m, keeper.address()).await;
+    (m, terms, keeper, nonce)
 }
 
 /// Mines `n` blocks, each a second after the previous one.
@@ -180,13 +192,8 @@ async fn a_settlement_reorged_out_while_its_confirmations_are_awaited_counts_as_
 
 #[tokio::test]
 async fn a_transaction_is_recorded_pending_when_sent_and_a_restarted_keeper_finds_it_mined() {
-    let m = Market::setup().await;
-    let terms = m.open_many(1, HOUR, 1).await.remove(0);
-    m.serve_final(&terms, HOUR, 0);
-    let keeper = m.keeper("a.sqlite", 5).await;
+    let (m, terms, keeper, nonce) = due_rental_and_keeper().await;
     let from = keeper.address();
-    m.advance(2 * HOUR + 10).await;
-    let nonce = mined_nonce(&m, from).await;
 
     crash_after_sending(&m, keeper).await;
     let pending = index_of(&m, "a.sqlite").txs_with(TxResult::Pending).unwrap();
@@ -227,13 +234,8 @@ async fn a_transaction_is_recorded_pending_when_sent_and_a_restarted_keeper_find
 
 #[tokio::test]
 async fn a_restarted_keeper_marks_a_pending_transaction_dropped_when_the_node_forgot_it() {
-    let m = Market::setup().await;
-    let terms = m.open_many(1, HOUR, 1).await.remove(0);
-    m.serve_final(&terms, HOUR, 0);
-    let keeper = m.keeper("a.sqlite", 5).await;
+    let (m, _, keeper, nonce) = due_rental_and_keeper().await;
     let from = keeper.address();
-    m.advance(2 * HOUR + 10).await;
-    let nonce = mined_nonce(&m, from).await;
 
     crash_after_sending(&m, keeper).await;
     m.deployer.anvil_drop_all_transactions().await.unwrap();
@@ -256,13 +258,7 @@ async fn a_restarted_keeper_marks_a_pending_transaction_dropped_when_the_node_fo
 
 #[tokio::test]
 async fn a_restarted_keeper_marks_a_pending_transaction_replaced_when_its_nonce_was_used() {
-    let m = Market::setup().await;
-    let terms = m.open_many(1, HOUR, 1).await.remove(0);
-    m.serve_final(&terms, HOUR, 0);
-    let keeper = m.keeper("a.sqlite", 5).await;
-    let from = keeper.address();
-    m.advance(2 * HOUR + 10).await;
-    let nonce = mined_nonce(&m, from).await;
+    let (m, _, keeper, nonce) = due_rental_and_keeper().await;
 
     crash_after_sending(&m, keeper).await;
     // The pool forgets it, and the same key sends something else with that nonce.
