@@ -53,7 +53,8 @@ $(VENV)/.installed: tools/static/requirements.txt
 	@touch $@
 
 # Slither on contracts/ (its own build under .static/), gated by tools/static/slither-triage.txt: any high or medium
-# finding not accepted there fails. Halmos proves test/symbolic (settlement conserves the deposit) with the yices solver from its wheel.
+# finding not accepted there fails. Halmos proves test/symbolic (settlement conserves the deposit) with the yices
+# solver from its wheel.
 test-static: install $(VENV)/.installed ## Slither (high/medium findings triaged) and Halmos (billing proofs)
 	rm -f .static/slither.json
 	FOUNDRY_PROFILE=slither $(VENV)/bin/slither . --compile-force-framework foundry \

@@ -6,8 +6,8 @@ pragma solidity ^0.8.28;
 /// checkpoints gives exactly the same totals as paying it once.
 /// @dev Domain: prices < 2^96 (uint96 in the terms), seconds < 2^112 (timestamps are uint64; the longest a uint96
 /// deposit can pay for is below 2^108), fee ≤ 1 500 bps, SLA ≤ 10 000 bps. Every product below then stays under
-/// 2^208 + 2^14, so the multiplications are unchecked: cheaper, and provable by test/symbolic without the
-/// division the overflow check would add.
+/// 2^222 (a cost < 2^208 times at most 10 000 < 2^14), so the multiplications are unchecked: cheaper, and provable
+/// by test/symbolic without the division the overflow check would add.
 library Billing {
     uint256 internal constant SECONDS_PER_HOUR = 3600;
     uint256 internal constant BPS = 10_000;
