@@ -403,8 +403,27 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
             Billing.settlement(terms.pricePerHour, terms.feeBps, terms.slaBps, s.deposit, s.paidSeconds, billed, wall);
         delete _rentals[id];
         _close(terms, net, fee, wall, billed, true);
-        emit RentalSettled(id, uint64(billed), cost, refund_, credit);
+        _emitSettled(id, billed, end, cost, refund_, credit);
         _payOrCredit(terms.token, terms.renter, refund_);
+    }
+
+    /// @dev `emit RentalSettled(id, billed, end, cost, refund_, credit)` written out: five data words at the free
+    /// memory pointer. billed ≤ end − startedAt and end < 2^41 (a uint40 start plus at most a uint32 maxDuration, or
+    /// an earlier stop), so both already are their uint64 encoding. The same bytes as the Solidity `emit`, about 35
+    /// gas less.
+    function _emitSettled(bytes32 id, uint256 billed, uint256 end, uint256 cost, uint256 refund_, uint256 credit)
+        private
+    {
+        bytes32 topic0 = RentalSettled.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, billed)
+            mstore(add(m, 0x20), end)
+            mstore(add(m, 0x40), cost)
+            mstore(add(m, 0x60), refund_)
+            mstore(add(m, 0x80), credit)
+            log2(m, 0xa0, topic0, id)
+        }
     }
 
     /// @dev Closes a rental without a final attestation: the provider keeps what checkpoints paid, the renter gets

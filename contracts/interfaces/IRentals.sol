@@ -55,10 +55,13 @@ interface IRentals {
     /// @notice `settleBatch` left a rental alone; `reason` is the ABI-encoded custom error `settle` would revert
     /// with (e.g. `GpuEscrow_RentalNotActive` when someone settled or froze it first).
     event SettlementSkipped(bytes32 indexed rentalId, bytes reason);
+    /// @notice `endedAt` is the second billing ended at: the stop, termination or freeze time, or the moment the
+    /// deposit ran out, whichever came first; for a `stopAndSettle` of a running rental, that block's timestamp.
+    /// The rental's wall-clock seconds are `endedAt − startedAt`, whenever and by whomever it was settled.
     /// @dev fee = ceil(cost × terms.feeBps / 10 000); `refund` includes `slaCredit`; a refund that could not be
     /// delivered also emits `Credited`.
     event RentalSettled(
-        bytes32 indexed rentalId, uint64 billedSeconds, uint256 cost, uint256 refund, uint256 slaCredit
+        bytes32 indexed rentalId, uint64 billedSeconds, uint64 endedAt, uint256 cost, uint256 refund, uint256 slaCredit
     );
     event RentalRefunded(bytes32 indexed rentalId, uint256 refund);
     /// @notice A subjective dispute froze the rental: no settle, checkpoint, refund, extend or stop until resolved.

@@ -72,7 +72,7 @@ contract Release_Unit_Test is Base {
         bytes memory sig = signUsage(t, u);
         (uint256 c,, uint256 net) = split(t, 1700);
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalSettled(id, 1700, c, 2 * ONE_HOUR_DEPOSIT - c, 0);
+        emit IRentals.RentalSettled(id, 1700, uint64(frozenAt), c, 2 * ONE_HOUR_DEPOSIT - c, 0);
         releaseWith(u, sig);
         assertEq(offerNet(offerId), net);
         assertEq(escrow.offerAccount(offerId).secondsRented, 30 minutes);

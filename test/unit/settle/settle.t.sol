@@ -274,7 +274,7 @@ contract Settle_Unit_Test is Base {
         bytes memory sig = signUsage(t, u);
 
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalSettled(id, uptime, c, DEPOSIT - c, 0);
+        emit IRentals.RentalSettled(id, uptime, uint64(end), c, DEPOSIT - c, 0);
         vm.prank(renter);
         escrow.settle(t, u, sig);
 
@@ -291,9 +291,15 @@ contract Settle_Unit_Test is Base {
     function test_WhenKeeperSettlesAfterChallengeWindow() external {
         vm.warp(end + CHALLENGE_WINDOW);
         uint256 renterBefore = usdc.balanceOf(renter);
-        // A late attestation: periodEnd after the end, uptime beyond it is not billed.
-        settleAs(keeper, t, 3, uint64(end + 100), 2 hours + 100);
         (uint256 c,, uint256 net) = split(t, 2 hours);
+        // A late attestation: periodEnd after the end, uptime beyond it is not billed.
+        Usage memory u = usageAt(3, uint64(end + 100), 2 hours + 100);
+        bytes memory sig = signUsage(t, u);
+        // Billing ended when the deposit ran out, not when the keeper settled.
+        vm.expectEmit(address(escrow));
+        emit IRentals.RentalSettled(id, 2 hours, uint64(end), c, 0, 0);
+        vm.prank(keeper);
+        escrow.settle(t, u, sig);
         assertEq(c, DEPOSIT);
         assertEq(offerNet(offerId), net);
         assertEq(usdc.balanceOf(renter), renterBefore, "nothing left to refund");
@@ -348,7 +354,7 @@ contract Settle_Unit_Test is Base {
         Usage memory u = usageAt(1, uint64(e), uptime);
         bytes memory sig = signUsage(s, u);
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalSettled(idOf(s), uptime, c, DEPOSIT - c + credit, credit);
+        emit IRentals.RentalSettled(idOf(s), uptime, uint64(e), c, DEPOSIT - c + credit, credit);
         vm.prank(renter);
         escrow.settle(s, u, sig);
         assertEq(usdc.balanceOf(renter), renterBefore + DEPOSIT - c + credit, "the credit is refunded");
@@ -393,7 +399,7 @@ contract Settle_Unit_Test is Base {
         uint256 c = cost(PRICE, 3000);
         uint256 credit = c / 2;
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalSettled(idOf(s), 3000, c, DEPOSIT - c + credit, credit);
+        emit IRentals.RentalSettled(idOf(s), 3000, uint64(s.startedAt + 2 hours), c, DEPOSIT - c + credit, credit);
         vm.prank(renter);
         escrow.settle(s, u, sig);
         assertEq(offerNet(sla), c - fee(c, FEE_BPS) - credit, "the provider's net less the whole credit");

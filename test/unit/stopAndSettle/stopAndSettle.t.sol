@@ -112,7 +112,7 @@ contract StopAndSettle_Unit_Test is Base {
         bytes memory sig = signUsage65(t, u); // 65-byte signatures work here too
 
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalSettled(id, billed, c, DEPOSIT - c, 0);
+        emit IRentals.RentalSettled(id, billed, uint64(block.timestamp), c, DEPOSIT - c, 0);
         vm.prank(renter);
         escrow.stopAndSettle(t, u, sig);
 
@@ -192,8 +192,14 @@ contract StopAndSettle_Unit_Test is Base {
         escrow.terminate(t);
         vm.warp(t.startedAt + 800);
         uint256 before = usdc.balanceOf(renter);
-        stopAndSettleNow(t, 1, 800);
         (uint256 c,,) = split(t, 700);
+        Usage memory u = usageAt(1, uint64(block.timestamp), 800);
+        bytes memory sig = signUsage(t, u);
+        // Billing ended at the termination, not at this settlement.
+        vm.expectEmit(address(escrow));
+        emit IRentals.RentalSettled(id, 700, uint64(t.startedAt + 700), c, DEPOSIT - c, 0);
+        vm.prank(renter);
+        escrow.stopAndSettle(t, u, sig);
         assertEq(usdc.balanceOf(renter), before + DEPOSIT - c);
     }
 
@@ -211,7 +217,7 @@ contract StopAndSettle_Unit_Test is Base {
         Usage memory u = usageAt(1, uint64(block.timestamp), 950);
         bytes memory sig = signUsage(s, u);
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalSettled(idOf(s), 950, c, DEPOSIT - c + credit, credit);
+        emit IRentals.RentalSettled(idOf(s), 950, uint64(block.timestamp), c, DEPOSIT - c + credit, credit);
         vm.prank(renter);
         escrow.stopAndSettle(s, u, sig);
         assertEq(usdc.balanceOf(renter), renterBefore + DEPOSIT - c + credit);

@@ -98,7 +98,7 @@ contract SettleFallback_Unit_Test is DisputeBase {
         vm.expectEmit(address(disputes));
         emit IDisputeModule.DisputeResolved(id, 0, true, renter);
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalSettled(id, 3000, c, 4 * ONE_HOUR_DEPOSIT - c, 0);
+        emit IRentals.RentalSettled(id, 3000, uint64(frozenAt), c, 4 * ONE_HOUR_DEPOSIT - c, 0);
         vm.prank(keeper);
         settleFallbackWith(1, uint64(frozenAt + 1 days), 3000);
         assertEq(usdc.balanceOf(renter) - renterBefore, 4 * ONE_HOUR_DEPOSIT - c + DISPUTE_BOND);
