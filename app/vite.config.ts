@@ -1,7 +1,6 @@
 // Build and dev server of the dApp.
-// - `@artifacts/...` resolves to the forge build output (../out), so the ABIs of the escrow, the dispute module and
-//   the committee arbitrator are read from the compiled contracts at build time (`make build` or `forge build`
-//   first).
+// - The contracts' ABIs come from src/abi.generated.ts, which scripts/abis.mjs writes from the forge build output
+//   (../out) before tsc and vite run (`npm run build`, `npm run dev`).
 // - deployments/<chainId>.json come from ../deployments: served live by the dev server and copied into
 //   dist/deployments/ (with an index.json of the chain ids) by the build.
 import { readdirSync, readFileSync, existsSync } from "node:fs";
@@ -50,8 +49,6 @@ function deployments(): Plugin {
 
 export default defineConfig({
   base: "./",
-  resolve: { alias: { "@artifacts": resolve(root, "out") } },
   plugins: [deployments()],
   build: { target: "es2022", sourcemap: true },
-  server: { fs: { allow: [root] } },
 });

@@ -1,20 +1,37 @@
 // The shared context of the views: the connected chain, the market index, the renter's history, and the
 // transaction runner that reports each step (wallet prompt, pending, confirmed, failed with a decoded reason) for
 // calls to the escrow, the dispute module or a token.
-import { type Abi, type Address, type Hash, type TransactionReceipt } from "viem";
-import { disputesAbi, escrowAbi, withErrors, type Chain } from "./chain";
+import {
+  erc20Abi,
+  type Abi,
+  type Address,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type Hash,
+  type TransactionReceipt,
+} from "viem";
+import { disputesAbi, escrowAbi } from "./abi.generated";
+import { withErrors, type Chain } from "./chain";
 import { explain } from "./errors";
 import { renterHistory, type Market, type Rental } from "./indexer";
 import { h, notice, type Notice } from "./ui";
 
-export interface TxCall {
-  functionName: string;
-  args?: readonly unknown[];
-  value?: bigint;
-  /** Defaults to the escrow; `disputes` is the dispute module. */
-  address?: Address | "disputes";
-  abi?: Abi;
-}
+type Writable = "nonpayable" | "payable";
+
+/** A call of one of `abi`'s state-changing functions, its arguments typed by the ABI; `value` only where payable. */
+type WriteOf<abi extends Abi> = {
+  [F in ContractFunctionName<abi, Writable>]: {
+    functionName: F;
+    args: ContractFunctionArgs<abi, Writable, F>;
+    value?: F extends ContractFunctionName<abi, "payable"> ? bigint : never;
+  };
+}[ContractFunctionName<abi, Writable>];
+
+/** A transaction to the escrow (no `address`), the dispute module (`address: "disputes"`) or an ERC-20 token. */
+export type TxCall =
+  | (WriteOf<typeof escrowAbi> & { address?: undefined; abi?: undefined })
+  | (WriteOf<typeof disputesAbi> & { address: "disputes"; abi?: undefined })
+  | (WriteOf<typeof erc20Abi> & { address: Address; abi: typeof erc20Abi });
 
 export class App {
   history: Rental[] = [];
@@ -53,12 +70,17 @@ export class App {
   async tx(label: string, call: TxCall, existing?: Notice): Promise<TransactionReceipt | null> {
     const n = existing ?? notice("pending", `${label}: checking…`);
     try {
-      const disputes = call.address === "disputes";
+      const [address, abi]: [Address, Abi] =
+        call.address === undefined
+          ? [this.chain.escrow, escrowAbi]
+          : call.address === "disputes"
+            ? [this.chain.disputes, disputesAbi]
+            : [call.address, call.abi];
       const params = {
-        address: disputes ? this.chain.disputes : ((call.address as Address | undefined) ?? this.chain.escrow),
-        abi: withErrors(call.abi ?? (disputes ? disputesAbi : escrowAbi)),
+        address,
+        abi: withErrors(abi),
         functionName: call.functionName,
-        args: call.args ?? [],
+        args: call.args,
         value: call.value,
         account: this.chain.account,
       };
@@ -67,9 +89,7 @@ export class App {
       // its block's time), so an exact estimate can fall short.
       const gas = ((await this.chain.pub.estimateContractGas(params)) * 12n) / 10n + 10_000n;
       n.set("pending", `${label}: confirm the transaction in your wallet…`);
-      const hash = await this.chain.wallet.writeContract({ ...request, gas, chain: null } as Parameters<
-        typeof this.chain.wallet.writeContract
-      >[0]);
+      const hash = await this.chain.wallet.writeContract({ ...request, gas, chain: null });
       n.set("pending", `${label}: transaction pending `, this.txLink(hash));
       const receipt = await this.chain.pub.waitForTransactionReceipt({ hash });
       if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);

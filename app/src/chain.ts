@@ -6,25 +6,18 @@ import {
   custom,
   erc20Abi,
   getAddress,
+  getContract,
   parseAbi,
   zeroAddress,
   type Abi,
   type Address,
   type EIP1193Provider,
+  type GetContractReturnType,
   type Hash,
   type PublicClient,
   type WalletClient,
 } from "viem";
-import { abi as arbitratorArtifact } from "@artifacts/CommitteeArbitrator.sol/CommitteeArbitrator.json";
-import { abi as disputesArtifact } from "@artifacts/DisputeModule.sol/DisputeModule.json";
-import { abi as escrowErrorsArtifact } from "@artifacts/Errors.sol/Errors.json";
-import { abi as escrowArtifact } from "@artifacts/GpuEscrow.sol/GpuEscrow.json";
-
-export const escrowAbi: Abi = escrowArtifact;
-/** Bonds, disputes, ratings and reputation (IDisputeModule). */
-export const disputesAbi: Abi = disputesArtifact;
-/** The committee arbitrator shipped with the escrow; its ERC-792 part (`arbitrationCost`) is any arbitrator's. */
-export const arbitratorAbi: Abi = arbitratorArtifact;
+import { arbitratorAbi, disputesAbi, escrowAbi, escrowErrorsAbi } from "./abi.generated";
 
 /**
  * Every custom error of the three contracts: a call to one may revert with another's error (the escrow's
@@ -32,19 +25,22 @@ export const arbitratorAbi: Abi = arbitratorArtifact;
  * The escrow's Errors library adds those the escrow's own ABI lacks: the settle checks it returns as data (the
  * reasons of `SettlementSkipped`) and reverts with through the dispute module's `settleFallback`.
  */
-export const errorsAbi: Abi = (() => {
-  const seen = new Set<string>();
-  return [...escrowErrorsArtifact, ...escrowAbi, ...disputesAbi, ...arbitratorAbi].filter((x) => {
-    if (x.type !== "error" || seen.has(x.name)) return false;
-    seen.add(x.name);
-    return true;
-  });
-})();
+const allErrors = [...escrowErrorsAbi, ...escrowAbi, ...disputesAbi, ...arbitratorAbi].filter(
+  (x) => x.type === "error",
+);
+export type ContractError = (typeof allErrors)[number];
+/** The name of any custom error of the escrow, the dispute module or the arbitrator. */
+export type ContractErrorName = ContractError["name"];
+
+/** `allErrors` without repeats (the escrow's ABI and its Errors library share most). */
+export const errorsAbi: readonly ContractError[] = allErrors.filter(
+  (x, i) => allErrors.findIndex((y) => y.name === x.name) === i,
+);
 
 /** `abi` with every contract's errors added, so a revert from any of them decodes. */
 export function withErrors(abi: Abi): Abi {
-  const own = new Set(abi.filter((x) => x.type === "error").map((x) => (x as { name: string }).name));
-  return [...abi, ...errorsAbi.filter((x) => !own.has((x as { name: string }).name))];
+  const own = new Set(abi.flatMap((x) => (x.type === "error" ? [x.name] : [])));
+  return [...abi, ...errorsAbi.filter((x) => !own.has(x.name))];
 }
 
 /** EIP-2612 and ERC-5267 reads of a permit token (the token's domain; the escrow has none to read). */
@@ -106,6 +102,10 @@ export class Chain {
   readonly pub: PublicClient;
   readonly wallet: WalletClient;
   readonly tokens = new Map<Address, TokenInfo>();
+  /** The escrow's views, typed by its ABI: `escrowRead.rentalState([id])`. */
+  readonly escrowRead: GetContractReturnType<typeof escrowAbi, PublicClient>["read"];
+  /** The dispute module's views: `disputesRead.bondOf([provider, token])`. */
+  readonly disputesRead: GetContractReturnType<typeof disputesAbi, PublicClient>["read"];
 
   constructor(
     readonly provider: EIP1193Provider,
@@ -116,6 +116,8 @@ export class Chain {
     const transport = custom(provider);
     this.pub = createPublicClient({ transport, pollingInterval: 500 });
     this.wallet = createWalletClient({ transport, account, pollingInterval: 500 });
+    this.escrowRead = getContract({ address: dep.escrow, abi: escrowAbi, client: this.pub }).read;
+    this.disputesRead = getContract({ address: dep.disputeModule, abi: disputesAbi, client: this.pub }).read;
   }
 
   get escrow(): Address {
@@ -155,18 +157,9 @@ export class Chain {
     return Promise.all(addrs.map((a) => this.token(a)));
   }
 
-  read<T>(functionName: string, args: readonly unknown[] = []): Promise<T> {
-    return this.pub.readContract({ address: this.escrow, abi: escrowAbi, functionName, args }) as Promise<T>;
-  }
-
   async balanceOf(token: TokenInfo, who: Address = this.account): Promise<bigint> {
     if (token.native) return this.pub.getBalance({ address: who });
     return this.pub.readContract({ address: token.address, abi: erc20Abi, functionName: "balanceOf", args: [who] });
-  }
-
-  /** A view of the dispute module. */
-  readDisputes<T>(functionName: string, args: readonly unknown[] = []): Promise<T> {
-    return this.pub.readContract({ address: this.disputes, abi: disputesAbi, functionName, args }) as Promise<T>;
   }
 
   /** What the arbitrator charges per dispute (the dispute module passes it no extra data on this deployment). */
@@ -176,7 +169,7 @@ export class Chain {
       abi: arbitratorAbi,
       functionName: "arbitrationCost",
       args: ["0x"],
-    }) as Promise<bigint>;
+    });
   }
 
   /** The account's allowance to `spender` (the escrow unless said otherwise). */

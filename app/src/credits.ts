@@ -12,8 +12,8 @@ export function creditsView(app: App): HTMLElement {
     const rows = [];
     for (const t of await chain.knownTokens()) {
       const [inEscrow, inModule] = await Promise.all([
-        chain.read<bigint>("credit", [chain.account, t.address]),
-        chain.readDisputes<bigint>("credit", [chain.account, t.address]),
+        chain.escrowRead.credit([chain.account, t.address]),
+        chain.disputesRead.credit([chain.account, t.address]),
       ]);
       for (const [c, where] of [
         [inEscrow, "escrow"],
@@ -25,10 +25,12 @@ export function creditsView(app: App): HTMLElement {
           "click",
           () =>
             void busy(btn, async () => {
-              const call = { functionName: "withdraw", args: [t.address, c] };
+              const args = [t.address, c] as const;
               const ok = await app.tx(
                 `Withdraw ${amount(c, t)}`,
-                where === "disputes" ? { ...call, address: "disputes" } : call,
+                where === "disputes"
+                  ? { address: "disputes", functionName: "withdraw", args }
+                  : { functionName: "withdraw", args },
               );
               if (ok) await app.refresh();
             }),

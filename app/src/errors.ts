@@ -9,7 +9,7 @@ import {
   type Address,
   type Hex,
 } from "viem";
-import { errorsAbi, type TokenInfo } from "./chain";
+import { errorsAbi, type ContractErrorName, type TokenInfo } from "./chain";
 import { amount, dateTime } from "./format";
 
 /** Tokens the page already knows, to write amounts in an error's arguments in token units. */
@@ -25,7 +25,8 @@ function tokenAmount(value: unknown, token: unknown, tokens: KnownTokens): strin
 
 const at = (unix: unknown) => dateTime(unix as bigint);
 
-const HINTS: Record<string, Hint> = {
+/** Keyed by the contracts' error names: a renamed or removed error fails to compile here. */
+const HINTS: { readonly [N in ContractErrorName]?: Hint } = {
   GpuEscrow_DurationOutOfBounds: () =>
     "the deposit pays for a time outside the offer's minimum and maximum duration",
   GpuEscrow_OfferAtCapacity: () => "every slot of this offer is rented right now",
@@ -94,6 +95,9 @@ const HINTS: Record<string, Hint> = {
   CommitteeArbitrator_DisputeAlreadyRuled: () => "the committee already ruled on this dispute",
 };
 
+/** HINTS looked up by a decoded error's name (any string). */
+const hintsByName: Readonly<Record<string, Hint | undefined>> = HINTS;
+
 function contractOf(errorName: string): string {
   if (errorName.startsWith("DisputeModule_")) return "the dispute module";
   if (errorName.startsWith("CommitteeArbitrator_")) return "the arbitrator";
@@ -112,7 +116,7 @@ function decoded(name: string, args: readonly unknown[] | undefined, tokens: Kno
   const a = args && args.length ? `(${args.map(fmtArg).join(", ")})` : "";
   let hint = "";
   try {
-    hint = HINTS[name]?.(args ?? [], tokens) ?? "";
+    hint = hintsByName[name]?.(args ?? [], tokens) ?? "";
   } catch {
     /* arguments of an unexpected shape: the error's name and values still say it */
   }

@@ -5,18 +5,22 @@ import {
   decodeFunctionData,
   formatLog,
   getAddress,
+  numberToHex,
   parseEventLogs,
   toEventSelector,
   type Abi,
   type AbiEvent,
   type Address,
+  type ContractEventArgsFromTopics,
+  type ContractEventName,
+  type ContractFunctionReturnType,
   type Hash,
   type Hex,
-  type Log,
-  type RpcLog,
 } from "viem";
 import { endOf } from "./billing";
-import { disputesAbi, escrowAbi, type Chain } from "./chain";
+import type { OnChainUsage } from "./oracle";
+import { disputesAbi, escrowAbi } from "./abi.generated";
+import type { Chain } from "./chain";
 
 const CHUNK = 10_000n;
 
@@ -115,25 +119,7 @@ export interface Offer {
 }
 
 /** `IDisputeModule.reputation(provider)`: the escrow's settlement record of its offers and the module's counters. */
-export interface Reputation {
-  rentalsCompleted: bigint;
-  secondsRented: bigint;
-  secondsUp: bigint;
-  disputesOpened: number;
-  disputesLost: number;
-  slashes: number;
-  terminations: number;
-  ratingCount: number;
-  ratingSum: bigint;
-}
-
-/** `IDisputeModule.bondOf(provider, token)`. */
-export interface BondAccount {
-  amount: bigint;
-  unbonding: bigint;
-  unbondableAt: number;
-  openDisputes: number;
-}
+export type Reputation = ContractFunctionReturnType<typeof disputesAbi, "view", "reputation">;
 
 export interface Provider {
   address: Address;
@@ -153,20 +139,32 @@ export function averageRating(rep: Reputation | undefined): number | null {
   return rep && rep.ratingCount > 0 ? Number(rep.ratingSum) / rep.ratingCount : null;
 }
 
-type Decoded = Log & { eventName: string; args: Record<string, unknown> };
-
-export function eventAbi(name: string, abi: Abi = escrowAbi): AbiEvent {
-  const e = abi.find((x) => x.type === "event" && x.name === name);
+/** The ABI item of the event `name` of `abi`, typed by it (so getLogs and parseEventLogs type the logs' args). */
+export function eventAbi<const abi extends Abi, name extends ContractEventName<abi>>(
+  abi: abi,
+  name: name,
+): Extract<abi[number], { type: "event"; name: name }> {
+  const e = abi.find((x): x is Extract<abi[number], { type: "event"; name: name }> => x.type === "event" && x.name === name);
   if (!e) throw new Error(`the ABI has no event ${name}`);
-  return e as AbiEvent;
+  return e;
 }
 
-async function logsInRanges(
+/** A decoded log of `abi`'s event `name`: its arguments and where it was emitted. */
+type EventLog<abi extends Abi, name extends ContractEventName<abi>> = {
+  [N in name]: { eventName: N; args: ContractEventArgsFromTopics<abi, N>; transactionHash: Hash; blockHash: Hash };
+}[name];
+
+interface Positioned {
+  blockNumber: bigint | null;
+  logIndex: number | null;
+}
+
+async function logsInRanges<T>(
   from: bigint,
   to: bigint,
-  query: (fromBlock: bigint, toBlock: bigint) => Promise<Decoded[]>,
-): Promise<Decoded[]> {
-  const out: Decoded[] = [];
+  query: (fromBlock: bigint, toBlock: bigint) => Promise<T[]>,
+): Promise<T[]> {
+  const out: T[] = [];
   for (let start = from; start <= to; start += CHUNK) {
     const end = start + CHUNK - 1n < to ? start + CHUNK - 1n : to;
     out.push(...(await query(start, end)));
@@ -178,29 +176,28 @@ async function logsInRanges(
  * Logs of `events` emitted by the escrow or the dispute module whose first indexed argument is one of `rentalIds`
  * (every rental event has the rental id as its first topic): one eth_getLogs per block range.
  */
-async function rentalLogs(
+async function rentalLogs<const events extends readonly AbiEvent[]>(
   chain: Chain,
-  events: AbiEvent[],
+  events: events,
   rentalIds: Hex[],
   fromBlock: bigint,
   toBlock: bigint,
-): Promise<Decoded[]> {
-  const hex = (n: bigint) => `0x${n.toString(16)}`;
-  const raw = (await chain.pub.request({
+) {
+  const raw = await chain.pub.request({
     method: "eth_getLogs",
     params: [
       {
         address: [chain.escrow, chain.disputes],
         topics: [events.map((e) => toEventSelector(e)), rentalIds],
-        fromBlock: hex(fromBlock),
-        toBlock: hex(toBlock),
+        fromBlock: numberToHex(fromBlock),
+        toBlock: numberToHex(toBlock),
       },
     ],
-  } as never)) as RpcLog[];
-  return parseEventLogs({ abi: events, logs: raw.map((l) => formatLog(l)) }) as unknown as Decoded[];
+  });
+  return parseEventLogs({ abi: events, logs: raw.map((l) => formatLog(l)) });
 }
 
-function byPosition(a: Log, b: Log): number {
+function byPosition(a: Positioned, b: Positioned): number {
   const d = Number((a.blockNumber ?? 0n) - (b.blockNumber ?? 0n));
   return d !== 0 ? d : (a.logIndex ?? 0) - (b.logIndex ?? 0);
 }
@@ -216,55 +213,79 @@ export function endsAt(r: Rental): number {
 export async function attestationFromSettlement(
   chain: Chain,
   r: Rental,
-): Promise<{ usage: Record<string, unknown>; signature: Hex } | null> {
+): Promise<{ usage: OnChainUsage; signature: Hex } | null> {
   if (!r.settled) return null;
   const tx = await chain.pub.getTransaction({ hash: r.settled.tx });
   let call;
   try {
     // The escrow's settlements, or the dispute module's settleFallback of a dispute nobody ruled on.
-    const abi = tx.to && getAddress(tx.to) === chain.disputes ? disputesAbi : escrowAbi;
-    call = decodeFunctionData({ abi, data: tx.input });
+    call =
+      tx.to && getAddress(tx.to) === chain.disputes
+        ? decodeFunctionData({ abi: disputesAbi, data: tx.input })
+        : decodeFunctionData({ abi: escrowAbi, data: tx.input });
   } catch {
     return null;
   }
-  const args = (call.args ?? []) as readonly unknown[];
   if (call.functionName === "stopAndSettle" || call.functionName === "settle" || call.functionName === "settleFallback") {
-    return { usage: args[1] as Record<string, unknown>, signature: args[2] as Hex };
+    const [, usage, signature] = call.args;
+    return { usage, signature };
   }
   if (call.functionName === "settleBatch") {
-    const i = (args[0] as { salt: Hex; renter: Address }[]).findIndex(
-      (t) => t.salt === r.terms.salt && getAddress(t.renter) === r.terms.renter,
-    );
-    if (i >= 0) return { usage: (args[1] as Record<string, unknown>[])[i], signature: (args[2] as Hex[])[i] };
+    const [terms, usages, signatures] = call.args;
+    const i = terms.findIndex((t) => t.salt === r.terms.salt && getAddress(t.renter) === r.terms.renter);
+    if (i >= 0) return { usage: usages[i], signature: signatures[i] };
   }
   return null;
 }
 
+/** The escrow's events of a rental, RentalOpened first. */
+const ESCROW_RENTAL_EVENTS = [
+  "RentalOpened",
+  "RentalExtended",
+  "RentalStopped",
+  "Checkpointed",
+  "RentalSettled",
+  "RentalRefunded",
+  "RentalFrozen",
+  "RentalResolved",
+] as const satisfies readonly ContractEventName<typeof escrowAbi>[];
+/** The dispute module's events of a rental. */
+const DISPUTE_RENTAL_EVENTS = [
+  "DisputeOpened",
+  "EvidenceSubmitted",
+  "DisputeResolved",
+  "OutcomePaid",
+  "Rated",
+] as const satisfies readonly ContractEventName<typeof disputesAbi>[];
+
+/** One event of a rental, from the escrow or the dispute module, as the history reads it. */
+export type RentalEvent =
+  | EventLog<typeof escrowAbi, (typeof ESCROW_RENTAL_EVENTS)[number]>
+  | EventLog<typeof disputesAbi, (typeof DISPUTE_RENTAL_EVENTS)[number]>;
+
 /** Applies one rental event to the map of rentals; ignores events of rentals the map does not hold. */
-function applyRentalLog(rentals: Map<Hex, Rental>, log: Decoded): void {
-  const a = log.args;
-  const tx = log.transactionHash as Hash;
+function applyRentalLog(rentals: Map<Hex, Rental>, log: RentalEvent): void {
+  const tx = log.transactionHash;
   if (log.eventName === "RentalOpened") {
-    const id = a.rentalId as Hex;
-    const deposit = a.deposit as bigint;
-    rentals.set(id, {
-      id,
+    const a = log.args;
+    rentals.set(a.rentalId, {
+      id: a.rentalId,
       terms: {
-        renter: getAddress(a.renter as string),
-        offerId: a.offerId as bigint,
-        token: getAddress(a.token as string),
-        pricePerHour: a.pricePerHour as bigint,
-        attester: getAddress(a.attester as string),
-        startedAt: Number(a.startedAt),
-        feeBps: Number(a.feeBps),
-        slaBps: Number(a.slaBps),
-        challengeWindow: Number(a.challengeWindow),
-        gracePeriod: Number(a.gracePeriod),
-        salt: a.salt as Hex,
+        renter: getAddress(a.renter),
+        offerId: a.offerId,
+        token: getAddress(a.token),
+        pricePerHour: a.pricePerHour,
+        attester: getAddress(a.attester),
+        startedAt: a.startedAt,
+        feeBps: a.feeBps,
+        slaBps: a.slaBps,
+        challengeWindow: a.challengeWindow,
+        gracePeriod: a.gracePeriod,
+        salt: a.salt,
       },
-      accessKey: a.accessKey as Hex,
-      initialDeposit: deposit,
-      deposit,
+      accessKey: a.accessKey,
+      initialDeposit: a.deposit,
+      deposit: a.deposit,
       openTx: tx,
       extensions: [],
       checkpointFees: 0n,
@@ -272,71 +293,63 @@ function applyRentalLog(rentals: Map<Hex, Rental>, log: Decoded): void {
     });
     return;
   }
-  const r = rentals.get(a.rentalId as Hex);
+  const r = rentals.get(log.args.rentalId);
   if (!r) return;
   switch (log.eventName) {
     case "RentalExtended":
-      r.deposit = a.deposit as bigint;
-      r.extensions.push({ amount: a.amount as bigint, deposit: a.deposit as bigint, tx });
+      r.deposit = log.args.deposit;
+      r.extensions.push({ amount: log.args.amount, deposit: log.args.deposit, tx });
       break;
     case "RentalStopped":
-      r.stop = { at: Number(a.stoppedAt), by: getAddress(a.by as string), tx };
+      r.stop = { at: log.args.stoppedAt, by: getAddress(log.args.by), tx };
       break;
     case "Checkpointed":
-      r.checkpointFees += a.fee as bigint;
+      r.checkpointFees += log.args.fee;
       break;
-    case "RentalSettled":
-      r.settled = {
-        billedSeconds: a.billedSeconds as bigint,
-        cost: a.cost as bigint,
-        refund: a.refund as bigint,
-        slaCredit: a.slaCredit as bigint,
-        tx,
-        blockHash: log.blockHash as Hash,
-      };
+    case "RentalSettled": {
+      const { billedSeconds, cost, refund, slaCredit } = log.args;
+      r.settled = { billedSeconds, cost, refund, slaCredit, tx, blockHash: log.blockHash };
       break;
+    }
     case "RentalRefunded":
-      r.refunded = { refund: a.refund as bigint, tx };
+      r.refunded = { refund: log.args.refund, tx };
       break;
     case "RentalFrozen":
       r.frozen = { tx };
       break;
     case "RentalResolved":
-      r.resolved = {
-        atStake: a.atStake as bigint,
-        returned: a.returned as bigint,
-        tx,
-        blockHash: log.blockHash as Hash,
-      };
+      r.resolved = { atStake: log.args.atStake, returned: log.args.returned, tx, blockHash: log.blockHash };
       break;
-    case "DisputeOpened":
+    case "DisputeOpened": {
+      const a = log.args;
       r.dispute = {
-        opener: getAddress(a.opener as string),
-        arbitratorDisputeId: a.arbitratorDisputeId as bigint,
-        bond: a.bond as bigint,
+        opener: getAddress(a.opener),
+        arbitratorDisputeId: a.arbitratorDisputeId,
+        bond: a.bond,
         deadline: Number(a.deadline),
-        evidence: [{ party: getAddress(a.opener as string), uri: a.evidenceURI as string, tx }],
+        evidence: [{ party: getAddress(a.opener), uri: a.evidenceURI, tx }],
         tx,
       };
       break;
+    }
     case "EvidenceSubmitted":
-      r.dispute?.evidence.push({ party: getAddress(a.party as string), uri: a.evidenceURI as string, tx });
+      r.dispute?.evidence.push({ party: getAddress(log.args.party), uri: log.args.evidenceURI, tx });
       break;
     case "DisputeResolved":
       if (r.dispute) {
         r.dispute.outcome = {
-          renterShareBps: Number(a.renterShareBps),
-          fallbackApplied: a.fallbackApplied as boolean,
-          bondTo: getAddress(a.bondTo as string),
+          renterShareBps: Number(log.args.renterShareBps),
+          fallbackApplied: log.args.fallbackApplied,
+          bondTo: getAddress(log.args.bondTo),
           tx,
         };
       }
       break;
     case "OutcomePaid":
-      r.outcome = { toRenter: a.toRenter as bigint, toProvider: a.toProvider as bigint, fee: a.fee as bigint };
+      r.outcome = { toRenter: log.args.toRenter, toProvider: log.args.toProvider, fee: log.args.fee };
       break;
     case "Rated":
-      r.rating = Number(a.score);
+      r.rating = log.args.score;
       break;
   }
 }
@@ -369,21 +382,23 @@ async function resolveEnd(chain: Chain, r: Rental): Promise<void> {
   r.end = covered;
 }
 
-const MARKET_EVENTS = [
-  "ProviderRegistered",
-  "EndpointUpdated",
-  "OfferCreated",
-  "OfferPriceUpdated",
-  "OfferCapacityUpdated",
-  "OfferRetired",
-  "OfferSuspended",
-  "RentalSettled",
-  "RentalResolved",
-].map((n) => eventAbi(n));
+const MARKET_EVENTS = (
+  [
+    "ProviderRegistered",
+    "EndpointUpdated",
+    "OfferCreated",
+    "OfferPriceUpdated",
+    "OfferCapacityUpdated",
+    "OfferRetired",
+    "OfferSuspended",
+    "RentalSettled",
+    "RentalResolved",
+  ] as const
+).map((n) => eventAbi(escrowAbi, n));
 /** Dispute module events that change a provider's reputation. */
-const REPUTATION_EVENTS = ["DisputeOpened", "DisputeResolved", "Slashed", "TerminationPenalized", "Rated"].map((n) =>
-  eventAbi(n, disputesAbi),
-);
+const REPUTATION_EVENTS = (
+  ["DisputeOpened", "DisputeResolved", "Slashed", "TerminationPenalized", "Rated"] as const
+).map((n) => eventAbi(disputesAbi, n));
 
 /** Offers, providers and their reputation, from the escrow's events since deployment and the dispute module. */
 export class Market {
@@ -409,7 +424,8 @@ export class Market {
             events: MARKET_EVENTS,
             fromBlock,
             toBlock,
-          }) as Promise<Decoded[]>,
+            strict: true,
+          }),
       ),
       logsInRanges(
         this.next,
@@ -420,59 +436,61 @@ export class Market {
             events: REPUTATION_EVENTS,
             fromBlock,
             toBlock,
-          }) as Promise<Decoded[]>,
+            strict: true,
+          }),
       ),
     ]);
     logs.sort(byPosition);
     for (const log of logs) {
-      const a = log.args;
       switch (log.eventName) {
-        case "ProviderRegistered":
-          this.providers.set(getAddress(a.provider as string), {
-            address: getAddress(a.provider as string),
-            payout: getAddress(a.payout as string),
-            attester: getAddress(a.attester as string),
-            endpoint: a.endpoint as string,
+        case "ProviderRegistered": {
+          const provider = getAddress(log.args.provider);
+          this.providers.set(provider, {
+            address: provider,
+            payout: getAddress(log.args.payout),
+            attester: getAddress(log.args.attester),
+            endpoint: log.args.endpoint,
           });
           break;
+        }
         case "EndpointUpdated": {
-          const p = this.providers.get(getAddress(a.provider as string));
-          if (p) p.endpoint = a.endpoint as string;
+          const p = this.providers.get(getAddress(log.args.provider));
+          if (p) p.endpoint = log.args.endpoint;
           break;
         }
         case "OfferCreated": {
-          const p = a.params as Record<string, unknown>;
-          this.offers.set(a.offerId as bigint, {
-            id: a.offerId as bigint,
-            provider: getAddress(a.provider as string),
-            model: p.gpuModel as string,
-            vramGiB: Number(p.vramGiB),
-            gpuCount: Number(p.gpuCount),
-            token: getAddress(p.token as string),
-            pricePerHour: p.pricePerHour as bigint,
-            minDuration: Number(p.minDuration),
-            maxDuration: Number(p.maxDuration),
-            spot: p.spot as boolean,
-            slaBps: Number(p.slaBps),
-            region: p.region as string,
-            capacity: Number(p.capacity),
+          const p = log.args.params;
+          this.offers.set(log.args.offerId, {
+            id: log.args.offerId,
+            provider: getAddress(log.args.provider),
+            model: p.gpuModel,
+            vramGiB: p.vramGiB,
+            gpuCount: p.gpuCount,
+            token: getAddress(p.token),
+            pricePerHour: p.pricePerHour,
+            minDuration: p.minDuration,
+            maxDuration: p.maxDuration,
+            spot: p.spot,
+            slaBps: p.slaBps,
+            region: p.region,
+            capacity: p.capacity,
             retired: false,
             suspended: false,
           });
           break;
         }
         case "OfferPriceUpdated": {
-          const o = this.offers.get(a.offerId as bigint);
-          if (o) o.pricePerHour = a.pricePerHour as bigint;
+          const o = this.offers.get(log.args.offerId);
+          if (o) o.pricePerHour = log.args.pricePerHour;
           break;
         }
         case "OfferCapacityUpdated": {
-          const o = this.offers.get(a.offerId as bigint);
-          if (o) o.capacity = Number(a.capacity);
+          const o = this.offers.get(log.args.offerId);
+          if (o) o.capacity = log.args.capacity;
           break;
         }
         case "OfferRetired": {
-          const o = this.offers.get(a.offerId as bigint);
+          const o = this.offers.get(log.args.offerId);
           if (o) {
             o.retired = true;
             o.capacity = 0;
@@ -480,8 +498,8 @@ export class Market {
           break;
         }
         case "OfferSuspended": {
-          const o = this.offers.get(a.offerId as bigint);
-          if (o) o.suspended = a.suspended as boolean;
+          const o = this.offers.get(log.args.offerId);
+          if (o) o.suspended = log.args.suspended;
           break;
         }
       }
@@ -490,7 +508,7 @@ export class Market {
     if (changed) {
       await Promise.all(
         [...this.providers.values()].map(async (p) => {
-          p.reputation = await this.chain.readDisputes<Reputation>("reputation", [p.address]);
+          p.reputation = await this.chain.disputesRead.reputation([p.address]);
         }),
       );
     }
@@ -506,18 +524,8 @@ export class Market {
 
 /** Events after RentalOpened that the history follows, from the escrow and the dispute module. */
 const RENTAL_EVENTS = [
-  ...[
-    "RentalExtended",
-    "RentalStopped",
-    "Checkpointed",
-    "RentalSettled",
-    "RentalRefunded",
-    "RentalFrozen",
-    "RentalResolved",
-  ].map((n) => eventAbi(n)),
-  ...["DisputeOpened", "EvidenceSubmitted", "DisputeResolved", "OutcomePaid", "Rated"].map((n) =>
-    eventAbi(n, disputesAbi),
-  ),
+  ...ESCROW_RENTAL_EVENTS.filter((n) => n !== "RentalOpened").map((n) => eventAbi(escrowAbi, n)),
+  ...DISPUTE_RENTAL_EVENTS.map((n) => eventAbi(disputesAbi, n)),
 ];
 
 /**
@@ -537,15 +545,16 @@ async function rentalsWhere(
     (fromBlock, toBlock) =>
       chain.pub.getLogs({
         address: chain.escrow,
-        event: eventAbi("RentalOpened"),
+        event: eventAbi(escrowAbi, "RentalOpened"),
         args,
         fromBlock,
         toBlock,
-      }) as Promise<Decoded[]>,
+        strict: true,
+      }),
   );
   for (const log of opened) applyRentalLog(rentals, log);
   const ids = [...rentals.keys()];
-  const later: Decoded[] = [];
+  const later = [];
   for (let i = 0; i < ids.length; i += 100) {
     const batch = ids.slice(i, i + 100);
     later.push(
@@ -574,16 +583,17 @@ export async function renterHistory(chain: Chain, renter: Address): Promise<Rent
     (fromBlock, toBlock) =>
       chain.pub.getLogs({
         address: [chain.escrow, chain.disputes],
-        event: eventAbi("Credited"),
+        event: eventAbi(escrowAbi, "Credited"),
         args: { account: renter },
         fromBlock,
         toBlock,
-      }) as Promise<Decoded[]>,
+        strict: true,
+      }),
   );
   for (const c of credited) {
     const tx = c.transactionHash;
     const r = list.find((x) => x.settled?.tx === tx || x.refunded?.tx === tx || x.resolved?.tx === tx);
-    if (r) r.credited += c.args.amount as bigint;
+    if (r) r.credited += c.args.amount;
   }
   for (const r of list) await resolveEnd(chain, r);
   return list.sort((a, b) => b.terms.startedAt - a.terms.startedAt);

@@ -10,10 +10,11 @@ import {
   type TransactionReceipt,
 } from "viem";
 import type { App } from "./app";
-import { escrowAbi, permitAbi, type TokenInfo } from "./chain";
+import { escrowAbi } from "./abi.generated";
+import { permitAbi, type TokenInfo } from "./chain";
 import { amount, duration, parseAmount, pct } from "./format";
 import { coveredSeconds } from "./billing";
-import { averageRating, uptimeOf, type BondAccount, type Offer, type Reputation } from "./indexer";
+import { averageRating, uptimeOf, type Offer, type Reputation } from "./indexer";
 import { sshKeyToWire } from "./sshkey";
 import { busy, field, h, notice, replace, type Notice } from "./ui";
 
@@ -197,7 +198,7 @@ export function offersView(app: App, onRented: () => void): HTMLElement {
 async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => void): Promise<void> {
   const chain = app.chain;
   const token = await chain.token(o.token);
-  const feeBps = Number((await chain.read<{ feeBps: number }>("config")).feeBps);
+  const { feeBps } = await chain.escrowRead.config();
   let permitOk = false;
   if (!token.native) {
     try {
@@ -231,7 +232,7 @@ async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => 
   // The escrow keeps undeliverable refunds as a withdrawable credit per token and cannot open a rental from it:
   // using it means withdrawing it to the wallet first, then paying the deposit from the wallet as usual.
   // Shown only while the renter has credit in the offer's token.
-  const creditNow = () => chain.read<bigint>("credit", [chain.account, token.address]);
+  const creditNow = () => chain.escrowRead.credit([chain.account, token.address]);
   const useCredit = h("input", { type: "checkbox", testid: "rent-use-credit" });
   const creditLabel = h("span", { testid: "rent-credit-label" });
   const creditField = h(
@@ -269,7 +270,7 @@ async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => 
       if (fixed) {
         const secs = Math.round(Number(hours.value) * 3600);
         if (!(secs > 0) || secs > 0xffffffff) throw new Error("enter a number of hours above zero");
-        deposit = await chain.read<bigint>("quoteDeposit", [o.id, secs]);
+        deposit = await chain.escrowRead.quoteDeposit([o.id, secs]);
       } else {
         deposit = parseAmount(depositIn.value || "0", token);
         if (deposit === 0n) throw new Error("enter a deposit above zero");
@@ -277,7 +278,7 @@ async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => 
       const covers = coveredSeconds(o.pricePerHour, deposit);
       const [balance, bond, credit] = await Promise.all([
         chain.balanceOf(token),
-        chain.readDisputes<BondAccount>("bondOf", [o.provider, o.token]),
+        chain.disputesRead.bondOf([o.provider, o.token]),
         creditNow(),
       ]);
       creditField.hidden = credit === 0n;
@@ -430,7 +431,7 @@ async function rentForm(app: App, o: Offer, panel: HTMLElement, onRented: () => 
           return;
         }
         const opened = parseEventLogs({ abi: escrowAbi, logs: receipt.logs, eventName: "RentalOpened" });
-        const id = (opened[0]?.args as { rentalId?: Hex } | undefined)?.rentalId;
+        const id = opened[0]?.args.rentalId;
         notice("success", `Rental ${id ?? ""} opened with a deposit of ${amount(dep, token)}.`);
         replace(panel);
         await app.refresh();

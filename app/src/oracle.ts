@@ -1,7 +1,8 @@
 // The provider's oracle over HTTP: live usage, signed attestations (a fresh one for stopping, the latest one for
 // rating), and the renter's access details.
 // The base URL is the provider's registered endpoint; gpu-oracle answers any origin's CORS checks.
-import type { Address, Hex } from "viem";
+import type { Address, ContractFunctionArgs, Hex } from "viem";
+import type { escrowAbi } from "./abi.generated";
 
 export interface Usage {
   uptimeSeconds: number;
@@ -66,8 +67,11 @@ export async function usage(endpoint: string, rentalId: Hex): Promise<Usage> {
   return json<Usage>(await call(endpoint, `/v1/rentals/${rentalId}/usage`), "usage");
 }
 
+/** The contracts' `Usage` struct: what `settle`, `stopAndSettle`, `settleFallback` and `rate` take with a signature. */
+export type OnChainUsage = ContractFunctionArgs<typeof escrowAbi, "nonpayable", "settle">[1];
+
 /** The on-chain `Usage` struct of a signed attestation (the rental id is not repeated: the terms give it). */
-export function onChainUsage(signed: SignedAttestation) {
+export function onChainUsage(signed: SignedAttestation): OnChainUsage {
   const a = signed.attestation;
   return {
     seq: BigInt(a.seq),

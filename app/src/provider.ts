@@ -6,20 +6,11 @@ import type { App } from "./app";
 import type { TokenInfo } from "./chain";
 import { amount, dateTime, duration, parseAmount, pct, short } from "./format";
 import { creditsView } from "./credits";
-import { eventAbi, openRentalsOfOffers, statusOf, type BondAccount } from "./indexer";
+import { escrowAbi } from "./abi.generated";
+import { eventAbi, openRentalsOfOffers, statusOf } from "./indexer";
 import { ratingText, uptimeText } from "./offers";
 import { evidenceView, fillDisputeForm } from "./rentals";
 import { busy, field, h, notice, replace } from "./ui";
-
-/** `IOfferBook.offerAccount(offerId)`. */
-interface OfferAccount {
-  net: bigint;
-  fees: bigint;
-  activeRentals: number;
-  completed: number;
-  secondsRented: bigint;
-  secondsUp: bigint;
-}
 
 export function providerView(app: App): HTMLElement {
   const chain = app.chain;
@@ -221,17 +212,18 @@ async function renderOffers(app: App, el: HTMLElement): Promise<void> {
   const claimed = new Map<bigint, bigint>();
   const logs = await chain.pub.getLogs({
     address: chain.escrow,
-    event: eventAbi("EarningsClaimed"),
+    event: eventAbi(escrowAbi, "EarningsClaimed"),
     args: { provider: chain.account },
     fromBlock: BigInt(chain.dep.deployBlock),
+    strict: true,
   });
-  for (const l of logs as unknown as { args: { offerId: bigint; net: bigint } }[]) {
+  for (const l of logs) {
     claimed.set(l.args.offerId, (claimed.get(l.args.offerId) ?? 0n) + l.args.net);
   }
   const rows = await Promise.all(
     mine.map(async (o) => {
       const t = await chain.token(o.token);
-      const acc = await chain.read<OfferAccount>("offerAccount", [o.id]);
+      const acc = await chain.escrowRead.offerAccount([o.id]);
       const newPrice = h("input", { type: "text", placeholder: "new price", testid: "op-price" });
       const priceBtn = h("button", { testid: "op-price-submit" }, "Set price");
       priceBtn.addEventListener(
@@ -281,7 +273,7 @@ async function renderOffers(app: App, el: HTMLElement): Promise<void> {
           "td",
           { testid: "op-record" },
           `${acc.completed} settled`,
-          acc.secondsRented > 0n
+          acc.secondsRented > 0
             ? `, ${((Number(acc.secondsUp) / Number(acc.secondsRented)) * 100).toFixed(1)} % up`
             : null,
         ),
@@ -394,8 +386,8 @@ async function renderBonds(app: App, el: HTMLElement): Promise<void> {
   const rows = await Promise.all(
     tokens.map(async (t) => {
       const [b, min] = await Promise.all([
-        chain.readDisputes<BondAccount>("bondOf", [chain.account, t.address]),
-        chain.readDisputes<bigint>("minBond", [t.address]),
+        chain.disputesRead.bondOf([chain.account, t.address]),
+        chain.disputesRead.minBond([t.address]),
       ]);
       const active = b.amount - b.unbonding;
       const input = h("input", { type: "text", placeholder: `amount in ${t.symbol}`, testid: "bond-amount" });

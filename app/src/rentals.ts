@@ -2,26 +2,15 @@
 // provider's oracle, extend, stop, access details, opening a dispute), frozen rentals with their dispute (state,
 // deadline, ruling, execution), and the history of every rental with ratings and downloadable receipts.
 import { erc20Abi, zeroAddress, type Address, type Hex } from "viem";
-import type { App } from "./app";
+import type { App, TxCall } from "./app";
 import { creditsView } from "./credits";
 import { amount, dateTime, duration, parseAmount, pct, short } from "./format";
-import { costOf, quote, slaCreditOf, type RentalState } from "./billing";
+import { costOf, quote, slaCreditOf } from "./billing";
 import { attestationFromSettlement, endsAt, isOpen, statusOf, type Rental } from "./indexer";
-import { escrowAbi } from "./chain";
+import { escrowAbi } from "./abi.generated";
 import * as oracle from "./oracle";
 import { disputeText, download, moneyOf, receiptOf, toCsv } from "./receipts";
 import { busy, field, h, notice, replace } from "./ui";
-
-/** `IDisputeModule.dispute(rentalId)`; status 0 none (or executed), 1 open, 2 ruled. */
-interface DisputeState {
-  opener: Address;
-  deadline: number;
-  status: number;
-  ruling: number;
-  provider: Address;
-  bond: bigint;
-  arbitratorDisputeId: bigint;
-}
 
 /** Below this much time left a running rental shows a warning (or a tenth of its length, if shorter). */
 const LOW_BALANCE_SECONDS = 600;
@@ -73,7 +62,7 @@ export function rentalsView(app: App): { el: HTMLElement; tick: () => Promise<vo
             blockNumber: block?.number ?? undefined,
           });
           const chainNow = block?.timestamp ?? BigInt(Math.floor(now / 1000));
-          const q = quote(r.terms, state as RentalState, chainNow);
+          const q = quote(r.terms, state, chainNow);
           const left = Math.max(0, Number(q.endsAt - chainNow));
           c.fields.elapsed.textContent = duration(q.elapsed);
           c.fields.accrued.textContent = amount(q.accruedMax, t);
@@ -241,9 +230,9 @@ export async function fillDisputeForm(app: App, r: Rental, el: HTMLElement): Pro
   const chain = app.chain;
   const token = await chain.token(r.terms.token);
   const [bond, fee, rulingPeriod] = await Promise.all([
-    chain.readDisputes<bigint>("disputeBond", [token.address]),
+    chain.disputesRead.disputeBond([token.address]),
     chain.arbitrationCost(),
-    chain.readDisputes<bigint>("rulingPeriod"),
+    chain.disputesRead.rulingPeriod(),
   ]);
   const native = await chain.token(zeroAddress);
   const evidence = h("input", {
@@ -331,7 +320,7 @@ function disputeCard(app: App, r: Rental, cards: Map<Hex, Card>): HTMLElement {
         const call =
           execute.dataset.fallback === "true"
             ? await fallbackCall(app, r, label, Number(execute.dataset.refundableAt))
-            : { address: "disputes" as const, functionName: "executeRuling", args: [r.terms] };
+            : ({ address: "disputes", functionName: "executeRuling", args: [r.terms] } satisfies TxCall);
         if (call && (await app.tx(label, call))) await app.refresh();
       }),
   );
@@ -431,7 +420,7 @@ async function fallbackCall(
   r: Rental,
   label: string,
   refundableAt: number,
-): Promise<{ address: "disputes"; functionName: string; args: unknown[] } | null> {
+): Promise<TxCall | null> {
   const endpoint = app.market.endpointOf(r.terms.offerId);
   try {
     if (!endpoint) throw new Error("the provider registered no oracle endpoint");
@@ -464,16 +453,12 @@ async function fallbackCall(
 /** Follows a frozen rental's dispute: ruled, still waiting, or past its deadline (the fallback applies). */
 async function tickDispute(app: App, c: Card): Promise<void> {
   const r = c.rental;
-  const [d, block] = await Promise.all([
-    app.chain.readDisputes<DisputeState>("dispute", [r.id]),
-    app.chain.pub.getBlock(),
-  ]);
+  const [d, block] = await Promise.all([app.chain.disputesRead.dispute([r.id]), app.chain.pub.getBlock()]);
   const state = c.fields.state;
   const execute = c.fields.execute as HTMLButtonElement;
   const now = Number(block.timestamp);
-  const status = Number(d.status);
-  const ruling = Number(d.ruling);
-  const deadline = Number(d.deadline);
+  // status 0 none (or executed), 1 open, 2 ruled; ruling 0 none, else 1 + the renter's share in bps
+  const { status, ruling, deadline } = d;
   let key: string;
   if (status === 0) {
     key = "executed";
@@ -622,7 +607,7 @@ async function requestAccess(app: App, r: Rental, out: HTMLElement): Promise<voi
 /** The renter rates the provider of a closed rental, proving the rental with any attestation its attester signed. */
 async function rate(app: App, r: Rental, score: number): Promise<void> {
   const n = notice("pending", "Rate: fetching an attestation of the rental from the provider's oracle…");
-  let usage: Record<string, unknown>;
+  let usage: oracle.OnChainUsage;
   let signature: Hex;
   try {
     const endpoint = app.market.endpointOf(r.terms.offerId);
