@@ -211,3 +211,11 @@ pub enum HttpServerError {
     #[error("reading or raising RLIMIT_NOFILE: {0}")]
     Rlimit(std::io::Error),
 }
+
+/// A rental's stored form that does not read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RentalError {
+    /// A status name that is none of [`crate::rental::RentalStatus::ALL`].
+    #[error("unknown rental status {0:?} (expected running, frozen, settled, refunded or resolved)")]
+    UnknownStatus(String),
+}

@@ -8,6 +8,8 @@
 //! - [`chain`]: decoding the escrow's events and following its logs across reorgs;
 //! - [`config`]: where the escrow is deployed (`deployments/<chainId>.json`);
 //! - [`deploy`]: deploying the escrow with its dispute module and committee arbitrator;
+//! - [`rental`]: one rental's life folded from its events (status, end, billed seconds), the
+//!   one model the oracle, the keeper and the CLI share;
 //! - [`revert`]: the contracts' custom errors, from reverts and `SettlementSkipped` reasons;
 //! - `http_server` (feature `http-server`): the bounded HTTP server of the oracle's API and the
 //!   keeper's metrics;
@@ -23,6 +25,7 @@ pub mod deploy;
 pub mod error;
 #[cfg(feature = "http-server")]
 pub mod http_server;
+pub mod rental;
 pub mod revert;
 pub mod terms;
 
@@ -30,6 +33,7 @@ pub use attestation::{domain, gpu_model_hash, gpu_uuids_hash, SignedAttestation,
 pub use billing::{Payment, Quote, Settlement};
 pub use chain::{fetch_events, fetch_events_of, ChainError, EscrowEvent, FollowBatch, LogFollower, LoggedEvent};
 pub use config::Deployment;
-pub use error::{AccessKeyError, AttestationError, BillingError, ConfigError, DeployError};
+pub use error::{AccessKeyError, AttestationError, BillingError, ConfigError, DeployError, RentalError};
+pub use rental::{Rental, RentalStatus};
 pub use revert::{ContractError, EscrowError, SkippedSettlement};
 pub use terms::{rental_id, RentalTerms};
