@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use alloy::primitives::{Address, SignatureError, U256};
+use alloy::primitives::{Address, SignatureError, B256, U256};
 
 /// Why a usage attestation could not be signed or did not verify.
 #[derive(Debug, thiserror::Error)]
@@ -218,4 +218,76 @@ pub enum RentalError {
     /// A status name that is none of [`crate::rental::RentalStatus::ALL`].
     #[error("unknown rental status {0:?} (expected running, frozen, settled, refunded or resolved)")]
     UnknownStatus(String),
+}
+
+/// Why the escrow would refuse an attestation (`AttestationVerifier`'s rules, checked off-chain).
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptanceError {
+    /// Signature invalid or not by the rental's attester.
+    #[error("bad signature: {0}")]
+    Signature(#[from] AttestationError),
+    /// The attestation is about another rental.
+    #[error("attestation is for rental {found}, not {expected}")]
+    WrongRental {
+        /// Rental asked for.
+        expected: B256,
+        /// Rental in the attestation.
+        found: B256,
+    },
+    /// The attested GPU model is not the one rented.
+    #[error("attested GPU model hash {found} is not the rented {expected}")]
+    WrongGpuModel {
+        /// Rented model hash.
+        expected: B256,
+        /// Attested model hash.
+        found: B256,
+    },
+    /// `seq` is not above the last accepted one.
+    #[error("stale seq {seq}: the escrow already accepted seq {last_seq}")]
+    StaleSeq {
+        /// Attested seq.
+        seq: u64,
+        /// Last accepted seq.
+        last_seq: u64,
+    },
+    /// The period ends after the latest block.
+    #[error("period ends at {period_end}, after the latest block ({now})")]
+    FromFuture {
+        /// Attested period end.
+        period_end: u64,
+        /// Latest block timestamp.
+        now: u64,
+    },
+    /// The period ends before the rental started.
+    #[error("period ends at {period_end}, before the rental started ({started_at})")]
+    BeforeStart {
+        /// Attested period end.
+        period_end: u64,
+        /// Rental start.
+        started_at: u64,
+    },
+    /// A settlement needs an attestation covering the end.
+    #[error("not final: period ends at {period_end}, the rental ended at {end}")]
+    NotFinal {
+        /// Attested period end.
+        period_end: u64,
+        /// Rental end.
+        end: u64,
+    },
+    /// More uptime than elapsed time.
+    #[error("uptime {uptime} s exceeds the {elapsed} s elapsed at the period end")]
+    UptimeExceedsElapsed {
+        /// Attested uptime.
+        uptime: u64,
+        /// Elapsed seconds.
+        elapsed: u64,
+    },
+    /// Less uptime than already paid.
+    #[error("uptime {uptime} s is below the {paid} s already paid")]
+    UptimeDecreased {
+        /// Attested uptime.
+        uptime: u64,
+        /// Seconds already paid.
+        paid: u64,
+    },
 }

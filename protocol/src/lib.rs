@@ -1,5 +1,6 @@
 //! Shared protocol of the GPU rental escrow, used by the oracle and the keeper:
 //!
+//! - [`acceptance`]: the escrow's rules for accepting an attestation, checked before sending;
 //! - [`access_key`]: the renter's SSH public key as `open` takes it and as a host writes it;
 //! - [`attestation`]: the EIP-712 `UsageAttestation` the oracle signs and the escrow verifies;
 //! - [`billing`]: a mirror of the escrow's billing math (cost, fee, refund, checkpoints) and its
@@ -15,6 +16,7 @@
 //!   keeper's metrics;
 //! - [`error`]: the error types of all of the above.
 
+pub mod acceptance;
 pub mod access_key;
 pub mod attestation;
 pub mod billing;
@@ -33,7 +35,9 @@ pub use attestation::{domain, gpu_model_hash, gpu_uuids_hash, SignedAttestation,
 pub use billing::{Payment, Quote, Settlement};
 pub use chain::{fetch_events, fetch_events_of, ChainError, EscrowEvent, FollowBatch, LogFollower, LoggedEvent};
 pub use config::Deployment;
-pub use error::{AccessKeyError, AttestationError, BillingError, ConfigError, DeployError, RentalError};
+pub use error::{
+    AcceptanceError, AccessKeyError, AttestationError, BillingError, ConfigError, DeployError, RentalError,
+};
 pub use rental::{Rental, RentalStatus};
 pub use revert::{ContractError, EscrowError, SkippedSettlement};
 pub use terms::{rental_id, RentalTerms};
