@@ -13,7 +13,9 @@ import {
 import { disputesAbi, escrowAbi } from "./abi.generated";
 import { withErrors, type Chain } from "./chain";
 import { explain } from "./errors";
-import { renterHistory, type Market, type Rental } from "./indexer";
+import { renterHistory } from "./history";
+import type { Market } from "./market";
+import type { Rental } from "./rental";
 import { h, notice, type Notice } from "./ui";
 
 type Writable = "nonpayable" | "payable";

@@ -1,7 +1,7 @@
 // The escrow's billing math in the browser, function for function the Rust mirror in protocol/src/billing.rs and
 // the contracts' Billing and RentalQuote libraries: cost, fee, SLA credit, what checkpoints paid, and a rental's live
 // quote from its terms and `rentalState` (the escrow has no quote view). All amounts in token base units.
-import type { Terms } from "./indexer";
+import type { Terms } from "./rental";
 
 const BPS = 10_000n;
 /** Basis points of the cost credited back per basis point of uptime below the SLA. */

@@ -4,9 +4,11 @@ import { getAddress, numberToHex, type Address, type EIP1193Provider } from "vie
 import { App } from "./app";
 import { Chain, chainName, deployedChains, loadDeployment } from "./chain";
 import { explain } from "./errors";
-import { Market, renterHistory, type Rental } from "./indexer";
+import { renterHistory } from "./history";
+import { Market } from "./market";
 import { offersView } from "./offers";
 import { providerView } from "./provider";
+import type { Rental } from "./rental";
 import { rentalsView } from "./rentals";
 import { h, notice, replace } from "./ui";
 

@@ -9,12 +9,12 @@ import {
   type Hex,
   type TransactionReceipt,
 } from "viem";
-import type { App } from "./app";
 import { escrowAbi } from "./abi.generated";
+import type { App } from "./app";
+import { coveredSeconds } from "./billing";
 import { permitAbi, type TokenInfo } from "./chain";
 import { amount, duration, parseAmount, pct } from "./format";
-import { coveredSeconds } from "./billing";
-import { averageRating, uptimeOf, type Offer, type Reputation } from "./indexer";
+import { averageRating, uptimeOf, type Offer, type Reputation } from "./market";
 import { sshKeyToWire } from "./sshkey";
 import { busy, field, h, notice, replace, type Notice } from "./ui";
 

@@ -2,14 +2,16 @@
 // (create, reprice, retire), earnings per offer with claimEarnings, the open rentals of its offers (open a dispute,
 // add evidence to one), and withdrawable credit.
 import { erc20Abi, getAddress, isAddress } from "viem";
+import { escrowAbi } from "./abi.generated";
 import type { App } from "./app";
 import type { TokenInfo } from "./chain";
-import { amount, dateTime, duration, parseAmount, pct, short } from "./format";
 import { creditsView } from "./credits";
-import { escrowAbi } from "./abi.generated";
-import { eventAbi, openRentalsOfOffers, statusOf } from "./indexer";
+import { evidenceView, openDisputeControls } from "./disputes";
+import { amount, dateTime, duration, parseAmount, pct, short } from "./format";
+import { openRentalsOfOffers } from "./history";
+import { eventAbi } from "./logs";
 import { ratingText, uptimeText } from "./offers";
-import { evidenceView, fillDisputeForm } from "./rentals";
+import { statusOf } from "./rental";
 import { busy, field, h, notice, replace } from "./ui";
 
 export function providerView(app: App): HTMLElement {
@@ -335,17 +337,8 @@ async function renderRentals(app: App, el: HTMLElement): Promise<void> {
       if (r.dispute) {
         action = evidenceView(app, r);
       } else {
-        const form = h("div", { testid: "dispute-form", hidden: true });
-        const btn = h("button", { testid: "dispute-open" }, "Open a dispute");
-        btn.addEventListener(
-          "click",
-          () =>
-            void busy(btn, async () => {
-              form.hidden = !form.hidden;
-              if (!form.hidden) await fillDisputeForm(app, r, form);
-            }),
-        );
-        action = h("div", {}, btn, form);
+        const dispute = openDisputeControls(app, r);
+        action = h("div", {}, dispute.button, dispute.form);
       }
       return h(
         "tr",

@@ -4,7 +4,7 @@ import { formatUnits, type Hash } from "viem";
 import { feeOf } from "./billing";
 import type { TokenInfo } from "./chain";
 import { pct } from "./format";
-import { statusOf, type Rental } from "./indexer";
+import { statusOf, type Rental } from "./rental";
 
 export interface Receipt {
   rentalId: string;
