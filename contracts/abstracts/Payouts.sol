@@ -1,33 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-
 import {IPayouts} from "../interfaces/IPayouts.sol";
 import {Errors} from "../libraries/Errors.sol";
 import {TokenTransfer} from "../libraries/TokenTransfer.sol";
 import {Offer, OfferAccount} from "../types/DataTypes.sol";
+import {CreditLedger} from "./CreditLedger.sol";
 import {OfferBook} from "./OfferBook.sol";
 
 /// @title Payouts
-/// @notice Balances held for their owners: per-offer earnings (with the fees they carry) and credits.
-/// See {IPayouts}.
-abstract contract Payouts is OfferBook, ReentrancyGuardTransient, IPayouts {
-    mapping(address account => mapping(address token => uint256)) internal _credit;
-
-    function credit(address account, address token) external view override returns (uint256) {
-        return _credit[account][token];
-    }
-
-    function withdraw(address token, uint256 amount) external override nonReentrant {
-        _withdraw(token, msg.sender, amount);
-    }
-
-    function withdrawTo(address token, address to, uint256 amount) external override nonReentrant {
-        if (to == address(0)) revert Errors.GpuEscrow_ZeroAddress();
-        _withdraw(token, to, amount);
-    }
-
+/// @notice Balances held for their owners: per-offer earnings (with the fees they carry) and credits (the
+/// {CreditLedger} shared with the dispute module). See {IPayouts}.
+abstract contract Payouts is OfferBook, CreditLedger, IPayouts {
     function claimEarnings(uint64 offerId) external override nonReentrant {
         Offer storage o = _existingOffer(offerId);
         if (o.provider != msg.sender) revert Errors.GpuEscrow_NotOfferProvider(offerId, msg.sender);
@@ -62,21 +46,15 @@ abstract contract Payouts is OfferBook, ReentrancyGuardTransient, IPayouts {
         }
     }
 
-    function _withdraw(address token, address to, uint256 amount) private {
-        uint256 available = _credit[msg.sender][token];
-        if (amount > available) revert Errors.GpuEscrow_InsufficientCredit(msg.sender, token, amount, available);
-        // amount ≤ available was checked just above.
-        unchecked {
-            _credit[msg.sender][token] = available - amount;
-        }
-        emit Withdrawn(msg.sender, token, to, amount);
-        TokenTransfer.push(token, to, amount);
+    function _revertZeroAddress() internal pure override {
+        revert Errors.GpuEscrow_ZeroAddress();
     }
 
-    /// @dev Pays `amount` to `to`, or credits it to `to` when the transfer fails.
-    function _payOrCredit(address token, address to, uint256 amount) internal {
-        if (amount == 0 || TokenTransfer.tryPush(token, to, amount)) return;
-        _credit[to][token] += amount;
-        emit Credited(to, token, amount);
+    function _revertInsufficientCredit(address account, address token, uint256 requested, uint256 available)
+        internal
+        pure
+        override
+    {
+        revert Errors.GpuEscrow_InsufficientCredit(account, token, requested, available);
     }
 }

@@ -2,9 +2,9 @@
 pragma solidity 0.8.30;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
+import {CreditLedger} from "../abstracts/CreditLedger.sol";
 import {IArbitrator} from "../interfaces/IArbitrator.sol";
 import {IDisputeModule} from "../interfaces/IDisputeModule.sol";
 import {IGpuEscrow} from "../interfaces/IGpuEscrow.sol";
@@ -26,7 +26,7 @@ import {DisputeModuleErrors as Errors} from "./DisputeModuleErrors.sol";
 /// @title DisputeModule
 /// @notice Provider bonds, objective and arbitrated disputes, and reputation for one `GpuEscrow`. The rules are in
 /// `IDisputeModule`.
-contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient {
+contract DisputeModule is IDisputeModule, Ownable2Step, CreditLedger {
     uint256 public constant override CHOICES = 10_001;
     uint256 public constant override EQUIVOCATION_SLASH_BPS = 10_000;
     uint256 public constant override WRONG_GPU_SLASH_BPS = 2000;
@@ -50,7 +50,6 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
     mapping(bytes32 rentalId => Dispute) internal _disputes;
     mapping(uint256 arbitratorDisputeId => bytes32 rentalId) public override rentalOfDispute;
     mapping(bytes32 rentalId => bool) public override rated;
-    mapping(address account => mapping(address token => uint256)) public override credit;
 
     /// @dev This module's part of each provider's reputation.
     struct Record {
@@ -341,17 +340,8 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
     }
 
     /*//////////////////////////////////////////////////////////////
-                         CREDIT AND GOVERNANCE
+                               GOVERNANCE
     //////////////////////////////////////////////////////////////*/
-
-    function withdraw(address token, uint256 amount) external override nonReentrant {
-        _withdraw(token, msg.sender, amount);
-    }
-
-    function withdrawTo(address token, address to, uint256 amount) external override nonReentrant {
-        if (to == address(0)) revert Errors.DisputeModule_ZeroAddress();
-        _withdraw(token, to, amount);
-    }
 
     function setMinBond(address token, uint256 amount) external override onlyOwner {
         minBond[token] = amount;
@@ -494,19 +484,6 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
         }
     }
 
-    function _withdraw(address token, address to, uint256 amount) private {
-        uint256 available = credit[msg.sender][token];
-        if (amount > available) {
-            revert Errors.DisputeModule_InsufficientCredit(msg.sender, token, amount, available);
-        }
-        // amount ≤ available was checked just above.
-        unchecked {
-            credit[msg.sender][token] = available - amount;
-        }
-        emit Withdrawn(msg.sender, token, to, amount);
-        TokenTransfer.push(token, to, amount);
-    }
-
     /// @dev The escrow's id of a rental: keccak256 of its terms' ABI encoding (`IRentals`).
     function _rentalId(RentalTerms calldata terms) private pure returns (bytes32) {
         return keccak256(abi.encode(terms));
@@ -537,9 +514,15 @@ contract DisputeModule is IDisputeModule, Ownable2Step, ReentrancyGuardTransient
         }
     }
 
-    function _payOrCredit(address token, address to, uint256 amount) private {
-        if (amount == 0 || TokenTransfer.tryPush(token, to, amount)) return;
-        credit[to][token] += amount;
-        emit Credited(to, token, amount);
+    function _revertZeroAddress() internal pure override {
+        revert Errors.DisputeModule_ZeroAddress();
+    }
+
+    function _revertInsufficientCredit(address account, address token, uint256 requested, uint256 available)
+        internal
+        pure
+        override
+    {
+        revert Errors.DisputeModule_InsufficientCredit(account, token, requested, available);
     }
 }

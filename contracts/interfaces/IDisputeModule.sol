@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {RentalTerms, Usage} from "../types/DataTypes.sol";
 import {IArbitrable} from "./IArbitrable.sol";
 import {IArbitrator} from "./IArbitrator.sol";
+import {ICreditLedger} from "./ICreditLedger.sol";
 import {IDisputeHooks} from "./IDisputeHooks.sol";
 
 /// @title IDisputeModule
@@ -51,10 +52,14 @@ import {IDisputeHooks} from "./IDisputeHooks.sol";
 /// - The loser's dispute bond goes to the winner: an opener whose side got less than half loses it to the other
 ///   party; otherwise it goes back to the opener.
 ///
+/// Credit (`ICreditLedger`, the escrow's ledger): a payment of this module that cannot be pushed (a slash share,
+/// penalty, dispute outcome or dispute bond to a blacklisted or reverting receiver) is credited to its receiver, who
+/// withdraws it with `withdraw` or `withdrawTo`.
+///
 /// Reputation: the escrow counts each offer's settled rentals, seconds rented and seconds up at settlement; this
 /// contract counts disputes opened and lost, slashes, terminations and ratings (the renter rates 1–5 once per closed
 /// rental). `reputation` returns all of them for a provider in one call.
-interface IDisputeModule is IDisputeHooks, IArbitrable {
+interface IDisputeModule is IDisputeHooks, IArbitrable, ICreditLedger {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
     //////////////////////////////////////////////////////////////*/
@@ -142,8 +147,6 @@ interface IDisputeModule is IDisputeHooks, IArbitrable {
     /// payout address and, as the rental's fee, to the treasury.
     event OutcomePaid(bytes32 indexed rentalId, uint256 toRenter, uint256 toProvider, uint256 fee);
     event Rated(bytes32 indexed rentalId, address indexed provider, uint8 score);
-    event Credited(address indexed account, address indexed token, uint256 amount);
-    event Withdrawn(address indexed account, address indexed token, address to, uint256 amount);
 
     /*//////////////////////////////////////////////////////////////
                                  BONDS
@@ -250,17 +253,8 @@ interface IDisputeModule is IDisputeHooks, IArbitrable {
     function rate(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature, uint8 score) external;
 
     /*//////////////////////////////////////////////////////////////
-                         CREDIT AND GOVERNANCE
+                               GOVERNANCE
     //////////////////////////////////////////////////////////////*/
-
-    /// @notice Withdraws the caller's credit in `token`: slash shares and dispute bonds whose transfer failed.
-    /// @dev Requirements: amount ≤ credit (`DisputeModule_InsufficientCredit`).
-    function withdraw(address token, uint256 amount) external;
-
-    /// @notice Withdraws the caller's credit in `token` to `to` (an owner that cannot take the token itself).
-    /// @dev Requirements: amount ≤ credit (`DisputeModule_InsufficientCredit`); `to` non-zero
-    /// (`DisputeModule_ZeroAddress`).
-    function withdrawTo(address token, address to, uint256 amount) external;
 
     /// @notice Sets the bond an offer in `token` requires, for offers created from now on.
     /// @dev Requirements: owner.
@@ -290,7 +284,6 @@ interface IDisputeModule is IDisputeHooks, IArbitrable {
     function dispute(bytes32 rentalId) external view returns (Dispute memory);
     function rentalOfDispute(uint256 arbitratorDisputeId) external view returns (bytes32);
     function rated(bytes32 rentalId) external view returns (bool);
-    function credit(address account, address token) external view returns (uint256);
     function reputation(address provider) external view returns (Reputation memory);
     /// @notice Every offer `provider` created, retired ones included, in creation order.
     function offersOf(address provider) external view returns (uint64[] memory);

@@ -1,31 +1,19 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {ICreditLedger} from "./ICreditLedger.sol";
+
 /// @title IPayouts
 /// @notice Money held in the escrow for its owners. Provider earnings accrue per offer at each settlement and
 /// checkpoint, together with the fee they carry (one storage write instead of transfers per rental; see
 /// `IOfferBook.offerAccount`). A renter's refund is pushed at settlement and lands in the renter's credit only if
-/// the transfer failed (blacklisted or reverting receiver). Nobody but the owner of a balance can move it.
-interface IPayouts {
-    event Credited(address indexed account, address indexed token, uint256 amount);
-    event Withdrawn(address indexed account, address indexed token, address to, uint256 amount);
+/// the transfer failed (blacklisted or reverting receiver); the treasury's fees are its credit too
+/// (`ICreditLedger`: `credit`, `withdraw`, `withdrawTo`). Nobody but the owner of a balance can move it.
+interface IPayouts is ICreditLedger {
     event EarningsClaimed(
         uint64 indexed offerId, address indexed provider, address token, address payout, uint256 net, uint256 fees
     );
     event FeesCollected(uint64 indexed offerId, address indexed token, uint256 fees);
-
-    /// @notice Withdrawable balance of `account` in `token` (undeliverable refunds, the treasury's fees).
-    function credit(address account, address token) external view returns (uint256);
-
-    /// @notice Pays `amount` of the caller's credit in `token` to the caller.
-    /// @dev Requirements: amount ≤ credit (`GpuEscrow_InsufficientCredit`). Reverts if the transfer fails.
-    function withdraw(address token, uint256 amount) external;
-
-    /// @notice Pays `amount` of the caller's credit in `token` to `to`: the way out for an owner that cannot take
-    /// the token itself (a contract that rejects the native coin, a blacklisted address).
-    /// @dev Requirements: amount ≤ credit (`GpuEscrow_InsufficientCredit`); `to` non-zero (`GpuEscrow_ZeroAddress`).
-    /// Reverts if the transfer fails.
-    function withdrawTo(address token, address to, uint256 amount) external;
 
     /// @notice Pays an offer's accrued net earnings to its provider's payout address and credits the fees they
     /// carry to the treasury. Earnings flushed to the payout address's credit (an accrual that would have

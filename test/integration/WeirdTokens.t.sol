@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IPayouts} from "../../contracts/interfaces/IPayouts.sol";
+import {ICreditLedger} from "../../contracts/interfaces/ICreditLedger.sol";
 import {Errors} from "../../contracts/libraries/Errors.sol";
 import {OpenParams, RentalTerms, Usage} from "../../contracts/types/DataTypes.sol";
 import {BlacklistToken} from "../mocks/BlacklistToken.sol";
@@ -75,7 +75,7 @@ contract WeirdTokens_Integration_Test is Base {
         Usage memory u = usageAt(1, uint64(t.startedAt + 2 hours), 3000);
         bytes memory sig = signUsage(t, u);
         vm.expectEmit(address(escrow));
-        emit IPayouts.Credited(renter, address(busd), refundAmount);
+        emit ICreditLedger.Credited(renter, address(busd), refundAmount);
         vm.prank(keeper);
         escrow.settle(t, u, sig);
 
@@ -141,7 +141,7 @@ contract WeirdTokens_Integration_Test is Base {
         Usage memory u = usageAt(1, uint64(t.startedAt + 2 hours), 3600);
         bytes memory sig = signUsage(t, u);
         vm.expectEmit(address(escrow));
-        emit IPayouts.Credited(address(r), address(0), 1e18);
+        emit ICreditLedger.Credited(address(r), address(0), 1e18);
         vm.prank(keeper);
         escrow.settle(t, u, sig);
         assertEq(escrow.credit(address(r), address(0)), 1e18);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IPayouts} from "../../../contracts/interfaces/IPayouts.sol";
+import {ICreditLedger} from "../../../contracts/interfaces/ICreditLedger.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {OpenParams, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
 import {RevertingReceiver} from "../../mocks/RevertingReceiver.sol";
@@ -41,7 +41,7 @@ contract Withdraw_Unit_Test is Base {
     function test_WhenERC20() external {
         uint256 credit = creditTreasury();
         vm.expectEmit(address(escrow));
-        emit IPayouts.Withdrawn(treasury, address(usdc), treasury, credit - 1);
+        emit ICreditLedger.Withdrawn(treasury, address(usdc), treasury, credit - 1);
         vm.prank(treasury);
         escrow.withdraw(address(usdc), credit - 1);
         assertEq(usdc.balanceOf(treasury), credit - 1);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IPayouts} from "../../../contracts/interfaces/IPayouts.sol";
+import {ICreditLedger} from "../../../contracts/interfaces/ICreditLedger.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {OpenParams, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
 import {RevertingReceiver} from "../../mocks/RevertingReceiver.sol";
@@ -49,7 +49,7 @@ contract WithdrawTo_Unit_Test is Base {
         // Before withdrawTo, `withdraw` could only pay the contract itself, which refuses: the credit was stranded.
         (RevertingReceiver r, uint256 amount) = nativeRefundCredited();
         vm.expectEmit(address(escrow));
-        emit IPayouts.Withdrawn(address(r), address(0), cold, amount);
+        emit ICreditLedger.Withdrawn(address(r), address(0), cold, amount);
         r.execute(address(escrow), 0, abi.encodeCall(escrow.withdrawTo, (address(0), cold, amount)));
         assertEq(cold.balance, amount);
         assertEq(escrow.credit(address(r), address(0)), 0);

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {DisputeModuleErrors} from "../../../../contracts/disputes/DisputeModuleErrors.sol";
-import {IDisputeModule} from "../../../../contracts/interfaces/IDisputeModule.sol";
+import {ICreditLedger} from "../../../../contracts/interfaces/ICreditLedger.sol";
 import {OfferParams, RentalTerms, Usage} from "../../../../contracts/types/DataTypes.sol";
 import {BlacklistToken} from "../../../mocks/BlacklistToken.sol";
 import {DisputeBase} from "../../../utils/DisputeBase.t.sol";
@@ -61,7 +61,7 @@ contract DisputeModuleWithdraw_Unit_Test is DisputeBase {
 
         busd.setBlacklisted(renter, false);
         vm.expectEmit(address(disputes));
-        emit IDisputeModule.Withdrawn(renter, address(busd), renter, 1e6);
+        emit ICreditLedger.Withdrawn(renter, address(busd), renter, 1e6);
         vm.prank(renter);
         disputes.withdraw(address(busd), 1e6);
         vm.prank(renter);
