@@ -107,7 +107,7 @@ contract Attackers_Invariant_Test is DisputeBase {
             "fallbackRefunds"
         ];
         for (uint256 i; i < names.length; ++i) {
-            emit log_named_uint(names[i], handler.calls(bytes32(bytes(names[i]))));
+            emit log_named_uint(names[i], handler.calls(keccak256(bytes(names[i]))));
         }
         IDisputeModule.BondAccount memory b = disputes.bondOf(provider, address(usdc));
         emit log_named_uint("bond left", b.amount);

@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {CommonBase} from "forge-std/Base.sol";
-import {StdCheats} from "forge-std/StdCheats.sol";
-import {StdUtils} from "forge-std/StdUtils.sol";
-
 import {IDisputeModule} from "../../../contracts/interfaces/IDisputeModule.sol";
 import {Billing} from "../../../contracts/libraries/Billing.sol";
-import {RentalQuote} from "../../../contracts/libraries/RentalQuote.sol";
 import {OpenParams, RentalState, RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
 import {MockERC20} from "../../mocks/MockERC20.sol";
 import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
 import {IGpuEscrowFull} from "../../utils/IGpuEscrowFull.sol";
+import {BaseHandler} from "./BaseHandler.sol";
 
 /// @notice Adversaries against an honest oracle. The GPUs' real state is a timeline of up and down intervals that
 /// only `warp` writes; the oracle attests exactly that timeline (cumulative uptime to periodEnd, never past a stop)
@@ -24,7 +20,7 @@ import {IGpuEscrowFull} from "../../utils/IGpuEscrowFull.sol";
 /// - a keeper that settles everything due in one batch, after the others had their turn.
 /// For every rental it closes, it records what the rules say each party should end with, computed from the
 /// timeline, next to what they got; the invariants compare the two.
-contract AttackerHandler is CommonBase, StdCheats, StdUtils {
+contract AttackerHandler is BaseHandler {
     struct Rental {
         RentalTerms terms;
         uint256 deposit;
@@ -37,8 +33,6 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
         address opener;
     }
 
-    IGpuEscrowFull internal immutable escrow;
-    IDisputeModule internal immutable disputes;
     MockERC20 internal immutable token;
     uint256 internal immutable attesterKey;
     address internal immutable provider;
@@ -65,7 +59,6 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
     uint256 public batchMismatches;
     uint256 public honestSlashes;
     uint256 public disputeBondsLost;
-    mapping(bytes32 => uint256) public calls;
 
     constructor(
         IGpuEscrowFull escrow_,
@@ -75,9 +68,7 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
         address renter_,
         uint64[] memory offers_,
         uint256 bonded_
-    ) {
-        escrow = escrow_;
-        disputes = IDisputeModule(escrow_.disputeModule());
+    ) BaseHandler(escrow_) {
         token = token_;
         attesterKey = attesterKey_;
         provider = provider_;
@@ -95,21 +86,20 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Time passes with the GPUs up or down (one in three steps is an outage).
-    function warp(uint256 secondsSeed, uint256 stateSeed) external {
+    function warp(uint256 secondsSeed, uint256 stateSeed) external instrument("warp") {
         bool up = stateSeed % 3 != 0;
         if (up != ups[ups.length - 1]) {
             starts.push(block.timestamp);
             ups.push(up);
         }
         vm.warp(block.timestamp + _bound(secondsSeed, 1, 3 hours));
-        calls[bytes32("warp")]++;
     }
 
     /*//////////////////////////////////////////////////////////////
                                THE RENTER
     //////////////////////////////////////////////////////////////*/
 
-    function open(uint256 offerSeed, uint256 secondsSeed) external {
+    function open(uint256 offerSeed, uint256 secondsSeed) external instrument("open") {
         uint64 offerId = offers[offerSeed % offers.length];
         uint256 price = escrow.offer(offerId).pricePerHour;
         uint96 deposit = uint96(Billing.cost(price, _bound(secondsSeed, 10 minutes, 12 hours)));
@@ -137,14 +127,15 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
             salt: bytes32(_rentals.length - 1)
         });
         r.deposit = deposit;
-        calls[bytes32("open")]++;
     }
 
     /// @dev The renter sees `terminate` in the mempool and lands a large `extend` first.
-    function frontRunTerminate(uint256 seed, uint256 amountSeed) external {
-        (bool ok, uint256 i) = _running(seed);
-        if (!ok) return;
-        Rental storage r = _rentals[i];
+    function frontRunTerminate(uint256 seed, uint256 amountSeed)
+        external
+        useRental(seed, _isRunning)
+        instrument("frontRunTerminate")
+    {
+        Rental storage r = _rentals[currentRental];
         uint256 amount = _bound(amountSeed, 1, 1000e6);
         if ((r.deposit + amount) * 3600 / r.terms.pricePerHour <= 30 days) {
             vm.prank(renter);
@@ -160,13 +151,15 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
             : Billing.cost(r.terms.pricePerHour, block.timestamp - r.terms.startedAt) * 1000 / 10_000;
         penaltiesOwed += owed < bondBefore ? owed : bondBefore;
         penaltiesTaken += bondBefore - disputes.bondOf(provider, address(token)).amount;
-        calls[bytes32("frontRunTerminate")]++;
     }
 
     /// @dev Stops with the stalest attestation the oracle served for the rental (the first one it signed now).
-    function stopWithStaleAttestation(uint256 seed, uint256 ageSeed) external {
-        (bool ok, uint256 i) = _running(seed);
-        if (!ok) return;
+    function stopWithStaleAttestation(uint256 seed, uint256 ageSeed)
+        external
+        useRental(seed, _isRunning)
+        instrument("stopWithStaleAttestation")
+    {
+        uint256 i = currentRental;
         Rental storage r = _rentals[i];
         // The oldest attestation the oracle can still serve: no older than the last it signed (seq and period end
         // only grow), often hours old.
@@ -176,24 +169,23 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
         escrow.stopAndSettle(r.terms, u, sig);
         // Billing ends now; the unattested seconds after periodEnd count as delivered.
         _closed(i, before, block.timestamp, u.uptimeSeconds + (block.timestamp - u.periodEnd), 0);
-        calls[bytes32("stopWithStaleAttestation")]++;
     }
 
     /*//////////////////////////////////////////////////////////////
                               THE PROVIDER
     //////////////////////////////////////////////////////////////*/
 
-    function providerCheckpoints(uint256 seed, uint256 periodSeed) external {
-        _checkpoint(provider, seed, periodSeed);
-        calls[bytes32("providerCheckpoints")]++;
+    function providerCheckpoints(uint256 seed, uint256 periodSeed)
+        external
+        useRental(seed, _isRunning)
+        instrument("providerCheckpoints")
+    {
+        _checkpoint(provider, periodSeed);
     }
 
     /// @dev Either party opens a dispute; nobody will ever rule on it.
-    function dispute(uint256 seed, bool byProvider) external {
-        uint256 n = _rentals.length;
-        if (n == 0) return;
-        uint256 i = seed % n;
-        Rental storage r = _rentals[i];
+    function dispute(uint256 seed, bool byProvider) external useRental(seed, _anyRental) instrument("dispute") {
+        Rental storage r = _rentals[currentRental];
         if (r.closed || r.disputed) return;
         address opener = byProvider ? provider : renter;
         vm.prank(opener);
@@ -202,24 +194,25 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
             return; // window closed
         }
         (r.disputed, r.opener) = (true, opener);
-        calls[bytes32("dispute")]++;
     }
 
     /*//////////////////////////////////////////////////////////////
                              THE THIRD PARTY
     //////////////////////////////////////////////////////////////*/
 
-    function thirdPartyCheckpoints(uint256 seed, uint256 periodSeed) external {
-        _checkpoint(griefer, seed, periodSeed);
-        calls[bytes32("thirdPartyCheckpoints")]++;
+    function thirdPartyCheckpoints(uint256 seed, uint256 periodSeed)
+        external
+        useRental(seed, _isRunning)
+        instrument("thirdPartyCheckpoints")
+    {
+        _checkpoint(griefer, periodSeed);
     }
 
     /// @dev Settles an ended rental first, with the oracle's final attestation, or tries proofs with honest ones.
-    function thirdPartySettles(uint256 seed) external {
-        (bool ok, uint256 i) = _pick(seed, RentalStatus.Active);
-        if (!ok) return;
+    function thirdPartySettles(uint256 seed) external useRental(seed, _isActive) instrument("thirdPartySettles") {
+        uint256 i = currentRental;
         Rental storage r = _rentals[i];
-        uint256 end = _end(r);
+        uint256 end = _endOf(r.terms);
         if (block.timestamp < end + r.terms.challengeWindow || block.timestamp > end + r.terms.gracePeriod) return;
         (Usage memory u, bytes memory sig) = _attest(i, end);
         (Usage memory v, bytes memory sigV) = _attest(i, block.timestamp);
@@ -236,7 +229,6 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
         vm.prank(griefer);
         escrow.settle(r.terms, v, sigV);
         _closed(i, before, end, v.uptimeSeconds, 0);
-        calls[bytes32("thirdPartySettles")]++;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -245,7 +237,7 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
 
     /// @dev One batch over every active rental with its final attestation, whatever others did first: it must not
     /// revert; what it settled is checked like any settlement.
-    function keeperBatch(uint256) external {
+    function keeperBatch(uint256) external instrument("keeperBatch") {
         uint256 n = _rentals.length;
         uint256[] memory idx = new uint256[](n);
         uint256 m;
@@ -260,7 +252,7 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
         for (uint256 k; k < m; ++k) {
             Rental storage r = _rentals[idx[k]];
             ts[k] = r.terms;
-            ends[k] = _end(r);
+            ends[k] = _endOf(r.terms);
             (us[k], sigs[k]) = _attest(idx[k], ends[k] < block.timestamp ? ends[k] : block.timestamp);
         }
         uint256[] memory uptimes = new uint256[](m);
@@ -284,7 +276,6 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
             (r.renterPaid, r.renterOwes, r.closed) = (owes, owes, true);
         }
         if (_renterHolds() - holds != expected) batchMismatches++;
-        calls[bytes32("keeperBatch")]++;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -292,13 +283,12 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev After the deadline, anyone brings the oracle's final attestation: the billing rules at the freeze.
-    function fallbackSettles(uint256 seed) external {
-        (bool ok, uint256 i) = _pick(seed, RentalStatus.Frozen);
-        if (!ok) return;
+    function fallbackSettles(uint256 seed) external useRental(seed, _isFrozen) instrument("fallbackSettles") {
+        uint256 i = currentRental;
         Rental storage r = _rentals[i];
         IDisputeModule.Dispute memory d = disputes.dispute(_id(r.terms));
         if (block.timestamp < d.deadline) vm.warp(d.deadline);
-        uint256 end = _end(r);
+        uint256 end = _endOf(r.terms);
         (Usage memory u, bytes memory sig) = _attest(i, end);
         uint256 before = _renterHolds();
         // In a fallback the module moves nothing but the opener's bond (pushed, or credited if the push failed).
@@ -309,14 +299,11 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
             moduleBefore - (token.balanceOf(address(disputes)) - disputes.credit(r.opener, address(token)));
         if (bondBack != d.bond) disputeBondsLost++;
         _closed(i, before, end, u.uptimeSeconds, r.opener == renter ? d.bond : 0);
-        calls[bytes32("fallbackSettles")]++;
     }
 
     /// @dev Nobody brings an attestation: past the grace period, the refund rules.
-    function fallbackRefunds(uint256 seed) external {
-        (bool ok, uint256 i) = _pick(seed, RentalStatus.Frozen);
-        if (!ok) return;
-        Rental storage r = _rentals[i];
+    function fallbackRefunds(uint256 seed) external useRental(seed, _isFrozen) instrument("fallbackRefunds") {
+        Rental storage r = _rentals[currentRental];
         IDisputeModule.Dispute memory d = disputes.dispute(_id(r.terms));
         uint256 refundableAt = uint256(d.deadline) + r.terms.gracePeriod + 1;
         if (block.timestamp < refundableAt) vm.warp(refundableAt);
@@ -327,7 +314,6 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
         r.renterPaid = r.deposit - got;
         r.renterOwes = Billing.paidOut(r.terms.pricePerHour, r.terms.feeBps, r.terms.slaBps, s.paidSeconds);
         r.closed = true;
-        calls[bytes32("fallbackRefunds")]++;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -346,9 +332,10 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
                                  HELPERS
     //////////////////////////////////////////////////////////////*/
 
-    function _checkpoint(address caller, uint256 seed, uint256 periodSeed) internal {
-        (bool ok, uint256 i) = _running(seed);
-        if (!ok) return;
+    /// @dev `caller` checkpoints the current rental with an attestation up to a random period end that is out of the
+    /// challenge window.
+    function _checkpoint(address caller, uint256 periodSeed) internal {
+        uint256 i = currentRental;
         Rental storage r = _rentals[i];
         if (block.timestamp < uint256(r.terms.startedAt) + r.terms.challengeWindow) return;
         uint256 latest = block.timestamp - r.terms.challengeWindow;
@@ -380,7 +367,7 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
     function _up(Rental storage r, uint256 at) internal view returns (uint256 total) {
         uint256 from = r.terms.startedAt;
         uint256 to = at;
-        uint256 end = _end(r);
+        uint256 end = _endOf(r.terms);
         if (end < to) to = end;
         for (uint256 k; k < starts.length; ++k) {
             if (!ups[k]) continue;
@@ -410,30 +397,19 @@ contract AttackerHandler is CommonBase, StdCheats, StdUtils {
         sig = abi.encodePacked(rr, vs);
     }
 
-    function _end(Rental storage r) internal view returns (uint256) {
-        RentalState memory s = escrow.rentalState(_id(r.terms));
-        return RentalQuote.endOf(r.terms.startedAt, r.terms.pricePerHour, s.deposit, s.stoppedAt);
-    }
-
-    function _running(uint256 seed) internal view returns (bool, uint256) {
-        (bool ok, uint256 i) = _pick(seed, RentalStatus.Active);
-        return (ok && block.timestamp < _end(_rentals[i]), i);
-    }
-
-    function _pick(uint256 seed, RentalStatus status) internal view returns (bool, uint256) {
-        uint256 n = _rentals.length;
-        for (uint256 k; k < n; ++k) {
-            uint256 i = (seed + k) % n;
-            if (!_rentals[i].closed && escrow.rentalState(_id(_rentals[i].terms)).status == status) return (true, i);
-        }
-        return (false, 0);
-    }
-
     function _renterHolds() internal view returns (uint256) {
         return token.balanceOf(renter) + escrow.credit(renter, address(token));
     }
 
-    function _id(RentalTerms memory t) internal pure returns (bytes32) {
-        return keccak256(abi.encode(t));
+    function _rentalCount() internal view override returns (uint256) {
+        return _rentals.length;
+    }
+
+    function _termsOf(uint256 i) internal view override returns (RentalTerms memory) {
+        return _rentals[i].terms;
+    }
+
+    function _isClosed(uint256 i) internal view override returns (bool) {
+        return _rentals[i].closed;
     }
 }

@@ -1,24 +1,20 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {CommonBase} from "forge-std/Base.sol";
-import {StdCheats} from "forge-std/StdCheats.sol";
-import {StdUtils} from "forge-std/StdUtils.sol";
-
 import {ICommitteeArbitrator} from "../../../contracts/interfaces/ICommitteeArbitrator.sol";
 import {IDisputeModule} from "../../../contracts/interfaces/IDisputeModule.sol";
 import {Billing} from "../../../contracts/libraries/Billing.sol";
-import {RentalQuote} from "../../../contracts/libraries/RentalQuote.sol";
-import {RentalState, RentalStatus, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
+import {RentalState, RentalTerms, Usage} from "../../../contracts/types/DataTypes.sol";
 import {MockERC20} from "../../mocks/MockERC20.sol";
 import {IGpuEscrowFull} from "../../utils/IGpuEscrowFull.sol";
 import {RentalStore} from "../stores/RentalStore.sol";
+import {BaseHandler} from "./BaseHandler.sol";
 import {RentalHandler} from "./RentalHandler.sol";
 
 /// @notice Drives the dispute module next to `RentalHandler`: the provider's bonds (bond, unbond, withdraw),
 /// subjective disputes opened by either party, committee votes and executions, attempts to move frozen money, proofs
 /// against the honest provider (which must all fail), and owner calls (which must leave bonds alone).
-contract DisputeHandler is CommonBase, StdCheats, StdUtils {
+contract DisputeHandler is BaseHandler {
     struct Actors {
         address owner;
         address provider;
@@ -29,8 +25,6 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         address judge2;
     }
 
-    IGpuEscrowFull internal immutable escrow;
-    IDisputeModule internal immutable disputes;
     ICommitteeArbitrator internal immutable committee;
     RentalStore internal immutable store;
     RentalHandler internal immutable rentals;
@@ -38,8 +32,6 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
     address[] internal tokens;
     /// Everyone the module may pay or credit.
     address[] internal payees;
-
-    mapping(bytes32 => uint256) public calls;
 
     constructor(
         IGpuEscrowFull escrow_,
@@ -49,9 +41,7 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         Actors memory actors,
         address[] memory renters,
         address[] memory tokens_
-    ) {
-        escrow = escrow_;
-        disputes = IDisputeModule(escrow_.disputeModule());
+    ) BaseHandler(escrow_) {
         committee = committee_;
         store = store_;
         rentals = rentals_;
@@ -68,7 +58,7 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
                                  BONDS
     //////////////////////////////////////////////////////////////*/
 
-    function bond(uint256 tokenSeed, uint256 amountSeed) external {
+    function bond(uint256 tokenSeed, uint256 amountSeed) external instrument("bond") {
         address token = tokens[tokenSeed % tokens.length];
         uint256 amount = _bound(amountSeed, 1, 10 ** MockERC20(token).decimals() * 1000);
         vm.prank(a.provider);
@@ -78,10 +68,9 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         for (uint64 id = 1; id <= escrow.offerCount(); ++id) {
             if (escrow.offer(id).token == token) disputes.syncOffer(id);
         }
-        calls[keccak256("bond")]++;
     }
 
-    function requestUnbond(uint256 tokenSeed, uint256 amountSeed) external {
+    function requestUnbond(uint256 tokenSeed, uint256 amountSeed) external instrument("requestUnbond") {
         address token = tokens[tokenSeed % tokens.length];
         IDisputeModule.BondAccount memory b = disputes.bondOf(a.provider, token);
         uint256 min = disputes.minBond(token);
@@ -89,10 +78,9 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         if (b.amount <= min) return;
         vm.prank(a.provider);
         disputes.requestUnbond(token, _bound(amountSeed, 1, b.amount - min));
-        calls[keccak256("requestUnbond")]++;
     }
 
-    function withdrawBond(uint256 tokenSeed) external {
+    function withdrawBond(uint256 tokenSeed) external instrument("withdrawBond") {
         address token = tokens[tokenSeed % tokens.length];
         IDisputeModule.BondAccount memory b = disputes.bondOf(a.provider, token);
         if (b.unbonding == 0 || b.openDisputes != 0) return;
@@ -100,29 +88,28 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         vm.prank(a.provider);
         disputes.withdrawBond(token);
         store.recordBondWithdrawn(token, b.unbonding);
-        calls[keccak256("withdrawBond")]++;
     }
 
     /*//////////////////////////////////////////////////////////////
                                 DISPUTES
     //////////////////////////////////////////////////////////////*/
 
-    function openDispute(uint256 rentalSeed, bool byProvider) external {
-        (bool ok, uint256 i, RentalTerms memory t) = _pickLive(rentalSeed, RentalStatus.Active);
-        if (!ok) return;
+    function openDispute(uint256 rentalSeed, bool byProvider)
+        external
+        useRental(rentalSeed, _isActive)
+        instrument("openDispute")
+    {
+        (uint256 i, RentalTerms memory t) = _current();
         RentalState memory s = escrow.rentalState(_id(t));
-        uint256 end = RentalQuote.endOf(t.startedAt, t.pricePerHour, s.deposit, s.stoppedAt);
-        if (block.timestamp >= end + t.challengeWindow) return;
+        if (block.timestamp >= _endOf(t) + t.challengeWindow) return;
         uint256 bondAmount = disputes.disputeBond(t.token);
         vm.prank(byProvider ? a.provider : t.renter);
         disputes.openDispute(t, "ipfs://evidence");
         store.recordFrozen(i, s.deposit, s.paidSeconds, bondAmount);
-        calls[keccak256("openDispute")]++;
     }
 
-    function rule(uint256 rentalSeed, uint256 ruling) external {
-        (bool ok,, RentalTerms memory t) = _pickLive(rentalSeed, RentalStatus.Frozen);
-        if (!ok) return;
+    function rule(uint256 rentalSeed, uint256 ruling) external useRental(rentalSeed, _isFrozen) instrument("rule") {
+        (, RentalTerms memory t) = _current();
         IDisputeModule.Dispute memory d = disputes.dispute(_id(t));
         if (d.status != IDisputeModule.DisputeStatus.Open || block.timestamp >= d.deadline) return;
         ruling = _bound(ruling, 0, disputes.CHOICES());
@@ -130,14 +117,16 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         committee.vote(d.arbitratorDisputeId, ruling);
         vm.prank(a.judge2);
         committee.vote(d.arbitratorDisputeId, ruling);
-        calls[keccak256("rule")]++;
     }
 
     /// @dev A ruling r ≥ 1 splits what was at stake at the freeze; a fallback with no attestation by its start +
     /// the grace period closes by the refund rules. `executeRuling` must succeed exactly then.
-    function executeRuling(uint256 rentalSeed, bool wait) external {
-        (bool ok, uint256 i, RentalTerms memory t) = _pickLive(rentalSeed, RentalStatus.Frozen);
-        if (!ok) return;
+    function executeRuling(uint256 rentalSeed, bool wait)
+        external
+        useRental(rentalSeed, _isFrozen)
+        instrument("executeRuling")
+    {
+        (uint256 i, RentalTerms memory t) = _current();
         bytes32 id = _id(t);
         IDisputeModule.Dispute memory d = disputes.dispute(id);
         bool ruled = d.status == IDisputeModule.DisputeStatus.Ruled && d.ruling != 0;
@@ -147,13 +136,10 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
             bool executed = rentals.fallbackRefund(i, t, d.opener == t.renter ? d.bond : 0);
             if (executed != (block.timestamp >= refundableAt)) store.recordFrozenMoved();
             if (executed) store.recordDisputeBondOut(t.token, d.bond);
-            calls[keccak256("executeRuling")]++;
             return;
         }
         RentalState memory s = escrow.rentalState(id);
-        uint256 elapsedCost = Billing.cost(
-            t.pricePerHour, RentalQuote.endOf(t.startedAt, t.pricePerHour, s.deposit, s.stoppedAt) - t.startedAt
-        );
+        uint256 elapsedCost = Billing.cost(t.pricePerHour, _endOf(t) - t.startedAt);
         uint256 atStake = elapsedCost - Billing.paidOut(t.pricePerHour, t.feeBps, t.slaBps, s.paidSeconds);
         uint256 returned = s.deposit - elapsedCost;
         uint256 creditBefore = escrow.credit(t.renter, t.token);
@@ -166,14 +152,16 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         uint256 toRenter = atStake * (d.ruling - 1) / Billing.BPS;
         store.recordResolved(i, atStake, toRenter, atStake - toRenter, returned - credited, credited);
         store.recordDisputeBondOut(t.token, d.bond);
-        calls[keccak256("executeRuling")]++;
     }
 
     /// @dev Anyone settles a frozen rental whose dispute fell back (refused, or no ruling by the deadline) with a
     /// final attestation: the billing rules, as if no dispute had been opened.
-    function settleFallback(uint256 rentalSeed, uint256 seed, bool wait) external {
-        (bool ok, uint256 i, RentalTerms memory t) = _pickLive(rentalSeed, RentalStatus.Frozen);
-        if (!ok) return;
+    function settleFallback(uint256 rentalSeed, uint256 seed, bool wait)
+        external
+        useRental(rentalSeed, _isFrozen)
+        instrument("settleFallback")
+    {
+        (uint256 i, RentalTerms memory t) = _current();
         IDisputeModule.Dispute memory d = disputes.dispute(_id(t));
         if (d.status == IDisputeModule.DisputeStatus.Ruled && d.ruling != 0) return;
         if (d.status == IDisputeModule.DisputeStatus.Open && block.timestamp < d.deadline) {
@@ -182,13 +170,11 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         }
         rentals.fallbackSettle(i, t, seed, d.opener == t.renter ? d.bond : 0);
         store.recordDisputeBondOut(t.token, d.bond);
-        calls[keccak256("settleFallback")]++;
     }
 
     /// @dev Every escrow action on a frozen rental must revert.
-    function tryMoveFrozen(uint256 rentalSeed) external {
-        (bool ok, uint256 i, RentalTerms memory t) = _pickLive(rentalSeed, RentalStatus.Frozen);
-        if (!ok) return;
+    function tryMoveFrozen(uint256 rentalSeed) external useRental(rentalSeed, _isFrozen) instrument("tryMoveFrozen") {
+        (uint256 i, RentalTerms memory t) = _current();
         (,, Usage memory u, bytes memory sig) = rentals.signedOf(i);
         bool moved;
         vm.prank(t.renter);
@@ -209,15 +195,15 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
             moved = true;
         } catch {}
         if (moved) store.recordFrozenMoved();
-        calls[keccak256("tryMoveFrozen")]++;
     }
 
     /// @dev The honest attester never signed a contradiction nor a wrong model: both proofs must fail.
-    function tryProveAgainstHonest(uint256 rentalSeed) external {
-        uint256 n = store.count();
-        if (n == 0) return;
-        uint256 i = rentalSeed % n;
-        RentalTerms memory t = store.get(i).terms;
+    function tryProveAgainstHonest(uint256 rentalSeed)
+        external
+        useRental(rentalSeed, _anyRental)
+        instrument("tryProveAgainstHonest")
+    {
+        (uint256 i, RentalTerms memory t) = _current();
         (Usage memory prev, bytes memory prevSig, Usage memory last, bytes memory lastSig) = rentals.signedOf(i);
         if (last.seq == 0) return;
         bool slashed;
@@ -232,7 +218,6 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
             } catch {}
         }
         if (slashed) store.recordHonestSlash();
-        calls[keccak256("tryProveAgainstHonest")]++;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -240,7 +225,7 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Governance calls of both contracts: none may change a bond.
-    function ownerActs(uint256 seed) external {
+    function ownerActs(uint256 seed) external instrument("ownerActs") {
         address token = tokens[seed % tokens.length];
         uint256 before = _bondsTotal();
         uint256 minBefore = disputes.minBond(token);
@@ -264,7 +249,6 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         }
         vm.stopPrank();
         if (_bondsTotal() != before) store.recordOwnerMovedBonds();
-        calls[keccak256("ownerActs")]++;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -288,19 +272,15 @@ contract DisputeHandler is CommonBase, StdCheats, StdUtils {
         }
     }
 
-    /// @dev A rental the store has open with this escrow status, searching from a random index.
-    function _pickLive(uint256 seed, RentalStatus status) internal view returns (bool, uint256, RentalTerms memory t) {
-        uint256 n = store.count();
-        for (uint256 k; k < n; ++k) {
-            uint256 i = (seed + k) % n;
-            RentalStore.Record memory r = store.get(i);
-            if (r.closed) continue;
-            if (escrow.rentalState(_id(r.terms)).status == status) return (true, i, r.terms);
-        }
-        return (false, 0, t);
+    function _rentalCount() internal view override returns (uint256) {
+        return store.count();
     }
 
-    function _id(RentalTerms memory t) internal pure returns (bytes32) {
-        return keccak256(abi.encode(t));
+    function _termsOf(uint256 i) internal view override returns (RentalTerms memory) {
+        return store.get(i).terms;
+    }
+
+    function _isClosed(uint256 i) internal view override returns (bool) {
+        return store.get(i).closed;
     }
 }

@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {CommonBase} from "forge-std/Base.sol";
-import {StdCheats} from "forge-std/StdCheats.sol";
-import {StdUtils} from "forge-std/StdUtils.sol";
 import {Vm} from "forge-std/Vm.sol";
 
-import {IDisputeModule} from "../../../contracts/interfaces/IDisputeModule.sol";
 import {IRentals} from "../../../contracts/interfaces/IRentals.sol";
 import {Billing} from "../../../contracts/libraries/Billing.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
@@ -25,13 +21,13 @@ import {MockERC20} from "../../mocks/MockERC20.sol";
 import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
 import {IGpuEscrowFull} from "../../utils/IGpuEscrowFull.sol";
 import {RentalStore} from "../stores/RentalStore.sol";
+import {BaseHandler} from "./BaseHandler.sol";
 
 /// @notice Drives random sequences of rental actions by several renters on two offers (a 6-decimal token with a
-/// USDC-style blacklist, and an 18-decimal token), keeper and provider calls, blacklisting and time warps. Every action is made valid from the current state (or skipped)
-/// so the campaign explores deep states; what each successful call moved is written to the store.
-contract RentalHandler is CommonBase, StdCheats, StdUtils {
-    IGpuEscrowFull internal immutable escrow;
-    IDisputeModule internal immutable disputes;
+/// USDC-style blacklist, and an 18-decimal token), keeper and provider calls, blacklisting and time warps. Every
+/// action is made valid from the current state (or skipped) so the campaign explores deep states; what each
+/// successful call moved is written to the store.
+contract RentalHandler is BaseHandler {
     RentalStore internal immutable store;
     uint256 internal immutable attesterKey;
     address internal immutable provider;
@@ -51,8 +47,6 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
     uint256 internal saltNonce;
     address internal immutable offerTokenWithBlacklist;
 
-    mapping(bytes32 => uint256) public calls;
-
     constructor(
         IGpuEscrowFull escrow_,
         RentalStore store_,
@@ -63,9 +57,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         address[] memory renters_,
         uint64[] memory offers_,
         address[] memory tokens_
-    ) {
-        escrow = escrow_;
-        disputes = IDisputeModule(escrow_.disputeModule());
+    ) BaseHandler(escrow_) {
         store = store_;
         attesterKey = attesterKey_;
         provider = provider_;
@@ -84,7 +76,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
                                  ACTIONS
     //////////////////////////////////////////////////////////////*/
 
-    function open(uint256 renterSeed, uint256 offerSeed, uint256 secondsSeed) external {
+    function open(uint256 renterSeed, uint256 offerSeed, uint256 secondsSeed) external instrument("open") {
         address renter = renters[renterSeed % renters.length];
         uint64 offerId = offers[offerSeed % offers.length];
         if (escrow.offerAccount(offerId).activeRentals >= escrow.offer(offerId).capacity) return;
@@ -100,44 +92,42 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         vm.prank(renter);
         escrow.open(OpenParams({offerId: offerId, deposit: deposit, salt: bytes32(++saltNonce)}), ED25519_ACCESS_KEY);
         store.add(_openedTerms(renter, offerId, uint96(price), deposit), deposit);
-        calls[keccak256("open")]++;
     }
 
-    function extend(uint256 rentalSeed, uint256 secondsSeed) external {
-        (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
-        if (!ok) return;
-        Quote memory q = _quote(t);
-        if (q.ended) return;
+    function extend(uint256 rentalSeed, uint256 secondsSeed)
+        external
+        useRental(rentalSeed, _isRunning)
+        instrument("extend")
+    {
+        (uint256 i, RentalTerms memory t) = _current();
         uint256 amount = Billing.cost(t.pricePerHour, _bound(secondsSeed, 1, 6 hours));
         RentalState memory s = escrow.rentalState(_id(t));
         if ((uint256(s.deposit) + amount) * 3600 / t.pricePerHour > 30 days) return;
         vm.prank(t.renter);
         escrow.extend(t, uint96(amount));
         store.recordExtend(i, amount);
-        calls[keccak256("extend")]++;
     }
 
-    function stop(uint256 rentalSeed) external {
-        (bool ok,, RentalTerms memory t) = _pickOpen(rentalSeed);
-        if (!ok || _quote(t).ended) return;
+    function stop(uint256 rentalSeed) external useRental(rentalSeed, _isRunning) instrument("stop") {
+        (, RentalTerms memory t) = _current();
         vm.prank(t.renter);
         escrow.stop(t);
-        calls[keccak256("stop")]++;
     }
 
-    function terminate(uint256 rentalSeed) external {
-        (bool ok,, RentalTerms memory t) = _pickOpen(rentalSeed);
-        if (!ok || _quote(t).ended) return;
+    function terminate(uint256 rentalSeed) external useRental(rentalSeed, _isRunning) instrument("terminate") {
+        (, RentalTerms memory t) = _current();
         uint256 bondBefore = disputes.bondOf(provider, t.token).amount;
         vm.prank(provider);
         escrow.terminate(t);
         store.recordPenalty(t.token, bondBefore - disputes.bondOf(provider, t.token).amount);
-        calls[keccak256("terminate")]++;
     }
 
-    function checkpoint(uint256 rentalSeed, uint256 periodSeed, uint256 uptimeSeed) external {
-        (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
-        if (!ok) return;
+    function checkpoint(uint256 rentalSeed, uint256 periodSeed, uint256 uptimeSeed)
+        external
+        useRental(rentalSeed, _isActive)
+        instrument("checkpoint")
+    {
+        (uint256 i, RentalTerms memory t) = _current();
         RentalState memory s = escrow.rentalState(_id(t));
         uint256 earliest = uint256(t.startedAt) + s.paidSeconds + 1 + t.challengeWindow;
         if (block.timestamp < earliest) vm.warp(earliest + periodSeed % 1 hours);
@@ -151,15 +141,15 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         vm.prank(keeper);
         escrow.checkpoint(t, u, sig);
         store.recordCharge(i, _accrued(t.offerId) - accruedBefore);
-        calls[keccak256("checkpoint")]++;
     }
 
-    function settle(uint256 rentalSeed, uint256 periodSeed, uint256 uptimeSeed, bool byRenter) external {
-        (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
-        if (!ok) {
-            _retryClosed(i, t, periodSeed);
-            return;
-        }
+    function settle(uint256 rentalSeed, uint256 periodSeed, uint256 uptimeSeed, bool byRenter)
+        external
+        orRetryClosed(rentalSeed)
+        useRental(rentalSeed, _isActive)
+        instrument("settle")
+    {
+        (uint256 i, RentalTerms memory t) = _current();
         Quote memory q = _quote(t);
         // Wait for the end (and for the keeper, the challenge window) when needed.
         uint256 settleableAt = q.endsAt + (byRenter ? 0 : t.challengeWindow);
@@ -174,12 +164,14 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
             byRenter ? t.renter : keeper,
             false
         );
-        calls[keccak256("settle")]++;
     }
 
-    function stopAndSettle(uint256 rentalSeed, uint256 periodSeed, uint256 uptimeSeed) external {
-        (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
-        if (!ok) return;
+    function stopAndSettle(uint256 rentalSeed, uint256 periodSeed, uint256 uptimeSeed)
+        external
+        useRental(rentalSeed, _isActive)
+        instrument("stopAndSettle")
+    {
+        (uint256 i, RentalTerms memory t) = _current();
         Quote memory q = _quote(t);
         if (block.timestamp > q.endsAt + t.gracePeriod) return;
         RentalState memory s = escrow.rentalState(_id(t));
@@ -194,15 +186,15 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
             end = block.timestamp;
         }
         _settleWith(i, t, end, periodEnd, uptimeSeed, t.renter, true);
-        calls[keccak256("stopAndSettle")]++;
     }
 
-    function refund(uint256 rentalSeed) external {
-        (bool ok, uint256 i, RentalTerms memory t) = _pickOpen(rentalSeed);
-        if (!ok) {
-            _retryClosed(i, t, rentalSeed);
-            return;
-        }
+    function refund(uint256 rentalSeed)
+        external
+        orRetryClosed(rentalSeed)
+        useRental(rentalSeed, _isActive)
+        instrument("refund")
+    {
+        (uint256 i, RentalTerms memory t) = _current();
         Quote memory q = _quote(t);
         if (block.timestamp <= q.endsAt + t.gracePeriod) {
             if (rentalSeed % 2 == 0) return;
@@ -211,10 +203,9 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         Snap memory before = _snap(t);
         escrow.refund(t);
         _recordClosed(i, t, before, q.endsAt);
-        calls[keccak256("refund")]++;
     }
 
-    function claimEarnings(uint256 offerSeed) external {
+    function claimEarnings(uint256 offerSeed) external instrument("claimEarnings") {
         uint64 offerId = offers[offerSeed % offers.length];
         // The claim also pays what an overflowing account flushed to the payout's credit.
         uint256 net = escrow.offerAccount(offerId).net + escrow.credit(payout, tokenOf[offerId]);
@@ -222,15 +213,13 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         vm.prank(provider);
         escrow.claimEarnings(offerId);
         store.recordClaim(tokenOf[offerId], net);
-        calls[keccak256("claimEarnings")]++;
     }
 
-    function collectFees() external {
+    function collectFees() external instrument("collectFees") {
         escrow.collectFees(offers);
-        calls[keccak256("collectFees")]++;
     }
 
-    function withdraw(uint256 actorSeed, uint256 amountSeed) external {
+    function withdraw(uint256 actorSeed, uint256 amountSeed) external instrument("withdraw") {
         address token = tokenOf[offers[amountSeed % offers.length]];
         address who = actorSeed % 4 == 0 ? treasury : actorSeed % 4 == 1 ? payout : renters[actorSeed % renters.length];
         if (token == offerTokenWithBlacklist && BlacklistToken(token).blacklisted(who)) return;
@@ -238,20 +227,17 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         vm.prank(who);
         escrow.withdraw(token, amount);
         store.recordWithdraw(token, amount);
-        calls[keccak256("withdraw")]++;
     }
 
     /// @dev USDC-style blacklisting of a renter (or lifting it): its refunds must then be credited, not lost.
-    function blacklist(uint256 renterSeed, bool on) external {
+    function blacklist(uint256 renterSeed, bool on) external instrument("blacklist") {
         BlacklistToken(offerTokenWithBlacklist).setBlacklisted(renters[renterSeed % renters.length], on);
-        calls[keccak256("blacklist")]++;
     }
 
-    function warp(uint256 secondsSeed) external {
+    function warp(uint256 secondsSeed) external instrument("warp") {
         // Mostly minutes, sometimes past a grace period.
         uint256 s = secondsSeed % 8 == 0 ? _bound(secondsSeed, 1 days, 2 days) : _bound(secondsSeed, 1, 2 hours);
         vm.warp(block.timestamp + s);
-        calls[keccak256("warp")]++;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -262,7 +248,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
     /// records it like a settlement. Reverts where the module refuses.
     function fallbackSettle(uint256 i, RentalTerms memory t, uint256 seed, uint256 renterBond) external {
         RentalState memory s = escrow.rentalState(_id(t));
-        uint256 end = RentalQuote.endOf(t.startedAt, t.pricePerHour, s.deposit, s.stoppedAt);
+        uint256 end = _endOf(t);
         uint256 periodEnd = _bound(seed, end, block.timestamp);
         (Usage memory u, bytes memory sig) =
             _attest(i, periodEnd, _bound(seed >> 8, s.paidSeconds, periodEnd - t.startedAt), t);
@@ -275,8 +261,7 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
     /// @dev `executeRuling` on frozen rental `i` whose dispute fell back with no attestation: refund rules. Returns
     /// whether it went through (recorded like a refund).
     function fallbackRefund(uint256 i, RentalTerms memory t, uint256 renterBond) external returns (bool) {
-        RentalState memory s = escrow.rentalState(_id(t));
-        uint256 end = RentalQuote.endOf(t.startedAt, t.pricePerHour, s.deposit, s.stoppedAt);
+        uint256 end = _endOf(t);
         Snap memory before = _snap(t);
         uint256 moduleCredit = disputes.credit(t.renter, t.token);
         try disputes.executeRuling(t) {
@@ -352,11 +337,25 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         s.credit = escrow.credit(t.renter, t.token);
     }
 
+    /// @dev One call in eight retries a closed rental, when there is one, instead of the action: every way of closing
+    /// it again must revert.
+    modifier orRetryClosed(uint256 seed) {
+        if (!_retriedClosed(seed)) _;
+    }
+
+    /// @dev On one call in eight, retries a closed rental if there is one; whether it did.
+    function _retriedClosed(uint256 seed) internal returns (bool) {
+        if (seed % 8 != 0) return false;
+        (bool found, uint256 i) = _findRental(seed >> 3, _isClosed);
+        if (found) _retryClosed(i);
+        return found;
+    }
+
     /// @dev A closed rental must refuse every way of closing it again.
-    function _retryClosed(uint256 i, RentalTerms memory t, uint256 seed) internal {
-        if (i == type(uint256).max) return;
-        bytes32 id = _id(t);
-        bytes memory expected = abi.encodeWithSelector(Errors.GpuEscrow_RentalNotActive.selector, id, RentalStatus.None);
+    function _retryClosed(uint256 i) internal {
+        RentalTerms memory t = _termsOf(i);
+        bytes memory expected =
+            abi.encodeWithSelector(Errors.GpuEscrow_RentalNotActive.selector, _id(t), RentalStatus.None);
         (Usage memory u, bytes memory sig) = _attest(i, block.timestamp, 0, t);
         bool succeeded;
         vm.prank(t.renter);
@@ -372,29 +371,6 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
         }
         if (succeeded) store.recordClose(i, 0, 0, 0); // counted as a double close
         store.recordClosedRetry();
-        seed;
-    }
-
-    /// @dev A random open rental if there is one (ok = false otherwise), searching from a random index; one call in
-    /// eight picks any rental instead, so closed ones are retried too.
-    function _pickOpen(uint256 seed) internal view returns (bool ok, uint256 i, RentalTerms memory t) {
-        if (seed % 8 == 0) return _pick(seed >> 3);
-        uint256 n = store.count();
-        for (uint256 k; k < n; ++k) {
-            i = (seed + k) % n;
-            RentalStore.Record memory r = store.get(i);
-            if (!r.closed && !r.frozen) return (true, i, r.terms);
-        }
-        return (false, type(uint256).max, t);
-    }
-
-    /// @dev A random rental: ok = still open; for a closed one, its index and terms (i = max when none exist).
-    function _pick(uint256 seed) internal view returns (bool ok, uint256 i, RentalTerms memory t) {
-        uint256 n = store.count();
-        if (n == 0) return (false, type(uint256).max, t);
-        i = seed % n;
-        RentalStore.Record memory r = store.get(i);
-        return (!r.closed, i, r.terms);
     }
 
     function _attest(uint256 i, uint256 periodEnd, uint256 uptime, RentalTerms memory t)
@@ -466,11 +442,19 @@ contract RentalHandler is CommonBase, StdCheats, StdUtils {
             + escrow.credit(payout, token) + escrow.credit(treasury, token);
     }
 
-    function _id(RentalTerms memory t) internal pure returns (bytes32) {
-        return keccak256(abi.encode(t));
-    }
-
     function _quote(RentalTerms memory t) internal view returns (Quote memory) {
         return RentalQuote.quote(t, escrow.rentalState(_id(t)), block.timestamp);
+    }
+
+    function _rentalCount() internal view override returns (uint256) {
+        return store.count();
+    }
+
+    function _termsOf(uint256 i) internal view override returns (RentalTerms memory) {
+        return store.get(i).terms;
+    }
+
+    function _isClosed(uint256 i) internal view override returns (bool) {
+        return store.get(i).closed;
     }
 }
