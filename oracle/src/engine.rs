@@ -22,10 +22,12 @@ use alloy::{
     sol_types::{Eip712Domain, SolValue},
 };
 use protocol::{
-    billing, chain::EscrowEvent, gpu_model_hash, gpu_uuids_hash, LoggedEvent, RentalTerms, SignedAttestation,
-    UsageAttestation,
+    chain::EscrowEvent,
+    gpu_model_hash, gpu_uuids_hash,
+    oracle_api::UsageView,
+    rental::{self, Change},
+    LoggedEvent, RentalTerms, SignedAttestation, UsageAttestation,
 };
-use serde::Serialize;
 
 use crate::{
     access::{key_comment, AccessJob, AccessState, AccessStatus, Action, ConnectionDetails, HookInput, TeardownState},
@@ -60,6 +62,9 @@ pub struct EngineConfig {
 struct Rental {
     record: RentalRecord,
     terms: RentalTerms,
+    /// The rental as its events made it (`protocol::rental`), rebuilt from the record's
+    /// block-tagged chain facts at restore and after a reorg.
+    chain: rental::Rental,
     /// Counters advanced past the persisted ones.
     live: UsageCounters,
     signed: Option<SignedAttestation>,
@@ -71,15 +76,26 @@ impl Rental {
         self.terms.startedAt.to()
     }
 
-    fn deposit(&self) -> U256 {
-        self.record.deposits.last().map_or(U256::ZERO, |(_, d)| *d)
+    /// When billing ends (the escrow's own end, [`rental::Rental::end`]).
+    fn end(&self) -> u64 {
+        self.chain.end()
     }
 
-    /// `min(stoppedAt, startedAt + coveredSeconds(deposit))`.
-    fn end(&self) -> u64 {
-        let covered = billing::covered_seconds(U256::from(self.terms.pricePerHour), self.deposit());
-        let exhausted = self.started_at().saturating_add(covered);
-        self.record.stopped.map_or(exhausted, |(_, at)| at.min(exhausted))
+    /// The model of the rental from what the record keeps of the chain: its deposits, its stop
+    /// and how it closed (the record keeps them by block, to forget a reorg's).
+    fn chain_view(record: &RentalRecord, terms: &RentalTerms) -> rental::Rental {
+        let mut deposits = record.deposits.iter().map(|(_, d)| *d);
+        let mut chain = rental::Rental::opened(record.rental_id, terms.clone(), deposits.next().unwrap_or_default());
+        if let Some(deposit) = deposits.next_back() {
+            chain.apply_change(Change::Extended { deposit });
+        }
+        if let Some((_, stop)) = record.stopped {
+            chain.apply_change(Change::Stopped(stop));
+        }
+        if let (Some(_), Some(closure)) = (record.closed, record.closure) {
+            chain.apply_change(Change::Closed(closure));
+        }
+        chain
     }
 
     /// The seconds that may count as up: all, or with access delivery those from the first
@@ -120,41 +136,6 @@ impl Rental {
             gpu_uuids: self.record.gpus.clone(),
         }
     }
-}
-
-/// Live numbers of a rental, for `GET /v1/rentals/{id}/usage`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UsageView {
-    /// The rental.
-    pub rental_id: B256,
-    /// Offer rented.
-    pub offer_id: u64,
-    /// Assigned GPU UUIDs.
-    pub gpus: Vec<String>,
-    /// Start, Unix seconds.
-    pub started_at: u64,
-    /// End as known now (stop or deposit exhausted), Unix seconds.
-    pub ends_at: u64,
-    /// Whether the end has passed.
-    pub ended: bool,
-    /// Settled or refunded on-chain.
-    pub closed: bool,
-    /// Seconds classified so far (up to `countedUntil`).
-    pub elapsed_seconds: u64,
-    /// Seconds up so far.
-    pub uptime_seconds: u64,
-    /// Counted up to this Unix second (exclusive).
-    pub counted_until: u64,
-    /// Mean utilisation over the up seconds, basis points.
-    pub avg_util_bps: u16,
-    /// Energy of the assigned GPUs so far, joules.
-    pub energy_joules: u64,
-    /// Seq of the last signed attestation (0: none yet).
-    pub last_seq: u64,
-    /// With access delivery: the first second counted as up (the renter's access was ready).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provisioned_at: Option<u64>,
 }
 
 /// The oracle's state and rules.
@@ -238,6 +219,7 @@ impl Engine {
             record.rental_id,
             Rental {
                 live: record.usage,
+                chain: Rental::chain_view(&record, &terms),
                 terms,
                 record,
                 signed,
@@ -291,27 +273,36 @@ impl Engine {
                 deposit,
                 access_key,
             } => self.open(*rental_id, terms, *deposit, access_key, block)?,
-            EscrowEvent::RentalExtended(e) => {
-                if let Some(r) = self.rentals.get_mut(&e.rentalId) {
-                    if !r.record.deposits.iter().any(|(b, d)| *b == block && *d == e.deposit) {
-                        r.record.deposits.push((block, e.deposit));
-                        self.store.save_rental(&r.record)?;
-                        tracing::info!(target: "oracle::engine", rental = %e.rentalId, deposit = %e.deposit, "rental extended");
+            event => {
+                let Some(id) = event.rental_id() else { return Ok(()) };
+                let Some(r) = self.rentals.get_mut(&id) else {
+                    return Ok(());
+                };
+                if r.record.closed.is_some() {
+                    return Ok(());
+                }
+                match r.chain.apply(event) {
+                    Some(Change::Extended { deposit }) => {
+                        if !r.record.deposits.iter().any(|(b, d)| *b == block && *d == deposit) {
+                            r.record.deposits.push((block, deposit));
+                            self.store.save_rental(&r.record)?;
+                            tracing::info!(target: "oracle::engine", rental = %id, %deposit, "rental extended");
+                        }
                     }
+                    Some(Change::Stopped(stop)) => {
+                        r.record.stopped = Some((block, stop));
+                        self.store.save_rental(&r.record)?;
+                        tracing::info!(target: "oracle::engine", rental = %id, stopped_at = stop.at, by = %stop.by, "rental stopped");
+                    }
+                    // Settled, refunded or closed by the dispute module (a ruling, the fallback or a
+                    // slashing proof): access ends and the GPUs go back alike.
+                    Some(Change::Closed(closure)) => self.close(id, block, closure)?,
+                    // Frozen: the freeze also stopped the clock (`RentalStopped`, same block), which is
+                    // what ends access. Checkpoints move money only. A reopening of a closed id is a
+                    // new rental the oracle does not serve under the same seqs.
+                    Some(Change::Frozen | Change::Checkpointed { .. } | Change::Reopened { .. }) | None => {}
                 }
             }
-            EscrowEvent::RentalStopped(e) => {
-                if let Some(r) = self.rentals.get_mut(&e.rentalId) {
-                    r.record.stopped = Some((block, e.stoppedAt.to()));
-                    self.store.save_rental(&r.record)?;
-                    tracing::info!(target: "oracle::engine", rental = %e.rentalId, stopped_at = %e.stoppedAt, "rental stopped");
-                }
-            }
-            EscrowEvent::RentalSettled(e) => self.close(e.rentalId, block, "settled")?,
-            EscrowEvent::RentalRefunded(e) => self.close(e.rentalId, block, "refunded")?,
-            // A ruling or a slashing proof closed it: access ends as for any other close.
-            EscrowEvent::RentalResolved(e) => self.close(e.rentalId, block, "resolved")?,
-            _ => {}
         }
         Ok(())
     }
@@ -345,6 +336,7 @@ impl Engine {
             deposits: vec![(block, deposit)],
             stopped: None,
             closed: None,
+            closure: None,
             gpus,
             usage: UsageCounters {
                 counted_until: started_at,
@@ -360,6 +352,7 @@ impl Engine {
             id,
             Rental {
                 live: record.usage,
+                chain: rental::Rental::opened(id, terms.clone(), deposit),
                 terms: terms.clone(),
                 record,
                 signed: None,
@@ -394,15 +387,16 @@ impl Engine {
         }
     }
 
-    fn close(&mut self, id: B256, block: u64, how: &str) -> Result<(), EngineError> {
+    fn close(&mut self, id: B256, block: u64, closure: rental::Closure) -> Result<(), EngineError> {
         if let Some(r) = self.rentals.get_mut(&id) {
             if r.record.closed.is_none() {
                 r.record.closed = Some(block);
+                r.record.closure = Some(closure);
                 self.store.save_rental(&r.record)?;
                 if r.access_released() {
                     self.allocator.release(id);
                 }
-                tracing::info!(target: "oracle::engine", rental = %id, how, "rental closed");
+                tracing::info!(target: "oracle::engine", rental = %id, status = %r.chain.status(), "rental closed");
             }
         }
         Ok(())
@@ -424,7 +418,9 @@ impl Engine {
                 }
                 if r.record.closed.is_some_and(|b| b >= block) {
                     r.record.closed = None;
+                    r.record.closure = None;
                 }
+                r.chain = Rental::chain_view(&r.record, &r.terms);
             }
             self.store.save_rental(&r.record)?;
         }
@@ -632,6 +628,7 @@ impl Engine {
         Some(UsageView {
             rental_id: id,
             offer_id: r.terms.offerId,
+            status: r.chain.status(),
             gpus: r.record.gpus.clone(),
             started_at: r.started_at(),
             ends_at: end,

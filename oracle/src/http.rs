@@ -1,4 +1,4 @@
-//! The HTTP API:
+//! The HTTP API (routes and bodies in `protocol::oracle_api`):
 //!
 //! - `GET  /v1/rentals/{id}/attestation`: the latest signed attestation (JSON = `protocol::SignedAttestation`);
 //! - `POST /v1/rentals/{id}/attestation`: signs a fresh one now and returns it;
@@ -20,6 +20,10 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
     Json, Router,
+};
+use protocol::oracle_api::{
+    AccessAnswer, ErrorBody, ACCESS_ROUTE, ACCESS_SIGNATURE_HEADER, ACCESS_TIMESTAMP_HEADER, ATTESTATION_ROUTE,
+    HEALTH_ROUTE, METRICS_ROUTE, USAGE_ROUTE,
 };
 use serde_json::json;
 use tower_http::cors::{Any, CorsLayer};
@@ -95,28 +99,25 @@ fn cors() -> CorsLayer {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,
-            HeaderName::from_static("x-access-timestamp"),
-            HeaderName::from_static("x-access-signature"),
+            HeaderName::from_static(ACCESS_TIMESTAMP_HEADER),
+            HeaderName::from_static(ACCESS_SIGNATURE_HEADER),
         ])
 }
 
 /// The router.
 pub fn router(state: ApiState) -> Router {
     Router::new()
-        .route(
-            "/v1/rentals/{id}/attestation",
-            get(get_attestation).post(post_attestation),
-        )
-        .route("/v1/rentals/{id}/usage", get(get_usage))
-        .route("/v1/rentals/{id}/access", get(get_access))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+        .route(ATTESTATION_ROUTE, get(get_attestation).post(post_attestation))
+        .route(USAGE_ROUTE, get(get_usage))
+        .route(ACCESS_ROUTE, get(get_access))
+        .route(HEALTH_ROUTE, get(healthz))
+        .route(METRICS_ROUTE, get(metrics))
         .layer(cors())
         .with_state(state)
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
+    (status, Json(ErrorBody { error: message.into() })).into_response()
 }
 
 #[allow(clippy::result_large_err)] // the error is the response itself
@@ -234,8 +235,8 @@ fn access_response(state: &ApiState, id: &str, headers: &HeaderMap) -> Response 
         };
     }
     let request = match auth::parse_headers(
-        header_value(headers, auth::TIMESTAMP_HEADER),
-        header_value(headers, auth::SIGNATURE_HEADER),
+        header_value(headers, ACCESS_TIMESTAMP_HEADER),
+        header_value(headers, ACCESS_SIGNATURE_HEADER),
     ) {
         Ok(r) => r,
         Err(e) => return refuse(&e),
@@ -260,31 +261,20 @@ fn access_response(state: &ApiState, id: &str, headers: &HeaderMap) -> Response 
     if let Err(e) = admitted {
         return refuse(&e);
     }
-    let rental = format!("{id:#x}");
     match status {
-        AccessStatus::Ready(c) => Json(json!({
-            "rentalId": rental,
-            "status": "ready",
-            "ssh": c.ssh_command(),
-            "host": c.host,
-            "port": c.port,
-            "user": c.user,
-            "notes": c.notes.unwrap_or_default(),
-        }))
-        .into_response(),
+        AccessStatus::Ready(details) => Json(AccessAnswer::ready(id, details)).into_response(),
         AccessStatus::Provisioning { attempts, last_error } => (
             StatusCode::ACCEPTED,
-            Json(json!({
-                "rentalId": rental,
-                "status": "provisioning",
-                "attempts": attempts,
-                "lastError": last_error,
-            })),
+            Json(AccessAnswer::Provisioning {
+                rental_id: id,
+                attempts,
+                last_error,
+            }),
         )
             .into_response(),
         AccessStatus::Ended => error(
             StatusCode::GONE,
-            format!("rental {rental} has ended: its access is removed"),
+            format!("rental {id:#x} has ended: its access is removed"),
         ),
         AccessStatus::Failed(reason) => error(StatusCode::UNPROCESSABLE_ENTITY, reason),
         AccessStatus::NotManaged => error(

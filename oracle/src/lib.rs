@@ -28,5 +28,5 @@ pub mod metrics;
 pub mod startup;
 pub mod store;
 
-pub use engine::{Engine, EngineConfig, UsageView};
+pub use engine::{Engine, EngineConfig};
 pub use error::{ConfigError, EngineError, GpuError, KeyError, OracleError, StoreError};

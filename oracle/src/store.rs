@@ -13,7 +13,10 @@ use std::{
 };
 
 use alloy::primitives::{Address, Bytes, B256, U256};
-use protocol::UsageAttestation;
+use protocol::{
+    rental::{Closure, Stop},
+    UsageAttestation,
+};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::{access::AccessState, error::StoreError};
@@ -44,10 +47,14 @@ pub struct RentalRecord {
     pub opened_block: u64,
     /// Total deposit after each `RentalOpened` / `RentalExtended`, by block.
     pub deposits: Vec<(u64, U256)>,
-    /// Block and time of `RentalStopped`.
-    pub stopped: Option<(u64, u64)>,
-    /// Block where it was settled or refunded (or where a reorg dropped it): nothing more to sign.
+    /// Block of `RentalStopped` and the stop it recorded.
+    #[serde(deserialize_with = "stop_of_any_version")]
+    pub stopped: Option<(u64, Stop)>,
+    /// Block where the escrow closed it (or where a reorg dropped it): nothing more to sign.
     pub closed: Option<u64>,
+    /// How the escrow closed it (absent for a reorg's drop, and in records from before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closure: Option<Closure>,
     /// UUIDs of the assigned GPUs (empty: none was free).
     pub gpus: Vec<String>,
     /// Accounting as of `last` (or of the start when nothing was signed yet).
@@ -58,6 +65,24 @@ pub struct RentalRecord {
     /// hook, or ran none when the rental opened; its uptime then counts from the open).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessState>,
+}
+
+/// A record's stop as written now (`[block, {at, by}]`) or by versions that kept only its time
+/// (`[block, at]`; who stopped it reads as unknown, the zero address).
+fn stop_of_any_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<(u64, Stop)>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Stop(Stop),
+        At(u64),
+    }
+    Ok(Option::<(u64, Stored)>::deserialize(d)?.map(|(block, stored)| {
+        let stop = match stored {
+            Stored::Stop(stop) => stop,
+            Stored::At(at) => Stop { at, by: Address::ZERO },
+        };
+        (block, stop)
+    }))
 }
 
 /// Where the chain follower stands, saved after the events up to it were applied.
@@ -198,8 +223,15 @@ mod tests {
             terms_abi: Bytes::from(vec![1, 2, 3]),
             opened_block: 5,
             deposits: vec![(5, U256::from(100))],
-            stopped: None,
-            closed: None,
+            stopped: Some((
+                6,
+                Stop {
+                    at: 1_100,
+                    by: Address::repeat_byte(9),
+                },
+            )),
+            closed: Some(7),
+            closure: Some(Closure::Refunded { refund: U256::from(40) }),
             gpus: vec!["GPU-a".into()],
             usage: UsageCounters::default(),
             last: None,
@@ -225,17 +257,29 @@ mod tests {
     }
 
     #[test]
-    fn records_written_before_access_delivery_still_load() {
+    fn records_written_by_earlier_versions_still_load() {
         let dir = temp_dir("legacy");
         let store = Store::open(&dir).unwrap();
         let id = B256::repeat_byte(8);
         let legacy = serde_json::json!({
-            "rentalId": id, "termsAbi": "0x01", "openedBlock": 1, "deposits": [], "stopped": null,
-            "closed": null, "gpus": [], "usage": UsageCounters::default(), "last": null,
+            "rentalId": id, "termsAbi": "0x01", "openedBlock": 1, "deposits": [], "stopped": [3, 1_234],
+            "closed": 4, "gpus": [], "usage": UsageCounters::default(), "last": null,
         });
         fs::write(store.rental_path(&id), legacy.to_string()).unwrap();
         let records = store.load_rentals().unwrap();
         assert_eq!(records[0].access, None);
+        assert_eq!(
+            records[0].stopped,
+            Some((
+                3,
+                Stop {
+                    at: 1_234,
+                    by: Address::ZERO
+                }
+            )),
+            "a stop kept as its time"
+        );
+        assert_eq!((records[0].closed, records[0].closure), (Some(4), None));
         drop(store);
         fs::remove_dir_all(&dir).unwrap();
     }

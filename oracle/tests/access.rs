@@ -20,11 +20,10 @@ use alloy::{
 };
 use common::{free_port, mined, read, temp_dir, Market, Oracle};
 use oracle::{
-    access::auth,
     client::{request, request_with_headers},
     gpu::mock::mock_uuid,
 };
-use protocol::{rental_id, RentalTerms, SignedAttestation};
+use protocol::{oracle_api::access_message, rental_id, RentalTerms, SignedAttestation};
 use serde_json::Value;
 
 /// Everything one test's oracle needs; `start` runs it (again) on the same state.
@@ -196,7 +195,7 @@ impl Requester {
     }
 
     fn headers(&mut self, rental: B256, timestamp: u64) -> (String, String) {
-        let message = auth::message(self.chain_id, self.escrow, rental, timestamp);
+        let message = access_message(self.chain_id, self.escrow, rental, timestamp);
         let sig = self.key.sign_message_sync(message.as_bytes()).unwrap();
         (
             timestamp.to_string(),

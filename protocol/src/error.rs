@@ -291,3 +291,11 @@ pub enum AcceptanceError {
         paid: u64,
     },
 }
+
+/// A provider's oracle that cannot be asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OracleApiError {
+    /// The provider registered no endpoint, or one that is not an http(s) URL.
+    #[error("provider endpoint {0:?} is not an http(s) URL; its provider must register one with `setEndpoint`")]
+    BadEndpoint(String),
+}

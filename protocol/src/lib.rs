@@ -9,6 +9,7 @@
 //! - [`chain`]: decoding the escrow's events and following its logs across reorgs;
 //! - [`config`]: where the escrow is deployed (`deployments/<chainId>.json`);
 //! - [`deploy`]: deploying the escrow with its dispute module and committee arbitrator;
+//! - [`oracle_api`]: the oracle's HTTP routes, URLs, access request message and bodies;
 //! - [`rental`]: one rental's life folded from its events (status, end, billed seconds), the
 //!   one model the oracle, the keeper and the CLI share;
 //! - [`revert`]: the contracts' custom errors, from reverts and `SettlementSkipped` reasons;
@@ -27,6 +28,7 @@ pub mod deploy;
 pub mod error;
 #[cfg(feature = "http-server")]
 pub mod http_server;
+pub mod oracle_api;
 pub mod rental;
 pub mod revert;
 pub mod terms;
@@ -36,7 +38,8 @@ pub use billing::{Payment, Quote, Settlement};
 pub use chain::{fetch_events, fetch_events_of, ChainError, EscrowEvent, FollowBatch, LogFollower, LoggedEvent};
 pub use config::Deployment;
 pub use error::{
-    AcceptanceError, AccessKeyError, AttestationError, BillingError, ConfigError, DeployError, RentalError,
+    AcceptanceError, AccessKeyError, AttestationError, BillingError, ConfigError, DeployError, OracleApiError,
+    RentalError,
 };
 pub use rental::{Rental, RentalStatus};
 pub use revert::{ContractError, EscrowError, SkippedSettlement};

@@ -1,5 +1,5 @@
 //! Who may read a rental's connection details: its renter, proven by an EIP-191 `personal_sign`
-//! over [`message`] with a fresh timestamp, each signed request accepted once.
+//! over [`access_message`] with a fresh timestamp, each signed request accepted once.
 //!
 //! The request carries `X-Access-Timestamp: <unix seconds>` and `X-Access-Signature: 0x<r||s||v>`
 //! (65 bytes). The timestamp must be within [`MAX_SKEW_SECS`] of the oracle's clock; a request is
@@ -9,24 +9,13 @@
 use std::collections::HashSet;
 
 use alloy::primitives::{Address, Signature, B256};
+use protocol::oracle_api::access_message;
 
-/// The timestamp header.
-pub const TIMESTAMP_HEADER: &str = "x-access-timestamp";
-/// The signature header.
-pub const SIGNATURE_HEADER: &str = "x-access-signature";
 /// How far the request's timestamp may be from the oracle's clock, seconds.
 pub const MAX_SKEW_SECS: u64 = 60;
 /// Most signed requests remembered at once (all within the last two minutes): beyond it new
 /// requests are refused until old ones expire, so memory stays bounded.
 pub const MAX_REMEMBERED: usize = 10_000;
-
-/// The exact text the renter signs (lines joined by `\n`, no trailing newline, lowercase hex).
-pub fn message(chain_id: u64, escrow: Address, rental: B256, timestamp: u64) -> String {
-    format!(
-        "gpu-escrow access request\nchain: {chain_id}\nescrow: {}\nrental: {rental:#x}\ntimestamp: {timestamp}",
-        format!("{escrow:#x}").to_lowercase()
-    )
-}
 
 /// Why an access request is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -134,7 +123,7 @@ pub fn recover_signer(
     escrow: Address,
     rental: B256,
 ) -> Result<Address, AuthError> {
-    let text = message(chain_id, escrow, rental, request.timestamp);
+    let text = access_message(chain_id, escrow, rental, request.timestamp);
     request
         .signature
         .recover_address_from_msg(text.as_bytes())
@@ -185,7 +174,7 @@ mod tests {
         let escrow = address!("610178dA211FEF7D417bC0e6FeD39F05609AD788");
         let rental = B256::repeat_byte(0xab);
         assert_eq!(
-            message(31_337, escrow, rental, 1_700_000_000),
+            access_message(31_337, escrow, rental, 1_700_000_000),
             format!(
                 "gpu-escrow access request\nchain: 31337\nescrow: 0x610178da211fef7d417bc0e6fed39f05609ad788\nrental: 0x{}\ntimestamp: 1700000000",
                 "ab".repeat(32)
@@ -198,7 +187,7 @@ mod tests {
         let renter = alloy::signers::local::PrivateKeySigner::random();
         let (escrow, rental) = (Address::repeat_byte(1), B256::repeat_byte(2));
         let sig = renter
-            .sign_message_sync(message(1, escrow, rental, 100).as_bytes())
+            .sign_message_sync(access_message(1, escrow, rental, 100).as_bytes())
             .unwrap();
         let header = format!("0x{}", alloy::hex::encode(sig.as_bytes()));
         let request = parse_headers(Some("100"), Some(&header)).unwrap();

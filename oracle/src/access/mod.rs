@@ -18,6 +18,7 @@ pub mod worker;
 use std::{collections::BTreeMap, time::Duration};
 
 use alloy::primitives::{Address, B256};
+pub use protocol::oracle_api::ConnectionDetails;
 use serde::{Deserialize, Serialize};
 
 /// The provider's hooks and how they are run (the validated `[access]` config section).
@@ -83,28 +84,6 @@ pub struct HookInput {
     pub access_key: String,
     /// UUIDs of the GPUs assigned to the rental.
     pub gpu_uuids: Vec<String>,
-}
-
-/// Where and as whom the renter connects: the provisioning hook's output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConnectionDetails {
-    /// Host name or address to connect to.
-    pub host: String,
-    /// TCP port of the SSH server.
-    pub port: u16,
-    /// User to log in as.
-    pub user: String,
-    /// Anything else the renter should know (free text).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notes: Option<String>,
-}
-
-impl ConnectionDetails {
-    /// The command line a renter types: `ssh -p PORT user@host`.
-    pub fn ssh_command(&self) -> String {
-        format!("ssh -p {} {}@{}", self.port, self.user, self.host)
-    }
 }
 
 /// Where a rental's teardown stands.
