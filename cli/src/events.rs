@@ -16,7 +16,7 @@ use protocol::{
     billing,
     bindings::GpuEscrow,
     chain::{EscrowEvent, LoggedEvent},
-    RentalTerms,
+    rental::Change,
 };
 
 use crate::context::Ctx;
@@ -81,157 +81,68 @@ fn rental_signatures() -> Vec<B256> {
     ]
 }
 
-/// A rental as its events tell it.
+/// The transactions of a rental's events, for receipts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RentalTxs {
+    pub(crate) open: B256,
+    pub(crate) extend: Vec<B256>,
+    pub(crate) checkpoints: Vec<B256>,
+    pub(crate) stop: Option<B256>,
+    /// The transaction that froze it under a dispute.
+    pub(crate) freeze: Option<B256>,
+    /// The transaction that closed it: a settlement, a refund or the dispute module's resolution.
+    pub(crate) close: Option<B256>,
+}
+
+/// A rental as its events tell it ([`protocol::Rental`]), with the transactions that made it.
 #[derive(Debug, Clone)]
 pub(crate) struct Rental {
-    pub(crate) id: B256,
-    pub(crate) terms: RentalTerms,
-    /// The deposit at open.
-    pub(crate) initial_deposit: U256,
-    /// The deposit after every extension.
-    pub(crate) deposit: U256,
-    pub(crate) open_tx: B256,
-    pub(crate) extend_txs: Vec<B256>,
-    pub(crate) checkpoint_txs: Vec<B256>,
-    /// What checkpoints paid the provider and the treasury: (net, fee).
-    pub(crate) checkpointed: (U256, U256),
-    pub(crate) stopped: Option<(u64, Address, B256)>,
-    pub(crate) settled: Option<Settled>,
-    /// (refund, tx).
-    pub(crate) refunded: Option<(U256, B256)>,
-    /// The transaction that froze it under a dispute.
-    pub(crate) frozen: Option<B256>,
-    /// Closed by a dispute outcome or a proof.
-    pub(crate) resolved: Option<Resolved>,
+    pub(crate) model: protocol::Rental,
+    pub(crate) txs: RentalTxs,
 }
 
-/// What `RentalResolved` recorded.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Resolved {
-    /// The cost of the seconds before the end not yet paid out: handed to the dispute module to split.
-    pub(crate) at_stake: U256,
-    /// The deposit for the seconds after the end: straight back to the renter.
-    pub(crate) returned: U256,
-    pub(crate) tx: B256,
-}
+impl std::ops::Deref for Rental {
+    type Target = protocol::Rental;
 
-/// What `RentalSettled` recorded.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Settled {
-    pub(crate) billed_seconds: u64,
-    pub(crate) cost: U256,
-    /// Back to the renter, SLA credit included.
-    pub(crate) refund: U256,
-    /// Taken from the provider's share because uptime fell short of the SLA.
-    pub(crate) sla_credit: U256,
-    pub(crate) tx: B256,
-    /// Block of the settling transaction.
-    pub(crate) block: u64,
+    fn deref(&self) -> &Self::Target {
+        &self.model
+    }
 }
 
 impl Rental {
     fn from_events(id: B256, events: &[LoggedEvent]) -> Option<Self> {
-        let mut rental = events.iter().find_map(|e| match &e.event {
-            EscrowEvent::RentalOpened {
-                rental_id,
-                terms,
-                deposit,
-                ..
-            } if *rental_id == id => Some(Self {
-                id,
-                terms: terms.clone(),
-                initial_deposit: *deposit,
-                deposit: *deposit,
-                open_tx: e.tx_hash,
-                extend_txs: Vec::new(),
-                checkpoint_txs: Vec::new(),
-                checkpointed: (U256::ZERO, U256::ZERO),
-                stopped: None,
-                settled: None,
-                refunded: None,
-                frozen: None,
-                resolved: None,
-            }),
-            _ => None,
-        })?;
-        for e in events.iter().filter(|e| e.event.rental_id() == Some(id)) {
-            match &e.event {
-                EscrowEvent::RentalExtended(x) => {
-                    rental.deposit = x.deposit;
-                    rental.extend_txs.push(e.tx_hash);
-                }
-                EscrowEvent::RentalStopped(x) => rental.stopped = Some((x.stoppedAt.to(), x.by, e.tx_hash)),
-                EscrowEvent::Checkpointed(x) => {
-                    rental.checkpoint_txs.push(e.tx_hash);
-                    rental.checkpointed.0 += x.providerNet;
-                    rental.checkpointed.1 += x.fee;
-                }
-                EscrowEvent::RentalSettled(x) => {
-                    rental.settled = Some(Settled {
-                        billed_seconds: x.billedSeconds,
-                        cost: x.cost,
-                        refund: x.refund,
-                        sla_credit: x.slaCredit,
-                        tx: e.tx_hash,
-                        block: e.block_number,
+        let mut rental: Option<Self> = None;
+        for e in events {
+            let Some(r) = rental.as_mut() else {
+                rental = protocol::Rental::from_opened(&e.event)
+                    .filter(|model| model.id == id)
+                    .map(|model| Self {
+                        model,
+                        txs: RentalTxs {
+                            open: e.tx_hash,
+                            ..RentalTxs::default()
+                        },
                     });
+                continue;
+            };
+            let tx = e.tx_hash;
+            match r.model.apply(&e.event) {
+                Some(Change::Reopened { .. }) => {
+                    r.txs = RentalTxs {
+                        open: tx,
+                        ..RentalTxs::default()
+                    };
                 }
-                EscrowEvent::RentalRefunded(x) => rental.refunded = Some((x.refund, e.tx_hash)),
-                EscrowEvent::RentalFrozen(_) => rental.frozen = Some(e.tx_hash),
-                EscrowEvent::RentalResolved(x) => {
-                    rental.resolved = Some(Resolved {
-                        at_stake: x.atStake,
-                        returned: x.returned,
-                        tx: e.tx_hash,
-                    });
-                }
-                _ => {}
+                Some(Change::Extended { .. }) => r.txs.extend.push(tx),
+                Some(Change::Stopped(_)) => r.txs.stop = Some(tx),
+                Some(Change::Checkpointed { .. }) => r.txs.checkpoints.push(tx),
+                Some(Change::Frozen) => r.txs.freeze = Some(tx),
+                Some(Change::Closed(_)) => r.txs.close = Some(tx),
+                None => {}
             }
         }
-        Some(rental)
+        rental
     }
-
-    pub(crate) fn started_at(&self) -> u64 {
-        self.terms.startedAt.to()
-    }
-
-    pub(crate) fn price(&self) -> U256 {
-        U256::from(self.terms.pricePerHour)
-    }
-
-    /// When the deposit runs out.
-    pub(crate) fn natural_end(&self) -> u64 {
-        billing::end_of(self.started_at(), self.price(), self.deposit, 0)
-    }
-
-    pub(crate) fn closed(&self) -> bool {
-        self.settled.is_some() || self.refunded.is_some() || self.resolved.is_some()
-    }
-
-    /// When billing ended: the stop (or a dispute's freeze), the deposit running out, or, for a
-    /// running rental the renter stopped and settled in one `stopAndSettle`, the block of that
-    /// transaction (billing ends at the settling block, not at the attestation's period end).
-    pub(crate) async fn end(&self, ctx: &Ctx) -> Result<u64> {
-        let mut end = self.natural_end();
-        if let Some((stopped_at, _, _)) = self.stopped {
-            end = end.min(stopped_at);
-        } else if let Some(settled) = self.settled {
-            end = end.min(block_time(ctx, settled.block).await?);
-        }
-        Ok(end)
-    }
-}
-
-/// The timestamp of block `number`.
-pub(crate) async fn block_time(ctx: &Ctx, number: u64) -> Result<u64> {
-    Ok(ctx
-        .provider
-        .get_block_by_number(number.into())
-        .await
-        .map_err(|e| ctx.rpc_error(&e, &format!("reading block {number}")))?
-        .ok_or_else(|| eyre!("the node does not know block {number}"))?
-        .header
-        .timestamp)
 }
 
 /// A live rental's numbers at block `block` (chain time `now`), computed from its terms and

@@ -24,7 +24,7 @@ use common::{
 use protocol::{
     billing,
     bindings::{DisputeModule, GpuEscrow},
-    rental_id, RentalTerms,
+    rental_id, RentalStatus, RentalTerms,
 };
 
 /// Another model than the offer's H100.
@@ -215,8 +215,7 @@ async fn gpu_fault_lowers_the_bill() {
     tokio::time::sleep(Duration::from_secs(20)).await;
     check_cors(&m, id).await;
     let usage = m.usage(id).await;
-    let up = usage["uptimeSeconds"].as_u64().unwrap();
-    let elapsed = usage["elapsedSeconds"].as_u64().unwrap();
+    let (up, elapsed) = (usage.uptime_seconds, usage.elapsed_seconds);
     assert!(
         elapsed >= up + 5,
         "the oracle counts the fault as downtime: up {up} s of {elapsed} s"
@@ -316,9 +315,11 @@ async fn metric_shows(m: &Market, line: &str) {
     }
 }
 
-/// Access ended with the rental's clock: the hook removed the renter's key, and the renter's signed access request
-/// is refused.
-async fn check_access_ended(m: &Market, id: B256) {
+/// The oracle saw the rental closed as `status`, and access ended with the rental's clock: the hook removed the
+/// renter's key, and the renter's signed access request is refused.
+async fn check_access_ended(m: &Market, id: B256, status: RentalStatus) {
+    let usage = m.wait_for_oracle_status(id, status).await;
+    assert!(usage.closed && usage.ended, "the oracle closed the rental: {usage:?}");
     m.wait_for_access(id, false).await;
     let out = m.cli_output(RENTER, &["access", &id.to_string()]);
     assert!(
@@ -582,7 +583,7 @@ async fn committee_ruling_on_a_cli_dispute_is_executed_by_the_keeper() {
         .unwrap();
     assert_eq!((reputation.disputesOpened, reputation.disputesLost), (1, 0));
     check_closed(&m, id).await;
-    check_access_ended(&m, id).await;
+    check_access_ended(&m, id, RentalStatus::Resolved).await;
     metric_shows(&m, "gpu_keeper_disputes_total{kind=\"ruling\",outcome=\"executed\"} 1").await;
 }
 
@@ -652,7 +653,7 @@ async fn unruled_dispute_is_settled_by_the_billing_rules_after_its_deadline() {
     );
     assert_eq!(after.keeper, before.keeper, "executing earns the keeper nothing");
     check_closed(&m, id).await;
-    check_access_ended(&m, id).await;
+    check_access_ended(&m, id, RentalStatus::Settled).await;
     metric_shows(&m, "gpu_keeper_disputes_total{kind=\"fallback\",outcome=\"settled\"} 1").await;
     let metrics = m.keeper_metrics().await;
     assert!(

@@ -5,12 +5,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::{hex, primitives::B256, signers::Signer};
 use eyre::{bail, eyre, Result};
-use serde_json::{json as j, Value};
+use protocol::oracle_api::{access_message, AccessAnswer};
 
 use crate::{
     context::Ctx,
     events,
-    oracle::{access_message, Access, Oracle},
+    oracle::{Access, Oracle},
     output::{fields, json, out},
 };
 
@@ -43,16 +43,31 @@ pub(crate) async fn access(ctx: &Ctx, id: B256) -> Result<()> {
         Access::Replayed => bail!(
             "the provider's oracle refused the access request as already used; run `gpu-escrow access {id:#x}` again"
         ),
-        Access::Ready(details) => print_ready(ctx, &details),
-        Access::Provisioning { attempts, last_error } => {
-            if ctx.global.json {
-                return json(&j!({
-                    "rentalId": id,
-                    "status": "provisioning",
-                    "attempts": attempts,
-                    "lastError": last_error,
-                }));
+        Access::Answer(answer) if ctx.global.json => json(&answer),
+        Access::Answer(AccessAnswer::Ready {
+            rental_id,
+            ssh,
+            host,
+            port,
+            user,
+            notes,
+        }) => {
+            let mut rows = vec![
+                ("rental", format!("{rental_id:#x}")),
+                ("host", host),
+                ("port", port.to_string()),
+                ("user", user),
+            ];
+            if !notes.is_empty() {
+                rows.push(("notes", notes));
             }
+            rows.push(("connect", ssh));
+            out(&fields(&rows));
+            Ok(())
+        }
+        Access::Answer(AccessAnswer::Provisioning {
+            attempts, last_error, ..
+        }) => {
             out(&format!(
                 "still provisioning, attempt {attempts}, last error: {}; run `gpu-escrow access {id:#x}` again in a few seconds",
                 last_error.as_deref().unwrap_or("none")
@@ -78,33 +93,4 @@ async fn ask(ctx: &Ctx, oracle: &Oracle, id: B256) -> Result<Access> {
     oracle
         .access(id, timestamp, &hex::encode_prefixed(signature.as_bytes()))
         .await
-}
-
-fn print_ready(ctx: &Ctx, details: &Value) -> Result<()> {
-    if ctx.global.json {
-        return json(details);
-    }
-    let text = |k: &str| details.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let port = details
-        .get("port")
-        .and_then(Value::as_u64)
-        .map_or_else(|| text("port"), |p| p.to_string());
-    let (host, user) = (text("host"), text("user"));
-    if host.is_empty() || user.is_empty() || port.is_empty() {
-        bail!("the oracle's access answer lacks host, port or user: {details}");
-    }
-    let ssh = format!("ssh -p {port} {user}@{host}");
-    let mut rows = vec![
-        ("rental", text("rentalId")),
-        ("host", host.clone()),
-        ("port", port.clone()),
-        ("user", user.clone()),
-    ];
-    let notes = text("notes");
-    if !notes.is_empty() {
-        rows.push(("notes", notes));
-    }
-    rows.push(("connect", ssh));
-    out(&fields(&rows));
-    Ok(())
 }

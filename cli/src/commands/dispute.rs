@@ -72,12 +72,12 @@ pub(crate) async fn open(ctx: &Ctx, args: DisputeArgs) -> Result<()> {
     let me = ctx.me()?;
     let rental = events::rental(ctx, args.rental).await?;
     let id = rental.id;
-    if rental.closed() {
+    if rental.status().is_closed() {
         bail!(
             "rental {id:#x} is closed: a dispute can only be opened on a live rental; see `gpu-escrow receipt {id:#x}`"
         );
     }
-    if rental.frozen.is_some() {
+    if rental.frozen {
         bail!("rental {id:#x} already has a dispute: see `gpu-escrow dispute-status {id:#x}`");
     }
     if args.evidence.trim().is_empty() {
@@ -401,7 +401,7 @@ async fn fall_back(
 ) -> Result<()> {
     let id = rental.id;
     // The freeze stopped the clock: the attestation must cover the frozen end.
-    let end = rental.end(ctx).await?;
+    let end = rental.end();
     let refundable_at = dispute.record.deadline.to::<u64>() + u64::from(rental.terms.gracePeriod) + 1;
     let receipt = match super::settle::final_attestation(ctx, rental, end).await {
         Ok(signed) => {
@@ -480,7 +480,7 @@ pub(crate) async fn rate(ctx: &Ctx, args: RateArgs) -> Result<()> {
             rental.terms.renter
         );
     }
-    if !rental.closed() {
+    if !rental.status().is_closed() {
         bail!("rental {id:#x} is still open: rate it once it is settled (`gpu-escrow stop {id:#x}`)");
     }
     let module = ctx.disputes().await?;
@@ -521,7 +521,7 @@ pub(crate) async fn rate(ctx: &Ctx, args: RateArgs) -> Result<()> {
 pub(crate) async fn prove_wrong_gpu(ctx: &Ctx, id: B256) -> Result<()> {
     ctx.me()?;
     let rental = events::rental(ctx, id).await?;
-    if rental.closed() {
+    if rental.status().is_closed() {
         bail!("rental {id:#x} is closed: a wrong GPU can only be proven while the rental is live");
     }
     let token = ctx.token(rental.terms.token).await?;

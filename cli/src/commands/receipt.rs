@@ -5,7 +5,7 @@ use alloy::{
     providers::Provider,
 };
 use eyre::Result;
-use protocol::{billing, bindings::GpuEscrow};
+use protocol::{billing, bindings::GpuEscrow, rental::Closure, RentalStatus};
 use serde_json::{json as j, Value};
 
 use crate::{
@@ -53,63 +53,58 @@ struct Money {
 impl Money {
     /// `None` while the rental is open.
     fn of(rental: &Rental, dispute: Option<&Dispute>) -> Option<Self> {
-        let fee_of = |cost: U256| billing::fee(cost, rental.terms.feeBps);
-        if let Some(s) = rental.settled {
-            let fee = fee_of(s.cost);
-            return Some(Self {
-                cost: s.cost,
-                fee,
-                provider_net: s.cost.saturating_sub(fee).saturating_sub(s.sla_credit),
-                sla_credit: s.sla_credit,
-                refund: s.refund,
-            });
-        }
-        if let Some((refund, _)) = rental.refunded {
+        let (net, fee) = (rental.checkpointed_net, rental.checkpointed_fee);
+        match rental.closure? {
+            Closure::Settled {
+                cost,
+                refund,
+                sla_credit,
+                ..
+            } => {
+                let fee = billing::fee(cost, rental.terms.feeBps);
+                Some(Self {
+                    cost,
+                    fee,
+                    provider_net: cost.saturating_sub(fee).saturating_sub(sla_credit),
+                    sla_credit,
+                    refund,
+                })
+            }
             // Only checkpoints were paid.
-            let (net, fee) = rental.checkpointed;
-            return Some(Self {
+            Closure::Refunded { refund } => Some(Self {
                 cost: rental.deposit - refund,
                 fee,
                 provider_net: net,
                 sla_credit: U256::ZERO,
                 refund,
-            });
+            }),
+            // Checkpoints, then the outcome's split of what was at stake; the deposit for the time
+            // after the end came back to the renter besides.
+            Closure::Resolved { returned, .. } => {
+                let (to_renter, to_provider, outcome_fee) = dispute
+                    .and_then(|d| d.outcome.as_ref())
+                    .map_or((U256::ZERO, U256::ZERO, U256::ZERO), |(o, _)| {
+                        (o.toRenter, o.toProvider, o.fee)
+                    });
+                let refund = returned + to_renter;
+                Some(Self {
+                    cost: rental.deposit - refund,
+                    fee: fee + outcome_fee,
+                    provider_net: net + to_provider,
+                    sla_credit: U256::ZERO,
+                    refund,
+                })
+            }
         }
-        let resolved = rental.resolved?;
-        // Checkpoints, then the outcome's split of what was at stake; the deposit for the time after
-        // the end came back to the renter besides.
-        let (net, fee) = rental.checkpointed;
-        let (to_renter, to_provider, outcome_fee) = dispute
-            .and_then(|d| d.outcome.as_ref())
-            .map_or((U256::ZERO, U256::ZERO, U256::ZERO), |(o, _)| {
-                (o.toRenter, o.toProvider, o.fee)
-            });
-        let refund = resolved.returned + to_renter;
-        Some(Self {
-            cost: rental.deposit - refund,
-            fee: fee + outcome_fee,
-            provider_net: net + to_provider,
-            sla_credit: U256::ZERO,
-            refund,
-        })
     }
 }
 
+/// The model's status, with a running rental told apart as stopped or ended (due for settlement).
 fn status_of(rental: &Rental, now: u64) -> &'static str {
-    if rental.settled.is_some() {
-        "settled"
-    } else if rental.refunded.is_some() {
-        "refunded"
-    } else if rental.resolved.is_some() {
-        "resolved"
-    } else if rental.frozen.is_some() {
-        "frozen"
-    } else if rental.stopped.is_some() {
-        "stopped"
-    } else if now >= rental.natural_end() {
-        "ended"
-    } else {
-        "running"
+    match rental.status() {
+        RentalStatus::Running if rental.stopped.is_some() => "stopped",
+        RentalStatus::Running if now >= rental.end() => "ended",
+        status => status.as_str(),
     }
 }
 
@@ -120,28 +115,26 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
     let created = events::offer_created(ctx, rental.terms.offerId).await?;
     let (_, now) = ctx.head().await?;
     let status = status_of(&rental, now);
-    // A rental closed by a dispute outcome ends at its resolution, not at a billed end.
-    let ended_at = if rental.resolved.is_none() && (rental.closed() || rental.stopped.is_some() || status == "ended") {
-        Some(rental.end(ctx).await?)
-    } else {
-        None
+    let resolved = match rental.closure {
+        Some(Closure::Resolved { at_stake, returned }) => Some((at_stake, returned)),
+        _ => None,
     };
-    let dispute = if rental.frozen.is_some() || rental.resolved.is_some() {
+    // A rental closed by a dispute outcome ends at its resolution, not at a billed end.
+    let ended_at = (resolved.is_none()
+        && (rental.status().is_closed() || rental.stopped.is_some() || status == "ended"))
+        .then(|| rental.end());
+    let dispute = if rental.frozen || resolved.is_some() {
         Some(disputes::of_rental(ctx, id, now).await?)
     } else {
         None
     };
     let money = Money::of(&rental, dispute.as_ref());
-    let close_tx = rental
-        .settled
-        .map(|s| s.tx)
-        .or(rental.refunded.map(|(_, tx)| tx))
-        .or(rental.resolved.map(|r| r.tx));
-    let credited = match close_tx {
+    let credited = match rental.txs.close {
         Some(tx) => credited(ctx, tx, rental.terms.renter).await?,
         None => U256::ZERO,
     };
-    let billed = rental.settled.map(|s| s.billed_seconds);
+    let settled = matches!(rental.closure, Some(Closure::Settled { .. }));
+    let billed = settled.then(|| rental.billed_seconds());
     let (cost, fee, provider_net, sla_credit, refund) = (
         money.map(|m| m.cost),
         money.map(|m| m.fee),
@@ -161,7 +154,7 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
         "provider": created.as_ref().map(|c| c.provider),
         "renter": rental.terms.renter,
         "token": token,
-        "pricePerHour": rental.price().to_string(),
+        "pricePerHour": rental.price_per_hour().to_string(),
         "feeBps": rental.terms.feeBps,
         "slaBps": rental.terms.slaBps,
         "startedAt": rental.started_at(),
@@ -177,19 +170,19 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
         "refund": text(refund),
         "credited": credited.to_string(),
         "dispute": dispute.as_ref().map(disputes::Dispute::to_json),
-        "resolved": rental.resolved.map(|r| j!({
-            "atStake": r.at_stake.to_string(),
-            "returned": r.returned.to_string(),
+        "resolved": resolved.map(|(at_stake, returned)| j!({
+            "atStake": at_stake.to_string(),
+            "returned": returned.to_string(),
         })),
         "txs": {
-            "open": rental.open_tx,
-            "extend": rental.extend_txs,
-            "checkpoints": rental.checkpoint_txs,
-            "stop": rental.stopped.map(|(_, _, tx)| tx),
-            "settle": rental.settled.map(|s| s.tx),
-            "refund": rental.refunded.map(|(_, tx)| tx),
-            "freeze": rental.frozen,
-            "resolve": rental.resolved.map(|r| r.tx),
+            "open": rental.txs.open,
+            "extend": rental.txs.extend,
+            "checkpoints": rental.txs.checkpoints,
+            "stop": rental.txs.stop,
+            "settle": rental.txs.close.filter(|_| settled),
+            "refund": rental.txs.close.filter(|_| rental.status() == RentalStatus::Refunded),
+            "freeze": rental.txs.freeze,
+            "resolve": rental.txs.close.filter(|_| resolved.is_some()),
         },
     });
     if ctx.global.json {
@@ -216,7 +209,7 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
             "price",
             format!(
                 "{} per hour, fee {}, SLA {}",
-                token.show(rental.price()),
+                token.show(rental.price_per_hour()),
                 format_bps(u64::from(rental.terms.feeBps)),
                 format_bps(u64::from(rental.terms.slaBps))
             ),
@@ -224,7 +217,7 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
         ("started", format_time(rental.started_at())),
         (
             "ended",
-            match (ended_at, rental.resolved) {
+            match (ended_at, resolved) {
                 (Some(at), _) => format_time(at),
                 (None, Some(_)) => "closed by the dispute's outcome".into(),
                 (None, None) => "still running".into(),
@@ -256,7 +249,7 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
                 format_bps(u64::from(rental.terms.slaBps))
             ),
         ));
-    } else if rental.settled.is_some() {
+    } else if settled {
         rows.push(("  SLA credit", "none: the SLA was met".into()));
     }
     rows.push(("refund", show(refund)));
@@ -273,22 +266,26 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
             ),
         ));
     }
-    rows.push(("open tx", format!("{:#x}", rental.open_tx)));
-    for tx in &rental.extend_txs {
+    rows.push(("open tx", format!("{:#x}", rental.txs.open)));
+    for tx in &rental.txs.extend {
         rows.push(("extend tx", format!("{tx:#x}")));
     }
-    for tx in &rental.checkpoint_txs {
+    for tx in &rental.txs.checkpoints {
         rows.push(("checkpoint tx", format!("{tx:#x}")));
     }
-    if let Some((_, _, tx)) = rental.stopped {
+    if let Some(tx) = rental.txs.stop {
         rows.push(("stop tx", format!("{tx:#x}")));
     }
-    if let Some(settled) = rental.settled {
-        rows.push(("settle tx", format!("{:#x}", settled.tx)));
+    if let Some(tx) = rental.txs.freeze {
+        rows.push(("freeze tx", format!("{tx:#x}")));
     }
-
-    if let Some((_, tx)) = rental.refunded {
-        rows.push(("refund tx", format!("{tx:#x}")));
+    if let Some(tx) = rental.txs.close {
+        let label = match rental.status() {
+            RentalStatus::Refunded => "refund tx",
+            RentalStatus::Resolved => "resolve tx",
+            _ => "settle tx",
+        };
+        rows.push((label, format!("{tx:#x}")));
     }
     out(&fields(&rows));
     Ok(())
@@ -308,26 +305,25 @@ pub(crate) async fn history(ctx: &Ctx, args: HistoryArgs) -> Result<()> {
     for r in &rentals {
         let token = ctx.token(r.terms.token).await?;
         let status = status_of(r, now);
-        let (cost, label) = match (r.settled, r.refunded, r.resolved) {
-            (Some(s), ..) => {
-                let paid = s.cost - s.sla_credit;
+        let (cost, label) = match r.closure {
+            Some(Closure::Settled { cost, sla_credit, .. }) => {
+                let paid = cost - sla_credit;
                 (paid, token.show(paid))
             }
-            (None, Some((refund, _)), _) => {
+            Some(Closure::Refunded { refund }) => {
                 let paid = r.deposit - refund;
                 (paid, token.show(paid))
             }
-            (None, None, Some(resolved)) => {
+            Some(Closure::Resolved { returned, .. }) => {
                 let to_renter = disputes::of_rental(ctx, r.id, now)
                     .await?
                     .to_renter()
                     .unwrap_or_default();
-                let paid = r.deposit - resolved.returned - to_renter;
+                let paid = r.deposit - returned - to_renter;
                 (paid, token.show(paid))
             }
-            _ => {
-                let end = r.stopped.map_or(r.natural_end(), |(at, ..)| at.min(r.natural_end()));
-                let accrued = billing::cost(r.price(), now.min(end).saturating_sub(r.started_at()));
+            None => {
+                let accrued = billing::cost(r.price_per_hour(), now.min(r.end()).saturating_sub(r.started_at()));
                 (accrued, format!("≤ {} so far", token.show(accrued)))
             }
         };

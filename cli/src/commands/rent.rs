@@ -189,7 +189,7 @@ fn print_opened(ctx: &Ctx, receipt: &TransactionReceipt, token: &Token) -> Resul
 pub(crate) async fn extend(ctx: &Ctx, args: ExtendArgs) -> Result<()> {
     let me = ctx.me()?;
     let rental = events::rental(ctx, args.rental).await?;
-    if rental.closed() {
+    if rental.status().is_closed() {
         bail!("rental {} is closed: nothing to extend", rental.id);
     }
     super::settle::require_not_frozen(&rental)?;
@@ -224,7 +224,7 @@ pub(crate) async fn extend(ctx: &Ctx, args: ExtendArgs) -> Result<()> {
         .data;
     let ends = rental
         .started_at()
-        .saturating_add(billing::covered_seconds(rental.price(), extended.deposit));
+        .saturating_add(billing::covered_seconds(rental.price_per_hour(), extended.deposit));
     if ctx.global.json {
         return json(&j!({
             "rentalId": rental.id,

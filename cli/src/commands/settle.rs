@@ -6,7 +6,12 @@ use alloy::{
     rpc::types::TransactionReceipt,
 };
 use eyre::{bail, eyre, Result};
-use protocol::{billing, bindings::GpuEscrow, domain, SignedAttestation};
+use protocol::{
+    acceptance::{self, Purpose},
+    billing,
+    bindings::GpuEscrow,
+    domain, AcceptanceError, SignedAttestation,
+};
 use serde_json::json as j;
 
 use crate::{
@@ -20,25 +25,14 @@ use crate::{
     units::{format_bps, format_duration, format_time},
 };
 
-/// Checks an attestation of `rental`: right rental, signed by the rental's attester, uptime within
-/// the elapsed time.
+/// Checks that an attestation is evidence about `rental`: of this rental, signed by the attester
+/// in its terms ([`acceptance::is_evidence`]).
 pub(crate) fn verify_signed(ctx: &Ctx, rental: &Rental, signed: &SignedAttestation) -> Result<()> {
-    let a = &signed.attestation;
-    if a.rentalId != rental.id {
+    if !acceptance::is_evidence(signed, rental, &domain(ctx.chain_id, ctx.deployment.escrow)) {
         bail!(
-            "the oracle answered with an attestation of rental {} instead of {}",
-            a.rentalId,
-            rental.id
-        );
-    }
-    signed
-        .verify(&domain(ctx.chain_id, ctx.deployment.escrow), rental.terms.attester)
-        .map_err(|e| eyre!("the oracle's attestation does not verify: {e}; the escrow would refuse it"))?;
-    if a.uptimeSeconds > a.periodEnd.saturating_sub(rental.started_at()) {
-        bail!(
-            "the attestation claims {} s of uptime over only {} s since the start; the escrow would refuse it",
-            a.uptimeSeconds,
-            a.periodEnd.saturating_sub(rental.started_at())
+            "the oracle answered with an attestation that is not rental {:#x}'s signed by its attester {}: the escrow would refuse it",
+            rental.id,
+            rental.terms.attester
         );
     }
     Ok(())
@@ -55,20 +49,23 @@ pub(crate) async fn offer_model_hash(ctx: &Ctx, rental: &Rental) -> Result<B256>
         .gpuModelHash)
 }
 
-/// Checks an attestation before settling with it: [`verify_signed`], and the GPU model it attests
-/// is the offer's. An attestation of another model is not paid for: it proves the provider wrong.
-async fn verify_for_settlement(ctx: &Ctx, rental: &Rental, signed: &SignedAttestation) -> Result<()> {
-    verify_signed(ctx, rental, signed)?;
+/// Checks an attestation before settling with it by the escrow's rules ([`acceptance::check`]:
+/// signer, rental, the offer's GPU model, seq, uptime, and for `Purpose::Settle` covering the end),
+/// allowing a period end up to [`MAX_CHAIN_LAG`] ahead of the chain, then waits for a block at or
+/// after it. An attestation of another model is not paid for: it proves the provider wrong.
+async fn accept_for_settlement(ctx: &Ctx, rental: &Rental, signed: &SignedAttestation, purpose: Purpose) -> Result<()> {
     let promised = offer_model_hash(ctx, rental).await?;
-    let attested = signed.attestation.gpuModelHash;
-    if attested != promised {
-        bail!(
-            "the oracle attests a GPU model (hash {attested}) other than offer {}'s ({promised}): the rental ran on different hardware, so do not settle with it; prove it instead with `gpu-escrow prove-wrong-gpu {:#x}` (the whole unpaid deposit back to the renter and a slash of the provider's bond)",
+    let (_, now) = ctx.head().await?;
+    let domain = domain(ctx.chain_id, ctx.deployment.escrow);
+    acceptance::check(signed, rental, promised, &domain, now + MAX_CHAIN_LAG.as_secs(), purpose).map_err(|e| match e {
+        AcceptanceError::WrongGpuModel { found, expected } => eyre!(
+            "the oracle attests a GPU model (hash {found}) other than offer {}'s ({expected}): the rental ran on different hardware, so do not settle with it; prove it instead with `gpu-escrow prove-wrong-gpu {:#x}` (the whole unpaid deposit back to the renter and a slash of the provider's bond)",
             rental.terms.offerId,
             rental.id
-        );
-    }
-    Ok(())
+        ),
+        e => eyre!("the oracle's attestation would be refused by the escrow: {e}"),
+    })?;
+    wait_for_chain_time(ctx, signed.attestation.periodEnd).await
 }
 
 /// Waits until the chain's latest block is at least `period_end`: the oracle signs with its own
@@ -117,7 +114,7 @@ fn require_renter(rental: &Rental, me: Address, what: &str) -> Result<()> {
 
 /// A frozen rental moves no money until its dispute is resolved.
 pub(crate) fn require_not_frozen(rental: &Rental) -> Result<()> {
-    if rental.frozen.is_some() {
+    if rental.frozen {
         bail!(
             "rental {id:#x} is frozen by a dispute: nothing can stop, settle or extend it until the ruling is executed; see `gpu-escrow dispute-status {id:#x}`",
             id = rental.id
@@ -129,7 +126,7 @@ pub(crate) fn require_not_frozen(rental: &Rental) -> Result<()> {
 pub(crate) async fn stop(ctx: &Ctx, args: StopArgs) -> Result<()> {
     let me = ctx.me()?;
     let rental = events::rental(ctx, args.rental).await?;
-    if rental.closed() {
+    if rental.status().is_closed() {
         bail!(
             "rental {} is already closed: see `gpu-escrow receipt {}`",
             rental.id,
@@ -165,8 +162,8 @@ pub(crate) async fn stop(ctx: &Ctx, args: StopArgs) -> Result<()> {
     }
     let oracle = Oracle::of_rental(ctx, &rental).await?;
     let signed = oracle.attestation(rental.id, true).await?;
-    verify_for_settlement(ctx, &rental, &signed).await?;
-    wait_for_chain_time(ctx, signed.attestation.periodEnd).await?;
+    // Billing ends at the stop's block: the attestation need not cover an end yet.
+    accept_for_settlement(ctx, &rental, &signed, Purpose::Checkpoint).await?;
     let (usage, signature) = signed.onchain_usage();
     let receipt = send(
         ctx,
@@ -180,7 +177,7 @@ pub(crate) async fn stop(ctx: &Ctx, args: StopArgs) -> Result<()> {
 pub(crate) async fn settle(ctx: &Ctx, id: B256) -> Result<()> {
     let me = ctx.me()?;
     let rental = events::rental(ctx, id).await?;
-    if rental.closed() {
+    if rental.status().is_closed() {
         bail!("rental {id} is already closed: see `gpu-escrow receipt {id}`");
     }
     require_not_frozen(&rental)?;
@@ -235,8 +232,7 @@ pub(crate) async fn final_attestation(ctx: &Ctx, rental: &Rental, end: u64) -> R
             format_time(end)
         );
     };
-    verify_for_settlement(ctx, rental, &signed).await?;
-    wait_for_chain_time(ctx, signed.attestation.periodEnd).await?;
+    accept_for_settlement(ctx, rental, &signed, Purpose::Settle).await?;
     Ok(signed)
 }
 

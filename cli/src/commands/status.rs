@@ -5,7 +5,7 @@ use std::{io::IsTerminal, time::Duration};
 
 use alloy::primitives::U256;
 use eyre::Result;
-use protocol::billing;
+use protocol::{billing, oracle_api::UsageView, rental::Closure};
 use serde_json::{json as j, Value};
 
 use crate::{
@@ -13,7 +13,7 @@ use crate::{
     context::Ctx,
     disputes,
     events::{self, Rental},
-    oracle::{LiveUsage, Oracle},
+    oracle::Oracle,
     output::{fields, out},
     token::Token,
     units::{format_bps, format_duration, format_time},
@@ -72,34 +72,42 @@ async fn snapshot(ctx: &Ctx, rental: &Rental, token: &Token, oracle: Option<&Ora
         "block": block,
         "chainTime": now,
         "startedAt": rental.started_at(),
-        "pricePerHour": rental.price().to_string(),
+        "pricePerHour": rental.price_per_hour().to_string(),
         "feeBps": rental.terms.feeBps,
         "deposit": rental.deposit.to_string(),
     });
-    if let Some(settled) = rental.settled {
-        view["status"] = "settled".into();
-        view["billedSeconds"] = settled.billed_seconds.into();
-        view["cost"] = settled.cost.to_string().into();
-        view["slaCredit"] = settled.sla_credit.to_string().into();
-        view["refund"] = settled.refund.to_string().into();
-        view["settleTx"] = j!(settled.tx);
-        return Ok((view, true));
-    }
-    if let Some(resolved) = rental.resolved {
-        let dispute = disputes::of_rental(ctx, rental.id, now).await?;
-        view["status"] = "resolved".into();
-        view["refund"] = (resolved.returned + dispute.to_renter().unwrap_or_default())
-            .to_string()
-            .into();
-        view["dispute"] = dispute.to_json();
-        view["resolveTx"] = j!(resolved.tx);
-        return Ok((view, true));
-    }
-    if let Some((refund, tx)) = rental.refunded {
-        view["status"] = "refunded".into();
-        view["refund"] = refund.to_string().into();
-        view["refundTx"] = j!(tx);
-        return Ok((view, true));
+    let close_tx = rental.txs.close;
+    match rental.closure {
+        Some(Closure::Settled {
+            billed_seconds,
+            cost,
+            refund,
+            sla_credit,
+            ..
+        }) => {
+            view["status"] = "settled".into();
+            view["billedSeconds"] = billed_seconds.into();
+            view["cost"] = cost.to_string().into();
+            view["slaCredit"] = sla_credit.to_string().into();
+            view["refund"] = refund.to_string().into();
+            view["settleTx"] = j!(close_tx);
+            return Ok((view, true));
+        }
+        Some(Closure::Resolved { returned, .. }) => {
+            let dispute = disputes::of_rental(ctx, rental.id, now).await?;
+            view["status"] = "resolved".into();
+            view["refund"] = (returned + dispute.to_renter().unwrap_or_default()).to_string().into();
+            view["dispute"] = dispute.to_json();
+            view["resolveTx"] = j!(close_tx);
+            return Ok((view, true));
+        }
+        Some(Closure::Refunded { refund }) => {
+            view["status"] = "refunded".into();
+            view["refund"] = refund.to_string().into();
+            view["refundTx"] = j!(close_tx);
+            return Ok((view, true));
+        }
+        None => {}
     }
     let (quote, state) = events::quote(ctx, rental, (block, now)).await?;
     if state.status == FROZEN {
@@ -129,7 +137,7 @@ async fn snapshot(ctx: &Ctx, rental: &Rental, token: &Token, oracle: Option<&Ora
     if let Some(oracle) = oracle {
         view["oracle"] = match oracle.usage(rental.id).await {
             Ok(usage) => {
-                let bill = billing::cost(rental.price(), usage.uptime_seconds.min(quote.elapsed));
+                let bill = billing::cost(rental.price_per_hour(), usage.uptime_seconds.min(quote.elapsed));
                 j!({"url": oracle.url(), "usage": usage, "billAtMeasuredUptime": bill.to_string()})
             }
             Err(e) => j!({"url": oracle.url(), "error": format!("{e:#}")}),
@@ -230,7 +238,7 @@ fn render(ctx: &Ctx, view: &Value, token: &Token, closed: bool) -> Result<String
     }
     match view.get("oracle") {
         Some(o) if o.get("usage").is_some() => {
-            let usage: Option<LiveUsage> = serde_json::from_value(o["usage"].clone()).ok();
+            let usage: Option<UsageView> = serde_json::from_value(o["usage"].clone()).ok();
             if let Some(u) = usage {
                 #[allow(clippy::cast_precision_loss)]
                 let pct = if u.elapsed_seconds > 0 {

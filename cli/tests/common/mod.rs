@@ -39,7 +39,11 @@ use axum::{
 };
 use protocol::{
     bindings::{GpuEscrow, MockERC20},
-    gpu_model_hash, EscrowEvent, RentalTerms, UsageAttestation,
+    gpu_model_hash,
+    oracle_api::{
+        access_message, AccessAnswer, ConnectionDetails, UsageView, ACCESS_ROUTE, ATTESTATION_ROUTE, USAGE_ROUTE,
+    },
+    EscrowEvent, RentalStatus, RentalTerms, UsageAttestation,
 };
 use serde_json::{json, Value};
 
@@ -163,15 +167,26 @@ async fn usage(State(s): State<OracleState>, UrlPath(id): UrlPath<B256>) -> Resp
     let Some(terms) = s.terms(id).await else {
         return error(StatusCode::NOT_FOUND, "unknown rental");
     };
-    let elapsed = s.now().await.saturating_sub(terms.startedAt.to());
-    Json(json!({
-        "rentalId": id,
-        "uptimeSeconds": elapsed.saturating_sub(DOWN_SECONDS),
-        "elapsedSeconds": elapsed,
-        "avgUtilBps": 9_300,
-        "energyJoules": elapsed * 650,
-        "lastSeq": 0,
-    }))
+    let now = s.now().await;
+    let started_at: u64 = terms.startedAt.to();
+    let elapsed = now.saturating_sub(started_at);
+    Json(UsageView {
+        rental_id: id,
+        offer_id: terms.offerId,
+        status: RentalStatus::Running,
+        gpus: vec!["GPU-0".into()],
+        started_at,
+        ends_at: u64::MAX,
+        ended: false,
+        closed: false,
+        elapsed_seconds: elapsed,
+        uptime_seconds: elapsed.saturating_sub(DOWN_SECONDS),
+        counted_until: now,
+        avg_util_bps: 9_300,
+        energy_joules: elapsed * 650,
+        last_seq: 0,
+        provisioned_at: None,
+    })
     .into_response()
 }
 
@@ -204,12 +219,7 @@ async fn access(State(s): State<OracleState>, UrlPath(id): UrlPath<B256>, header
     let Ok(signature) = Signature::try_from(bytes.as_slice()) else {
         return error(StatusCode::UNAUTHORIZED, "malformed signature");
     };
-    let message = format!(
-        "gpu-escrow access request\nchain: {}\nescrow: {}\nrental: {}\ntimestamp: {ts}",
-        s.chain_id,
-        format!("{:#x}", s.escrow).to_lowercase(),
-        format!("{id:#x}").to_lowercase(),
-    );
+    let message = access_message(s.chain_id, s.escrow, id, ts);
     let Ok(signer) = signature.recover_address_from_msg(message.as_bytes()) else {
         return error(StatusCode::UNAUTHORIZED, "signature does not recover");
     };
@@ -225,14 +235,23 @@ async fn access(State(s): State<OracleState>, UrlPath(id): UrlPath<B256>, header
     s.granted.lock().unwrap().push(signer);
     let mode = s.access_mode.lock().unwrap().clone();
     match mode {
-        AccessMode::Ready => Json(json!({
-            "rentalId": id, "status": "ready", "host": "127.0.0.1", "port": 2222, "user": "renter",
-            "notes": "GPU 0", "ssh": "ssh -p 2222 renter@127.0.0.1",
-        }))
+        AccessMode::Ready => Json(AccessAnswer::ready(
+            id,
+            ConnectionDetails {
+                host: "127.0.0.1".into(),
+                port: 2222,
+                user: "renter".into(),
+                notes: Some("GPU 0".into()),
+            },
+        ))
         .into_response(),
         AccessMode::Provisioning => (
             StatusCode::ACCEPTED,
-            Json(json!({"rentalId": id, "status": "provisioning", "attempts": 3, "lastError": "hook timed out"})),
+            Json(AccessAnswer::Provisioning {
+                rental_id: id,
+                attempts: 3,
+                last_error: Some("hook timed out".into()),
+            }),
         )
             .into_response(),
         AccessMode::Gone => error(StatusCode::GONE, "rental ended: access removed"),
@@ -243,9 +262,9 @@ pub async fn serve_oracle(state: OracleState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = Router::new()
-        .route("/v1/rentals/{id}/attestation", get(attestation).post(attestation))
-        .route("/v1/rentals/{id}/usage", get(usage))
-        .route("/v1/rentals/{id}/access", get(access))
+        .route(ATTESTATION_ROUTE, get(attestation).post(attestation))
+        .route(USAGE_ROUTE, get(usage))
+        .route(ACCESS_ROUTE, get(access))
         .with_state(state);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}")

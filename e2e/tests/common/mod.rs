@@ -43,9 +43,11 @@ use axum::{
 use protocol::{
     bindings::{CommitteeArbitrator, DisputeModule, GpuEscrow, MockERC20},
     deploy::{deploy_stack, StackParams},
-    gpu_model_hash, rental_id,
+    gpu_model_hash,
+    oracle_api::{OracleEndpoint, UsageView, ATTESTATION_ROUTE},
+    rental_id,
     terms::terms_from_opened,
-    RentalTerms, SignedAttestation, UsageAttestation,
+    RentalStatus, RentalTerms, SignedAttestation, UsageAttestation,
 };
 
 pub const GPU_MODEL: &str = "NVIDIA H100 80GB HBM3";
@@ -151,7 +153,7 @@ impl FakeOracle {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let app = Router::new()
-            .route("/v1/rentals/{id}/attestation", get(attestation))
+            .route(ATTESTATION_ROUTE, get(attestation))
             .with_state(self.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         url
@@ -601,9 +603,13 @@ impl Market {
         .unwrap()
     }
 
+    fn oracle(&self) -> OracleEndpoint {
+        OracleEndpoint::parse(&self.oracle_url).unwrap()
+    }
+
     /// The oracle's latest signed attestation for a rental (GET), or a fresh one (POST).
     pub async fn attestation(&self, id: B256, fresh: bool) -> Option<SignedAttestation> {
-        let url = format!("{}/v1/rentals/{id}/attestation", self.oracle_url);
+        let url = self.oracle().attestation_url(id);
         let client = reqwest::Client::new();
         let response = if fresh { client.post(url) } else { client.get(url) }
             .send()
@@ -616,13 +622,31 @@ impl Market {
     }
 
     /// The oracle's live view of a rental.
-    pub async fn usage(&self, id: B256) -> serde_json::Value {
-        reqwest::get(format!("{}/v1/rentals/{id}/usage", self.oracle_url))
+    pub async fn usage(&self, id: B256) -> UsageView {
+        reqwest::get(self.oracle().usage_url(id))
             .await
             .unwrap()
             .json()
             .await
             .unwrap()
+    }
+
+    /// Waits until the oracle has closed rental `id` as `status` (it follows the chain behind its confirmations).
+    pub async fn wait_for_oracle_status(&self, id: B256, status: RentalStatus) -> UsageView {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let usage = self.usage(id).await;
+            if usage.status == status {
+                return usage;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the oracle still shows rental {id} as {} after 30 s, not {status}; oracle log:\n{}",
+                usage.status,
+                self.oracle.as_ref().map(Proc::log_tail).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Waits until the escrow emits `RentalSettled` for `id`; returns the event and its transaction's receipt.
