@@ -3,31 +3,18 @@
 //! arguments and, for the errors a user meets most, what to do; RPC failures explained with what
 //! to check.
 
-use alloy::{
-    primitives::Bytes,
-    sol_types::SolInterface,
-    transports::{RpcError, TransportError},
-};
+use alloy::transports::{RpcError, TransportError};
 use protocol::{
     bindings::DisputeModule::DisputeModuleErrors,
     revert::{ContractError, EscrowError},
 };
 
-use crate::token::IErc20::IErc20Errors;
-
-/// `Name(field: value, …)` of a revert's data, if the escrow, its dispute module, the committee
-/// arbitrator or an ERC-20 defines that error, with a hint for the errors that need one.
-pub(crate) fn decode_data(data: &[u8]) -> Option<String> {
-    if let Some(e) = ContractError::decode(data) {
-        return Some(match hint(&e) {
-            Some(hint) => format!("{e} ({hint})"),
-            None => e.to_string(),
-        });
+/// `Name(field: value, …)` of a contract error, with a hint for the errors that need one.
+fn describe(e: &ContractError) -> String {
+    match hint(e) {
+        Some(hint) => format!("{e} ({hint})"),
+        None => e.to_string(),
     }
-    if let Ok(e) = IErc20Errors::abi_decode(data) {
-        return Some(pretty(&format!("{e:?}")));
-    }
-    None
 }
 
 /// What to do about the errors the money rules added.
@@ -56,28 +43,13 @@ fn hint(e: &ContractError) -> Option<String> {
     })
 }
 
-/// `Variant(Variant { a: 1, b: 2 })` → `Variant(a: 1, b: 2)`; `Variant(Variant)` → `Variant`.
-fn pretty(debug: &str) -> String {
-    let name = debug.split('(').next().unwrap_or(debug);
-    match (debug.find('{'), debug.rfind('}')) {
-        (Some(open), Some(close)) if close > open => {
-            format!("{name}({})", debug[open + 1..close].trim())
-        }
-        _ => name.to_owned(),
-    }
-}
-
-pub(crate) fn revert_data(err: &TransportError) -> Option<Bytes> {
-    #[allow(clippy::redundant_closure_for_method_calls)] // the payload type is not re-exported by `alloy`
-    err.as_error_resp().and_then(|payload| payload.as_revert_data())
-}
-
 /// A readable report for a failed RPC request made to do `what`.
 pub(crate) fn explain_transport(err: &TransportError, what: &str, rpc_url: &str) -> eyre::Report {
-    if let Some(data) = revert_data(err) {
-        if let Some(decoded) = decode_data(&data) {
-            return eyre::eyre!("{what} would revert: {decoded}");
-        }
+    if let Some(e) = ContractError::from_transport(err) {
+        return eyre::eyre!("{what} would revert: {}", describe(&e));
+    }
+    #[allow(clippy::redundant_closure_for_method_calls)] // the payload type is not re-exported by `alloy`
+    if let Some(data) = err.as_error_resp().and_then(|payload| payload.as_revert_data()) {
         return eyre::eyre!("{what} would revert with unknown data {data}");
     }
     match err {
@@ -108,9 +80,13 @@ mod tests {
     #[test]
     fn escrow_errors_decode_with_names_and_arguments() {
         let data = GpuEscrow::GpuEscrow_OfferNotFound { offerId: 9 }.abi_encode();
-        assert_eq!(decode_data(&data).unwrap(), "GpuEscrow_OfferNotFound(offerId: 9)");
+        assert_eq!(
+            ContractError::decode(&data).map(|e| describe(&e)).unwrap(),
+            "GpuEscrow_OfferNotFound(offerId: 9)"
+        );
         let data = GpuEscrow::GpuEscrow_OfferSuspended { offerId: 9 }.abi_encode();
-        assert!(decode_data(&data)
+        assert!(ContractError::decode(&data)
+            .map(|e| describe(&e))
             .unwrap()
             .starts_with("GpuEscrow_OfferSuspended(offerId: 9) (the provider's bond is below the minimum"));
         let data = protocol::bindings::DisputeModule::DisputeModule_FallbackNeedsAttestation {
@@ -118,7 +94,8 @@ mod tests {
             refundableAt: U256::from(1_700_000_000),
         }
         .abi_encode();
-        assert!(decode_data(&data)
+        assert!(ContractError::decode(&data)
+            .map(|e| describe(&e))
             .unwrap()
             .contains("without one it can be refunded from"));
         let data = protocol::bindings::EscrowErrors::GpuEscrow_StaleSeq {
@@ -127,22 +104,30 @@ mod tests {
             lastSeq: 2,
         }
         .abi_encode();
-        assert!(decode_data(&data)
+        assert!(ContractError::decode(&data)
+            .map(|e| describe(&e))
             .unwrap()
             .starts_with("GpuEscrow_StaleSeq(rentalId: 0x"));
         let data = GpuEscrow::GpuEscrow_ZeroPrice {}.abi_encode();
-        assert_eq!(decode_data(&data).unwrap(), "GpuEscrow_ZeroPrice");
+        assert_eq!(
+            ContractError::decode(&data).map(|e| describe(&e)).unwrap(),
+            "GpuEscrow_ZeroPrice"
+        );
         let data = crate::token::IErc20::ERC20InsufficientAllowance {
             spender: alloy::primitives::Address::ZERO,
             allowance: U256::from(1),
             needed: U256::from(2),
         }
         .abi_encode();
-        assert!(decode_data(&data)
+        assert!(ContractError::decode(&data)
+            .map(|e| describe(&e))
             .unwrap()
             .starts_with("ERC20InsufficientAllowance(spender: 0x0000000000000000000000000000000000000000"));
         let data = protocol::bindings::DisputeModule::DisputeModule_InvalidScore { score: 6 }.abi_encode();
-        assert_eq!(decode_data(&data).unwrap(), "DisputeModule_InvalidScore(score: 6)");
-        assert!(decode_data(&[1, 2, 3, 4]).is_none());
+        assert_eq!(
+            ContractError::decode(&data).map(|e| describe(&e)).unwrap(),
+            "DisputeModule_InvalidScore(score: 6)"
+        );
+        assert!(ContractError::decode(&[1, 2, 3, 4]).is_none());
     }
 }

@@ -10,11 +10,12 @@ use alloy::{
     primitives::{Address, Bytes, LogData, B256},
     rpc::types::TransactionReceipt,
     sol_types::{SolEvent, SolInterface},
+    transports::TransportError,
 };
 
 use crate::bindings::{
     CommitteeArbitrator::CommitteeArbitratorErrors, DisputeModule::DisputeModuleErrors,
-    EscrowErrors::EscrowErrorsErrors, GpuEscrow, GpuEscrow::GpuEscrowErrors,
+    EscrowErrors::EscrowErrorsErrors, GpuEscrow, GpuEscrow::GpuEscrowErrors, MockERC20::MockERC20Errors,
 };
 
 /// Every `GpuEscrow_*` error of the escrow (`contracts/libraries/Errors.sol`).
@@ -35,6 +36,9 @@ pub enum ContractError {
     DisputeModule(DisputeModuleErrors),
     /// The committee arbitrator's (`CommitteeArbitrator_*`).
     Arbitrator(CommitteeArbitratorErrors),
+    /// An OpenZeppelin ERC-20's (ERC-6093 `ERC20Insufficient*`, EIP-2612 `ERC2612*`), as the
+    /// rental's token reverts a transfer or a permit.
+    Token(MockERC20Errors),
 }
 
 impl ContractError {
@@ -49,7 +53,18 @@ impl ContractError {
         if let Ok(e) = DisputeModuleErrors::abi_decode(data) {
             return Some(Self::DisputeModule(e));
         }
-        CommitteeArbitratorErrors::abi_decode(data).ok().map(Self::Arbitrator)
+        if let Ok(e) = CommitteeArbitratorErrors::abi_decode(data) {
+            return Some(Self::Arbitrator(e));
+        }
+        MockERC20Errors::abi_decode(data).ok().map(Self::Token)
+    }
+
+    /// The contracts' error in a failed RPC call (`eth_call`, `eth_estimateGas`), when the node
+    /// returned revert data that decodes.
+    pub fn from_transport(err: &TransportError) -> Option<Self> {
+        #[allow(clippy::redundant_closure_for_method_calls)] // the payload type is not re-exported by `alloy`
+        let data = err.as_error_resp().and_then(|payload| payload.as_revert_data())?;
+        Self::decode(&data)
     }
 
     /// The error's name in the contract, e.g. `GpuEscrow_StaleSeq`.
@@ -59,6 +74,7 @@ impl ContractError {
             Self::EscrowOther(e) => GpuEscrowErrors::name_by_selector(e.selector()),
             Self::DisputeModule(e) => DisputeModuleErrors::name_by_selector(e.selector()),
             Self::Arbitrator(e) => CommitteeArbitratorErrors::name_by_selector(e.selector()),
+            Self::Token(e) => MockERC20Errors::name_by_selector(e.selector()),
         };
         name.unwrap_or("unknown")
     }
@@ -85,6 +101,7 @@ impl fmt::Display for ContractError {
             Self::EscrowOther(e) => format!("{e:?}"),
             Self::DisputeModule(e) => format!("{e:?}"),
             Self::Arbitrator(e) => format!("{e:?}"),
+            Self::Token(e) => format!("{e:?}"),
         };
         // The `sol!` enums print `Variant(Variant { a: 1, b: 2 })`.
         match (debug.find('{'), debug.rfind('}')) {
