@@ -5,6 +5,7 @@ use std::{io::IsTerminal, path::Path};
 
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{bail, eyre, Result, WrapErr};
+use protocol::keys::{self, Password};
 
 use crate::args::Global;
 
@@ -14,22 +15,14 @@ pub(crate) const PASSWORD_ENV: &str = "GPU_ESCROW_KEYSTORE_PASSWORD";
 /// The signer named by the global options, if any.
 pub(crate) fn load(global: &Global) -> Result<Option<PrivateKeySigner>> {
     if let Some(key) = &global.private_key {
-        let signer: PrivateKeySigner = key
-            .trim()
-            .parse()
-            .map_err(|_| eyre!("--private-key is not a private key: expected 32 bytes as hex (0x…)"))?;
-        return Ok(Some(signer));
+        return Ok(Some(keys::parse_private_key(key, "--private-key")?));
     }
     let Some(path) = &global.keystore else {
         return Ok(None);
     };
-    let password = password_for(path)?;
-    let signer = PrivateKeySigner::decrypt_keystore(path, password).map_err(|e| {
-        eyre!(
-            "cannot decrypt the keystore {}: {e}; check the password ({PASSWORD_ENV}) and the file",
-            path.display()
-        )
-    })?;
+    let password = Password::Given(password_for(path)?);
+    let signer = keys::decrypt_keystore(path, &password)
+        .map_err(|e| eyre!("{e}; check the password ({PASSWORD_ENV}) and the file"))?;
     Ok(Some(signer))
 }
 

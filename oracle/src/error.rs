@@ -56,25 +56,17 @@ pub enum KeyError {
     /// The keystore was given without a password.
     #[error("keystore {0} needs a password: set `password_file` or GPU_ORACLE_KEYSTORE_PASSWORD")]
     NoPassword(PathBuf),
-    /// The password file cannot be read.
-    #[error("cannot read password file {path}: {source}")]
-    PasswordFile {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The keystore does not exist, does not parse or the password is wrong.
-    #[error("cannot decrypt keystore {path}: {reason} (wrong password or not an encrypted JSON keystore?)")]
-    Keystore {
+    /// The password file, the keystore or the dev key does not load.
+    #[error(transparent)]
+    Load(#[from] protocol::KeyError),
+    /// A new keystore cannot be written.
+    #[error("cannot create keystore {path}: {reason}")]
+    Create {
         /// The keystore file.
         path: PathBuf,
         /// Why.
         reason: String,
     },
-    /// The dev key is not a 32-byte hex private key.
-    #[error("--dev-private-key is not a 32-byte hex private key")]
-    BadDevKey,
 }
 
 /// The configuration is incomplete or inconsistent, or the world does not match it.

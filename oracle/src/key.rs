@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use alloy::{primitives::Address, signers::local::PrivateKeySigner};
+use protocol::keys::{self, Password};
 
 use crate::error::KeyError;
 
@@ -20,51 +21,37 @@ pub struct KeySource {
     pub dev_private_key: Option<String>,
 }
 
-/// Reads the password from the file (trailing newline trimmed) or the given value.
-fn password(source: &KeySource, keystore: &Path) -> Result<String, KeyError> {
-    if let Some(path) = &source.password_file {
-        let text = std::fs::read_to_string(path).map_err(|e| KeyError::PasswordFile {
-            path: path.clone(),
-            source: e,
-        })?;
-        return Ok(text.trim_end_matches(['\r', '\n']).to_owned());
-    }
-    source
-        .password
-        .clone()
-        .ok_or_else(|| KeyError::NoPassword(keystore.to_owned()))
-}
-
 /// Loads the attester key.
 pub fn load_signer(source: &KeySource) -> Result<PrivateKeySigner, KeyError> {
     if let Some(raw) = &source.dev_private_key {
         tracing::warn!(target: "oracle::key", "using a raw private key from --dev-private-key: development only");
-        return raw.trim().parse::<PrivateKeySigner>().map_err(|_| KeyError::BadDevKey);
+        return Ok(keys::parse_private_key(raw, "--dev-private-key")?);
     }
     let keystore = source.keystore.as_ref().ok_or(KeyError::Missing)?;
-    let password = password(source, keystore)?;
-    PrivateKeySigner::decrypt_keystore(keystore, password).map_err(|e| KeyError::Keystore {
-        path: keystore.clone(),
-        reason: e.to_string(),
-    })
+    let password = match (&source.password_file, &source.password) {
+        (Some(file), _) => Password::File(file.clone()),
+        (None, Some(password)) => Password::Given(password.clone()),
+        (None, None) => return Err(KeyError::NoPassword(keystore.clone())),
+    };
+    Ok(keys::decrypt_keystore(keystore, &password)?)
 }
 
 /// Creates a new random key in an encrypted keystore `dir/name`; returns its address and path.
 pub fn keygen(dir: &Path, name: &str, password: &str) -> Result<(Address, PathBuf), KeyError> {
-    std::fs::create_dir_all(dir).map_err(|e| KeyError::Keystore {
+    std::fs::create_dir_all(dir).map_err(|e| KeyError::Create {
         path: dir.to_owned(),
         reason: e.to_string(),
     })?;
     let path = dir.join(name);
     if path.exists() {
-        return Err(KeyError::Keystore {
+        return Err(KeyError::Create {
             path,
             reason: "the file exists already; refusing to overwrite a key".into(),
         });
     }
     let (signer, _) =
         PrivateKeySigner::new_keystore(dir, &mut rand::thread_rng(), password, Some(name)).map_err(|e| {
-            KeyError::Keystore {
+            KeyError::Create {
                 path: path.clone(),
                 reason: e.to_string(),
             }

@@ -395,6 +395,6 @@ async fn run(args: RunArgs) -> eyre::Result<()> {
         http_limits: settings.http,
         access: settings.access.clone(),
     };
-    daemon::run(daemon, daemon::shutdown_signal()).await?;
+    daemon::run(daemon, protocol::shutdown::signal()).await?;
     Ok(())
 }

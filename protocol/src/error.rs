@@ -299,3 +299,30 @@ pub enum OracleApiError {
     #[error("provider endpoint {0:?} is not an http(s) URL; its provider must register one with `setEndpoint`")]
     BadEndpoint(String),
 }
+
+/// Why a signing key could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The password file cannot be read.
+    #[error("cannot read password file {path}: {source}")]
+    PasswordFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The keystore does not exist, does not parse or the password is wrong.
+    #[error("cannot decrypt keystore {path}: {reason} (wrong password or not an encrypted JSON keystore?)")]
+    Keystore {
+        /// The keystore file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A raw key that is not a 32-byte hex private key.
+    #[error("{flag} is not a private key: expected 32 bytes as hex (0x…)")]
+    BadPrivateKey {
+        /// The option it was given with.
+        flag: &'static str,
+    },
+}

@@ -9,6 +9,8 @@
 //! - [`chain`]: decoding the escrow's events and following its logs across reorgs;
 //! - [`config`]: where the escrow is deployed (`deployments/<chainId>.json`);
 //! - [`deploy`]: deploying the escrow with its dispute module and committee arbitrator;
+//! - [`keys`]: loading the signing key (encrypted keystore and its password, or a raw dev key);
+//! - `shutdown` (feature `http-server`): the daemons' SIGINT/SIGTERM handler;
 //! - [`oracle_api`]: the oracle's HTTP routes, URLs, access request message and bodies;
 //! - [`rental`]: one rental's life folded from its events (status, end, billed seconds), the
 //!   one model the oracle, the keeper and the CLI share;
@@ -28,9 +30,12 @@ pub mod deploy;
 pub mod error;
 #[cfg(feature = "http-server")]
 pub mod http_server;
+pub mod keys;
 pub mod oracle_api;
 pub mod rental;
 pub mod revert;
+#[cfg(feature = "http-server")]
+pub mod shutdown;
 pub mod terms;
 
 pub use attestation::{domain, gpu_model_hash, gpu_uuids_hash, SignedAttestation, Usage, UsageAttestation};
@@ -38,8 +43,8 @@ pub use billing::{Payment, Quote, Settlement};
 pub use chain::{fetch_events, fetch_events_of, ChainError, EscrowEvent, FollowBatch, LogFollower, LoggedEvent};
 pub use config::Deployment;
 pub use error::{
-    AcceptanceError, AccessKeyError, AttestationError, BillingError, ConfigError, DeployError, OracleApiError,
-    RentalError,
+    AcceptanceError, AccessKeyError, AttestationError, BillingError, ConfigError, DeployError, KeyError,
+    OracleApiError, RentalError,
 };
 pub use rental::{Rental, RentalStatus};
 pub use revert::{ContractError, EscrowError, SkippedSettlement};
