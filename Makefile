@@ -43,6 +43,7 @@ test-sol: install
 	$(FORGE) fmt --check
 	FORGE_SNAPSHOT_CHECK=true $(FORGE) test
 	FORGE_SNAPSHOT_CHECK=true $(FORGE) snapshot --isolate --match-path '$(GAS_TESTS)' --check
+	python3 tools/natspec_check.py
 
 # Slither and Halmos, pinned in tools/static/requirements.txt, in a virtual environment under the repository.
 VENV := $(CURDIR)/.venv
@@ -131,5 +132,6 @@ app-serve: app ## serve app/dist on 127.0.0.1 (port APP_PORT, default 5173) with
 	node app/scripts/serve.mjs --port $(APP_PORT)
 
 test-app: app app-install ## the dApp end to end in headless Chromium (anvil, deploy script, gpu-oracle, CLI)
+	cd app && npm run --silent test:unit
 	cargo build --locked -p gpu-oracle -p gpu-escrow-cli
 	node app/tests/e2e.mjs

@@ -62,7 +62,7 @@ contract CommitteeArbitrator is ICommitteeArbitrator, EIP712 {
                                 ACTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @inheritdoc IArbitrator
+    /// @inheritdoc ICommitteeArbitrator
     function createDispute(uint256 choices, bytes calldata) external payable override returns (uint256 disputeID) {
         if (msg.value != 0) revert Errors.CommitteeArbitrator_ValueMismatch(0, msg.value);
         if (choices == 0) revert Errors.CommitteeArbitrator_NoChoices();

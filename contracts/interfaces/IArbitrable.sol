@@ -15,6 +15,8 @@ interface IArbitrable {
 
     /// @notice Gives the final ruling of a dispute. Only the dispute's arbitrator may call it, once per dispute.
     /// @dev Requirements (for implementers): the caller is the arbitrator the dispute was created on; the dispute was
-    /// not already ruled; ruling ≤ choices.
+    /// not already ruled; ruling ≤ choices. gpu-escrow's dispute module names its errors in `IDisputeModule.rule`.
+    /// @param disputeID The arbitrator's id of the dispute.
+    /// @param ruling 0 (refused to arbitrate) or one of the dispute's choices.
     function rule(uint256 disputeID, uint256 ruling) external;
 }

@@ -26,5 +26,7 @@ interface IArbitrator {
     function createDispute(uint256 choices, bytes calldata extraData) external payable returns (uint256 disputeID);
 
     /// @notice What `createDispute` must be paid with these `extraData`, in the native coin.
+    /// @param extraData As in `createDispute`.
+    /// @return cost The fee, in wei.
     function arbitrationCost(bytes calldata extraData) external view returns (uint256 cost);
 }

@@ -23,7 +23,8 @@ interface ICreditLedger {
 
     /// @notice Pays `amount` of the caller's credit in `token` to the caller.
     /// @dev Requirements: amount ≤ credit (`GpuEscrow_InsufficientCredit`, `DisputeModule_InsufficientCredit`).
-    /// Reverts if the transfer fails (then `withdrawTo` pays another address).
+    /// Reverts if the transfer fails (`GpuEscrow_NativeTransferFailed` for the native coin, in either contract); then
+    /// `withdrawTo` pays another address.
     /// @param token The token (address(0): the native coin).
     /// @param amount How much, in the token's base units.
     function withdraw(address token, uint256 amount) external;
@@ -31,7 +32,8 @@ interface ICreditLedger {
     /// @notice Pays `amount` of the caller's credit in `token` to `to`: the way out for an owner that cannot take
     /// the token itself (a contract that rejects the native coin, a blacklisted address).
     /// @dev Requirements: amount ≤ credit (`GpuEscrow_InsufficientCredit`, `DisputeModule_InsufficientCredit`);
-    /// `to` non-zero (`GpuEscrow_ZeroAddress`, `DisputeModule_ZeroAddress`). Reverts if the transfer fails.
+    /// `to` non-zero (`GpuEscrow_ZeroAddress`, `DisputeModule_ZeroAddress`). Reverts if the transfer fails
+    /// (`GpuEscrow_NativeTransferFailed` for the native coin).
     /// @param token The token (address(0): the native coin).
     /// @param to Who receives the payment.
     /// @param amount How much, in the token's base units.

@@ -52,6 +52,11 @@ import {IDisputeHooks} from "./IDisputeHooks.sol";
 /// - The loser's dispute bond goes to the winner: an opener whose side got less than half loses it to the other
 ///   party; otherwise it goes back to the opener.
 ///
+/// Deployment: the constructor reverts with `DisputeModule_ZeroAddress` (no escrow or arbitrator),
+/// `DisputeModule_InvalidRulingPeriod` (not 1 s to 90 days) or `DisputeModule_UnbondingDelayTooShort` (not above the
+/// longest challenge window plus the ruling period). Only the escrow may send it the native coin
+/// (`DisputeModule_NotEscrow`).
+///
 /// Credit (`ICreditLedger`, the escrow's ledger): a payment of this module that cannot be pushed (a slash share,
 /// penalty, dispute outcome or dispute bond to a blacklisted or reverting receiver) is credited to its receiver, who
 /// withdraws it with `withdraw` or `withdrawTo`.
@@ -153,8 +158,10 @@ interface IDisputeModule is IDisputeHooks, IArbitrable, ICreditLedger {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Adds `amount` to the caller's bond in `token` (msg.value for the native coin, address(0)).
-    /// @dev Requirements: amount > 0 (`DisputeModule_ZeroAmount`); exactly `amount` arrives (`GpuEscrow_NativeValueMismatch`,
-    /// `GpuEscrow_FeeOnTransferToken`).
+    /// @dev Requirements: amount > 0 (`DisputeModule_ZeroAmount`); exactly `amount` arrives
+    /// (`GpuEscrow_NativeValueMismatch`, `GpuEscrow_FeeOnTransferToken`).
+    /// @param token The bond's token (address(0): the native coin).
+    /// @param amount How much to add, in the token's base units.
     function bond(address token, uint256 amount) external payable;
 
     /// @notice Asks to withdraw `amount` of the caller's bond in `token` after UNBONDING_DELAY. Replaces any earlier
@@ -162,12 +169,16 @@ interface IDisputeModule is IDisputeHooks, IArbitrable, ICreditLedger {
     /// @dev Requirements: 0 < amount ≤ bond (`DisputeModule_ZeroAmount`, `DisputeModule_InsufficientBond`); if what
     /// stays is below `minBond(token)`, each of the caller's offers in `token` is retired with no rental running
     /// (`DisputeModule_BondInUse(offerId)`).
+    /// @param token The bond's token.
+    /// @param amount How much to withdraw once the delay has passed.
     function requestUnbond(address token, uint256 amount) external;
 
     /// @notice Withdraws the caller's unbonding amount in `token` (less whatever was slashed meanwhile).
     /// @dev Requirements: a request exists (`DisputeModule_NothingUnbonding`); its delay passed
     /// (`DisputeModule_UnbondingNotDue`); no dispute open on the caller's rentals in `token`
-    /// (`DisputeModule_BondAtStake`).
+    /// (`DisputeModule_BondAtStake`). Reverts if the transfer fails (`GpuEscrow_NativeTransferFailed` for the native
+    /// coin).
+    /// @param token The bond's token.
     function withdrawBond(address token) external;
 
     /*//////////////////////////////////////////////////////////////
@@ -177,8 +188,14 @@ interface IDisputeModule is IDisputeHooks, IArbitrable, ICreditLedger {
     /// @notice Proves that the rental's attester signed two contradicting attestations. Full refund, whole bond
     /// slashed; the caller earns the bounty. Closes any subjective dispute on the rental (its bond goes back).
     /// @dev Requirements: rental active or frozen (`DisputeModule_RentalNotLive`); both signatures by
-    /// `terms.attester`, ECDSA or ERC-1271 (`DisputeModule_InvalidSignature`); a contradiction
-    /// (`DisputeModule_NotContradictory`).
+    /// `terms.attester`, the attester snapshotted in the rental's terms, ECDSA or ERC-1271
+    /// (`DisputeModule_InvalidSignature`; `SignatureCheck_InsufficientGas` when the caller left too little gas for
+    /// an ERC-1271 check); a contradiction (`DisputeModule_NotContradictory`).
+    /// @param terms The rental's terms.
+    /// @param a One attestation.
+    /// @param signatureA `terms.attester`'s signature of `a`.
+    /// @param b The other attestation: the same seq with other content, or a higher seq with a lower uptime.
+    /// @param signatureB `terms.attester`'s signature of `b`.
     function proveEquivocation(
         RentalTerms calldata terms,
         Usage calldata a,
@@ -189,8 +206,12 @@ interface IDisputeModule is IDisputeHooks, IArbitrable, ICreditLedger {
 
     /// @notice Proves that the rental's attester signed an attestation for a GPU model other than the offer's.
     /// Full refund, WRONG_GPU_SLASH_BPS of the bond slashed; the caller earns the bounty.
-    /// @dev Requirements: rental active or frozen; signature by `terms.attester`; `usage.gpuModelHash` differs from
-    /// the offer's (`DisputeModule_GpuModelMatches`).
+    /// @dev Requirements: rental active or frozen (`DisputeModule_RentalNotLive`); `usage.gpuModelHash` differs from
+    /// the offer's (`DisputeModule_GpuModelMatches`); signature by `terms.attester`
+    /// (`DisputeModule_InvalidSignature`, `SignatureCheck_InsufficientGas`).
+    /// @param terms The rental's terms.
+    /// @param usage The attestation naming another GPU model.
+    /// @param signature `terms.attester`'s signature of it.
     function proveWrongGpu(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature) external;
 
     /*//////////////////////////////////////////////////////////////
@@ -201,7 +222,9 @@ interface IDisputeModule is IDisputeHooks, IArbitrable, ICreditLedger {
     /// msg.value, plus the dispute bond when the rental's token is the native coin; an ERC-20 bond is pulled.
     /// @dev Requirements: rental active (`DisputeModule_RentalNotLive`); caller is its renter or provider
     /// (`DisputeModule_NotParty`); now < end + challengeWindow (`DisputeModule_DisputeWindowClosed`); exact value
-    /// (`DisputeModule_ValueMismatch`).
+    /// (`DisputeModule_ValueMismatch`); exactly the ERC-20 bond arrives (`GpuEscrow_FeeOnTransferToken`).
+    /// @param terms The rental's terms.
+    /// @param evidenceURI Where the opener's evidence is (emitted for the arbitrator).
     /// @return arbitratorDisputeId The arbitrator's id of the dispute.
     function openDispute(RentalTerms calldata terms, string calldata evidenceURI)
         external
@@ -209,14 +232,19 @@ interface IDisputeModule is IDisputeHooks, IArbitrable, ICreditLedger {
         returns (uint256 arbitratorDisputeId);
 
     /// @notice Adds evidence to an open dispute (emitted for the arbitrator).
-    /// @dev Requirements: a dispute open on `rentalId` (`DisputeModule_NoDispute`); caller is the renter or the
+    /// @dev Requirements: a dispute open on the rental (`DisputeModule_NoDispute`); caller is the renter or the
     /// provider (`DisputeModule_NotParty`).
+    /// @param terms The rental's terms.
+    /// @param evidenceURI Where the evidence is.
     function submitEvidence(RentalTerms calldata terms, string calldata evidenceURI) external;
 
-    // rule (from IArbitrable): records the arbitrator's ruling. Requirements: caller is the arbitrator
-    // (`DisputeModule_NotArbitrator`); the dispute is open (`DisputeModule_UnknownArbitratorDispute`,
-    // `DisputeModule_AlreadyRuled`) and before its deadline (`DisputeModule_RulingAfterDeadline`); ruling ≤ CHOICES
-    // (`DisputeModule_RulingOutOfRange`). Emits `Ruling`.
+    /// @notice Records the arbitrator's ruling on a dispute; `executeRuling` applies it. Emits `Ruling`.
+    /// @dev Requirements: caller is the arbitrator (`DisputeModule_NotArbitrator`); the dispute is open
+    /// (`DisputeModule_UnknownArbitratorDispute`, `DisputeModule_AlreadyRuled`) and before its deadline
+    /// (`DisputeModule_RulingAfterDeadline`); ruling ≤ CHOICES (`DisputeModule_RulingOutOfRange`).
+    /// @param disputeID The arbitrator's id of the dispute.
+    /// @param ruling 0 (refused: the fallback applies from now) or r in 1..CHOICES, giving the renter r − 1 bps.
+    function rule(uint256 disputeID, uint256 ruling) external override;
 
     /// @notice Applies a ruling r ≥ 1 (`DisputeResolved` with the renter's share), or, once a fallback has had its
     /// grace period without a final attestation, closes the rental by the refund rules (`DisputeResolved` with
@@ -224,20 +252,27 @@ interface IDisputeModule is IDisputeHooks, IArbitrable, ICreditLedger {
     /// @dev Requirements: a dispute on the rental (`DisputeModule_NoDispute`) that is ruled or past its deadline
     /// (`DisputeModule_RulingPending`); for a fallback, now > its start + the rental's gracePeriod
     /// (`DisputeModule_FallbackNeedsAttestation`: bring one with `settleFallback`).
+    /// @param terms The rental's terms.
     function executeRuling(RentalTerms calldata terms) external;
 
     /// @notice Settles a rental whose dispute fell back (refused, or no ruling by the deadline) with a final
     /// attestation, exactly as `IRentals.settle` would at the frozen end; the opener's bond comes back. Anyone may
     /// call it.
-    /// @dev Requirements: a dispute on the rental (`DisputeModule_NoDispute`) that fell back
-    /// (`DisputeModule_NoFallback`, `DisputeModule_RulingPending`); a non-empty signature
-    /// (`DisputeModule_InvalidSignature`); the attestation rules of `settle` (`GpuEscrow_AttestationNotFinal`,
-    /// `GpuEscrow_StaleSeq`, `GpuEscrow_InvalidAttestationSignature`, …).
+    /// @dev Requirements: a dispute on the rental (`DisputeModule_NoDispute`); a non-empty signature
+    /// (`DisputeModule_InvalidSignature`); the dispute fell back (`DisputeModule_NoFallback`,
+    /// `DisputeModule_RulingPending`); the attestation rules of `IRentals.release`: final
+    /// (`GpuEscrow_AttestationNotFinal`), seq (`GpuEscrow_StaleSeq`), period (`GpuEscrow_AttestationFromFuture`,
+    /// `GpuEscrow_AttestationBeforeStart`), uptime (`GpuEscrow_UptimeExceedsElapsed`, `GpuEscrow_UptimeDecreased`),
+    /// signed by `terms.attester` (`GpuEscrow_InvalidAttestationSignature`, `SignatureCheck_InsufficientGas`).
+    /// @param terms The rental's terms.
+    /// @param usage The final attestation (periodEnd at or after the freeze).
+    /// @param signature `terms.attester`'s signature of it.
     function settleFallback(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature) external;
 
     /// @notice Suspends offer `offerId` in the escrow while its provider's bond in the offer's token (not counting
     /// what is being unbonded) is below `minBond`, and reinstates it once it is not. Anyone may call it.
     /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`). Emits the escrow's `OfferSuspended` on a change.
+    /// @param offerId The offer.
     function syncOffer(uint64 offerId) external;
 
     /*//////////////////////////////////////////////////////////////
@@ -249,7 +284,11 @@ interface IDisputeModule is IDisputeHooks, IArbitrable, ICreditLedger {
     /// @dev Requirements: caller is `terms.renter` (`DisputeModule_NotRenter`); 1 ≤ score ≤ 5
     /// (`DisputeModule_InvalidScore`); the rental is closed (`DisputeModule_RentalNotClosed`) and not yet rated
     /// (`DisputeModule_AlreadyRated`); the signature is by `terms.attester`, the rental's own attester, whatever the
-    /// offer's attester is now (`DisputeModule_InvalidSignature`).
+    /// offer's attester is now (`DisputeModule_InvalidSignature`, `SignatureCheck_InsufficientGas`).
+    /// @param terms The rental's terms.
+    /// @param usage Any attestation of the rental.
+    /// @param signature `terms.attester`'s signature of it.
+    /// @param score 1 to 5.
     function rate(RentalTerms calldata terms, Usage calldata usage, bytes calldata signature, uint8 score) external;
 
     /*//////////////////////////////////////////////////////////////
@@ -258,33 +297,99 @@ interface IDisputeModule is IDisputeHooks, IArbitrable, ICreditLedger {
 
     /// @notice Sets the bond an offer in `token` requires, for offers created from now on.
     /// @dev Requirements: owner.
+    /// @param token The token.
+    /// @param amount The minimum, in the token's base units.
     function setMinBond(address token, uint256 amount) external;
 
     /// @notice Sets the bond a dispute opener posts in `token`, for disputes opened from now on.
     /// @dev Requirements: owner; amount < 2^96 (`DisputeModule_DisputeBondTooLarge`).
+    /// @param token The token.
+    /// @param amount The dispute bond, in the token's base units.
     function setDisputeBond(address token, uint256 amount) external;
 
     /*//////////////////////////////////////////////////////////////
                                  VIEWS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice Options of a subjective dispute's ruling (ERC-792 `choices`): r in 1..CHOICES gives the renter
+    /// r − 1 bps.
+    /// @return 10 001.
     function CHOICES() external view returns (uint256);
+
+    /// @notice Share of the bond an equivocation proof slashes.
+    /// @return 10 000 bps (all of it).
     function EQUIVOCATION_SLASH_BPS() external view returns (uint256);
+
+    /// @notice Share of the bond a wrong-GPU proof slashes.
+    /// @return 2000 bps.
     function WRONG_GPU_SLASH_BPS() external view returns (uint256);
+
+    /// @notice Share of a slash paid to whoever proved it.
+    /// @return 1000 bps.
     function SLASH_BOUNTY_BPS() external view returns (uint256);
+
+    /// @notice Share of a slash paid to the renter of the rental at hand.
+    /// @return 5000 bps.
     function SLASH_RENTER_BPS() external view returns (uint256);
+
+    /// @notice Share of the cost of the time rented that terminating an on-demand rental costs the provider.
+    /// @return 1000 bps.
     function TERMINATION_PENALTY_BPS() external view returns (uint256);
+
+    /// @notice Seconds between an unbond request and the withdrawal.
+    /// @return The delay, set at deployment.
     function UNBONDING_DELAY() external view returns (uint256);
+
+    /// @notice The escrow this module serves.
+    /// @return Its address.
     function escrow() external view returns (address);
+
+    /// @notice The ERC-792 arbitrator of subjective disputes.
+    /// @return The arbitrator.
     function arbitrator() external view returns (IArbitrator);
+
+    /// @notice Seconds the arbitrator has to rule after a dispute opens.
+    /// @return The ruling period.
     function rulingPeriod() external view returns (uint256);
+
+    /// @notice The bond, not counting what is being unbonded, an offer in `token` requires.
+    /// @param token The token.
+    /// @return The minimum, in the token's base units.
     function minBond(address token) external view returns (uint256);
+
+    /// @notice The bond a dispute opener posts in `token`.
+    /// @param token The token.
+    /// @return The dispute bond, in the token's base units.
     function disputeBond(address token) external view returns (uint256);
+
+    /// @notice `provider`'s bond account in `token`.
+    /// @param provider The provider.
+    /// @param token The token.
+    /// @return Bonded amount, amount being unbonded and when, open disputes.
     function bondOf(address provider, address token) external view returns (BondAccount memory);
+
+    /// @notice The subjective dispute on a rental (status None when there is none).
+    /// @param rentalId The rental's id.
+    /// @return The dispute.
     function dispute(bytes32 rentalId) external view returns (Dispute memory);
+
+    /// @notice The rental an arbitrator's dispute is about.
+    /// @param arbitratorDisputeId The arbitrator's id of the dispute.
+    /// @return The rental's id (zero once the dispute closed).
     function rentalOfDispute(uint256 arbitratorDisputeId) external view returns (bytes32);
+
+    /// @notice Whether the renter of a rental rated its provider.
+    /// @param rentalId The rental's id.
+    /// @return True once rated.
     function rated(bytes32 rentalId) external view returns (bool);
+
+    /// @notice A provider's whole record: the escrow's counters summed over its offers and this module's.
+    /// @param provider The provider.
+    /// @return The record.
     function reputation(address provider) external view returns (Reputation memory);
+
     /// @notice Every offer `provider` created, retired ones included, in creation order.
+    /// @param provider The provider.
+    /// @return The offer ids.
     function offersOf(address provider) external view returns (uint64[] memory);
 }

@@ -28,45 +28,71 @@ interface IOfferBook {
     /// (`GpuEscrow_InvalidSla`); non-empty model, gpuCount > 0 (`GpuEscrow_InvalidGpuSpec`); model and region at
     /// most 64 bytes (`GpuEscrow_StringTooLong`); the caller's bond in the offer's token, not counting what it is
     /// unbonding, is at least the dispute module's minimum (`DisputeModule_BondBelowMinimum`).
+    /// @param params The offer: GPU model, VRAM, GPU count, token, hourly price, duration bounds, capacity, spot
+    /// flag, SLA and region.
     /// @return offerId Sequential, starting at 1.
     function createOffer(OfferParams calldata params) external returns (uint64 offerId);
 
     /// @notice Sets the hourly price for rentals opened from now on. Running rentals keep the price they opened at.
-    /// @dev Requirements: caller is the offer's provider; offer not retired; price > 0.
+    /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`); caller is its provider
+    /// (`GpuEscrow_NotOfferProvider`); offer not retired (`GpuEscrow_OfferRetired`); price > 0 (`GpuEscrow_ZeroPrice`).
+    /// @param offerId The offer.
+    /// @param pricePerHour The new price, in the offer token's base units per hour.
     function updatePrice(uint64 offerId, uint96 pricePerHour) external;
 
     /// @notice Sets how many rentals may run on the offer at once. Zero closes the offer to new rentals without
     /// retiring it. Lowering below the running count stops only new rentals.
-    /// @dev Requirements: caller is the offer's provider; offer not retired.
+    /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`); caller is its provider
+    /// (`GpuEscrow_NotOfferProvider`); offer not retired (`GpuEscrow_OfferRetired`).
+    /// @param offerId The offer.
+    /// @param capacity How many of its rentals may be open at once.
     function setCapacity(uint64 offerId, uint16 capacity) external;
 
     /// @notice Sets the key that signs usage attestations for rentals opened from now on. Running rentals keep the
     /// attester they opened with (it is part of their terms).
-    /// @dev Requirements: caller is the offer's provider; offer not retired; non-zero attester.
+    /// @dev Requirements: non-zero attester (`GpuEscrow_ZeroAddress`); offer exists (`GpuEscrow_OfferNotFound`);
+    /// caller is its provider (`GpuEscrow_NotOfferProvider`); offer not retired (`GpuEscrow_OfferRetired`).
+    /// @param offerId The offer.
+    /// @param attester The new attester: an EOA, or a contract wallet answering ERC-1271.
     function setOfferAttester(uint64 offerId, address attester) external;
 
     /// @notice Retires the offer: capacity drops to zero and can never be raised again.
-    /// @dev Requirements: caller is the offer's provider; offer not already retired.
+    /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`); caller is its provider
+    /// (`GpuEscrow_NotOfferProvider`); offer not already retired (`GpuEscrow_OfferRetired`).
+    /// @param offerId The offer.
     function retireOffer(uint64 offerId) external;
 
     /// @notice Suspends an offer (no new rentals; running ones are unaffected) or reinstates it.
     /// @dev Requirements: caller is the dispute module (`GpuEscrow_NotDisputeModule`), which does it when the
-    /// provider's bond in the offer's token is below its minimum (`IDisputeModule.syncOffer`); offer exists.
+    /// provider's bond in the offer's token is below its minimum (`IDisputeModule.syncOffer`); offer exists
+    /// (`GpuEscrow_OfferNotFound`).
+    /// @param offerId The offer.
+    /// @param suspended True to suspend, false to reinstate.
     function setOfferSuspended(uint64 offerId, bool suspended) external;
 
     /// @notice The stored offer.
     /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`).
+    /// @param offerId The offer.
+    /// @return The offer as stored (its GPU model and region as hashes).
     function offer(uint64 offerId) external view returns (Offer memory);
 
     /// @notice The offer's counters: accrued earnings and fees, rentals in use, and its record (rentals settled,
     /// seconds rented, seconds up) that `IDisputeModule.reputation` sums per provider.
+    /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`).
+    /// @param offerId The offer.
+    /// @return The offer's account.
     function offerAccount(uint64 offerId) external view returns (OfferAccount memory);
 
     /// @notice Number of offers ever created (ids run from 1 to this).
+    /// @return The count.
     function offerCount() external view returns (uint64);
 
     /// @notice The deposit that pays for `seconds_` at the offer's current price: a fixed-duration rental.
     /// Notes: cost is rounded up to a whole base unit, so the deposit may pay for a little longer; with a price of
     /// at least 3600 base units per hour that is less than one second.
+    /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`).
+    /// @param offerId The offer.
+    /// @param seconds_ How long the rental should run.
+    /// @return The deposit, in the offer token's base units.
     function quoteDeposit(uint64 offerId, uint32 seconds_) external view returns (uint256);
 }

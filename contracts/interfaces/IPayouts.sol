@@ -18,10 +18,14 @@ interface IPayouts is ICreditLedger {
     /// @notice Pays an offer's accrued net earnings to its provider's payout address and credits the fees they
     /// carry to the treasury. Earnings flushed to the payout address's credit (an accrual that would have
     /// overflowed the offer's counters) are paid with them, so a claim always finds everything earned.
-    /// @dev Requirements: caller is the offer's provider (`GpuEscrow_NotOfferProvider`); something accrued
-    /// (`GpuEscrow_NothingToClaim`). Reverts if the transfer to the payout address fails.
+    /// @dev Requirements: offer exists (`GpuEscrow_OfferNotFound`); caller is its provider
+    /// (`GpuEscrow_NotOfferProvider`); something accrued (`GpuEscrow_NothingToClaim`). Reverts if the transfer to
+    /// the payout address fails (`GpuEscrow_NativeTransferFailed` for the native coin).
+    /// @param offerId The offer.
     function claimEarnings(uint64 offerId) external;
 
     /// @notice Credits the fees accrued on `offerIds` to the treasury. Anyone may call it.
+    /// @dev Requirements: every offer exists (`GpuEscrow_OfferNotFound`).
+    /// @param offerIds The offers, in any order (repeats credit nothing more).
     function collectFees(uint64[] calldata offerIds) external;
 }
