@@ -3,6 +3,7 @@
 //   (../out) before tsc and vite run (`npm run build`, `npm run dev`).
 // - deployments/<chainId>.json come from ../deployments: served live by the dev server and copied into
 //   dist/deployments/ (with an index.json of the chain ids) by the build.
+// - `vite build --ssr <module>` (npm run test:unit) builds a module for node, without the deployments.
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { defineConfig, type Plugin } from "vite";
@@ -22,6 +23,7 @@ function deploymentIndex(): string {
 function deployments(): Plugin {
   return {
     name: "gpu-escrow-deployments",
+    apply: (_, env) => !env.isSsrBuild,
     configureServer(server) {
       server.middlewares.use("/deployments/", (req, res, next) => {
         const name = (req.url ?? "").replace(/^\//, "").split("?")[0];

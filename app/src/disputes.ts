@@ -5,7 +5,7 @@ import { erc20Abi, zeroAddress, type Address } from "viem";
 import type { App, TxCall } from "./app";
 import { amount, dateTime, duration, pct, short } from "./format";
 import * as oracle from "./oracle";
-import { endsAt, type Rental } from "./rental";
+import { rentalEnd, type Rental } from "./rental";
 import { busy, field, h, notice, replace } from "./ui";
 
 /**
@@ -227,7 +227,7 @@ async function fallbackCall(
     if (!endpoint) throw new Error("the provider registered no oracle endpoint");
     const signed = await oracle.freshAttestation(endpoint, r.id);
     // The freeze stopped the clock: the final attestation must cover it.
-    const end = r.stop ? Math.min(r.stop.at, endsAt(r)) : endsAt(r);
+    const end = Number(rentalEnd(r));
     if (signed.attestation.periodEnd < end) {
       throw new Error(
         `the oracle's latest attestation ends at ${dateTime(signed.attestation.periodEnd)}, before the rental's ` +

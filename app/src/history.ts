@@ -1,16 +1,14 @@
-// Rentals rebuilt from the chain: every rental of a renter (history and receipts, with undelivered refunds credited
-// and when each closed rental ended) and the open rentals of a provider's offers. RentalOpened is read by its indexed
-// renter or offer id, then the escrow's and the dispute module's later events of those rental ids, folded by
-// rental.ts. Also the attestation a settled rental was settled with, read back from its transaction.
-import { decodeFunctionData, getAddress, type Address, type Hash, type Hex } from "viem";
+// Rentals rebuilt from the chain: every rental of a renter (history and receipts, with undelivered refunds credited)
+// and the open rentals of a provider's offers. RentalOpened is read by its indexed renter or offer id, then the
+// escrow's and the dispute module's later events of those rental ids, folded by rental.ts: a rental's end and billed
+// seconds come from its events alone (RentalSettled carries both), never from a transaction's calldata or a block.
+import type { Address, Hex } from "viem";
 import { disputesAbi, escrowAbi } from "./abi.generated";
 import type { Chain } from "./chain";
 import { byPosition, eventAbi, logsInRanges, rentalLogs } from "./logs";
-import type { OnChainUsage } from "./oracle";
 import {
   DISPUTE_RENTAL_EVENTS,
   ESCROW_RENTAL_EVENTS,
-  endsAt,
   foldRental,
   isOpen,
   type Rental,
@@ -46,10 +44,7 @@ async function rentalsWhere(
         strict: true,
       }),
   );
-  // Each rental's events: its RentalOpened, then the later ones in chain order.
-  const events = new Map<Hex, RentalEvent[]>();
-  for (const log of opened) events.set(log.args.rentalId, [log]);
-  const ids = [...events.keys()];
+  const ids = [...new Set(opened.map((log) => log.args.rentalId))];
   const later = [];
   for (let i = 0; i < ids.length; i += 100) {
     const batch = ids.slice(i, i + 100);
@@ -59,9 +54,10 @@ async function rentalsWhere(
       )),
     );
   }
-  later.sort(byPosition);
-  for (const log of later) events.get(log.args.rentalId)?.push(log);
-  const rentals = [...events.values()].flatMap((e) => foldRental(e) ?? []);
+  // Each rental's events in chain order, its RentalOpened (or, for terms opened again, both) among them.
+  const events = new Map<Hex, RentalEvent[]>(ids.map((id) => [id, []]));
+  for (const log of [...opened, ...later].sort(byPosition)) events.get(log.args.rentalId)?.push(log);
+  const rentals = [...events].flatMap(([id, e]) => foldRental(id, e) ?? []);
   return { rentals, from, latest };
 }
 
@@ -89,10 +85,9 @@ export async function renterHistory(chain: Chain, renter: Address): Promise<Rent
   );
   for (const c of credited) {
     const tx = c.transactionHash;
-    const r = list.find((x) => x.settled?.tx === tx || x.refunded?.tx === tx || x.resolved?.tx === tx);
+    const r = list.find((x) => x.txs.close === tx);
     if (r) r.credited += c.args.amount;
   }
-  for (const r of list) await resolveEnd(chain, r);
   return list.sort((a, b) => b.terms.startedAt - a.terms.startedAt);
 }
 
@@ -101,64 +96,4 @@ export async function openRentalsOfOffers(chain: Chain, offerIds: bigint[]): Pro
   if (offerIds.length === 0) return [];
   const { rentals } = await rentalsWhere(chain, { offerId: offerIds });
   return rentals.filter(isOpen).sort((a, b) => b.terms.startedAt - a.terms.startedAt);
-}
-
-/** Block timestamps of the transactions that closed rentals. */
-const blockTimes = new Map<Hash, number>();
-
-/**
- * When a closed rental ended: its stop (or a dispute's freeze), else the block that closed it (a stopAndSettle of a
- * running rental bills up to its block; a ruling or proof ends a running rental there), at most when the deposit ran
- * out.
- */
-async function resolveEnd(chain: Chain, r: Rental): Promise<void> {
-  if (r.end !== undefined || !(r.settled || r.refunded || r.resolved)) return;
-  const covered = endsAt(r);
-  if (r.stop) {
-    r.end = Math.min(r.stop.at, covered);
-    return;
-  }
-  const closedIn = r.settled?.blockHash ?? r.resolved?.blockHash;
-  if (closedIn) {
-    let at = blockTimes.get(closedIn);
-    if (at === undefined) {
-      at = Number((await chain.pub.getBlock({ blockHash: closedIn })).timestamp);
-      blockTimes.set(closedIn, at);
-    }
-    r.end = Math.min(at, covered);
-    return;
-  }
-  r.end = covered;
-}
-
-/**
- * The attestation a settlement transaction submitted for this rental (stopAndSettle, settle or settleBatch), so a
- * settled rental can be rated without its oracle; null when the transaction is not one of those.
- */
-export async function attestationFromSettlement(
-  chain: Chain,
-  r: Rental,
-): Promise<{ usage: OnChainUsage; signature: Hex } | null> {
-  if (!r.settled) return null;
-  const tx = await chain.pub.getTransaction({ hash: r.settled.tx });
-  let call;
-  try {
-    // The escrow's settlements, or the dispute module's settleFallback of a dispute nobody ruled on.
-    call =
-      tx.to && getAddress(tx.to) === chain.disputes
-        ? decodeFunctionData({ abi: disputesAbi, data: tx.input })
-        : decodeFunctionData({ abi: escrowAbi, data: tx.input });
-  } catch {
-    return null;
-  }
-  if (call.functionName === "stopAndSettle" || call.functionName === "settle" || call.functionName === "settleFallback") {
-    const [, usage, signature] = call.args;
-    return { usage, signature };
-  }
-  if (call.functionName === "settleBatch") {
-    const [terms, usages, signatures] = call.args;
-    const i = terms.findIndex((t) => t.salt === r.terms.salt && getAddress(t.renter) === r.terms.renter);
-    if (i >= 0) return { usage: usages[i], signature: signatures[i] };
-  }
-  return null;
 }

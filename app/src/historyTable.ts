@@ -5,7 +5,7 @@ import type { App } from "./app";
 import { amount, dateTime, pct, short } from "./format";
 import { ratingCell } from "./rating";
 import { disputeText, download, moneyOf, receiptOf, toCsv } from "./receipts";
-import { isOpen, statusOf } from "./rental";
+import { billedSeconds, isOpen, rentalEnd, statusOf } from "./rental";
 import { h, replace } from "./ui";
 
 /** Renders the history of `app.history` into `el`. */
@@ -82,28 +82,34 @@ export function renderHistory(app: App, el: HTMLElement): void {
           const closed = !isOpen(r);
           const m = moneyOf(r);
           const txs: [string, Hex][] = [
-            ["open", r.openTx],
-            ...r.extensions.map((e): [string, Hex] => ["extend", e.tx]),
+            ["open", r.txs.open],
+            ...r.txs.extend.map((tx): [string, Hex] => ["extend", tx]),
           ];
-          if (r.stop) txs.push(["stop", r.stop.tx]);
+          if (r.txs.stop) txs.push(["stop", r.txs.stop]);
           if (r.dispute) txs.push(["dispute", r.dispute.tx]);
-          if (r.settled) txs.push(["settle", r.settled.tx]);
-          if (r.refunded) txs.push(["refund", r.refunded.tx]);
-          if (r.resolved) txs.push(["outcome", r.resolved.tx]);
+          const closedBy = { settled: "settle", refunded: "refund", resolved: "outcome" } as const;
+          if (r.closure && r.txs.close) txs.push([closedBy[r.closure.kind], r.txs.close]);
+          // A stopped rental is still running (not closed) until it is settled or refunded, billed up to its stop.
+          const stoppedOpen = status === "running" ? r.stopped : null;
           return h(
             "tr",
-            { testid: "history-row", "data-rental": r.id, "data-status": status },
+            {
+              testid: "history-row",
+              "data-rental": r.id,
+              "data-status": status,
+              "data-stopped": r.stopped ? "true" : "false",
+            },
             h("td", {}, h("code", { title: r.id }, short(r.id))),
             h("td", {}, o ? `${o.model} (${o.gpuCount} × ${o.vramGiB} GiB)` : `offer #${r.terms.offerId}`),
             h("td", {}, dateTime(r.terms.startedAt)),
-            h("td", {}, r.end !== undefined ? dateTime(r.end) : "—"),
-            h("td", { testid: "history-billed" }, r.settled ? `${r.settled.billedSeconds} s` : "—"),
+            h("td", { testid: "history-end" }, closed ? dateTime(Number(rentalEnd(r))) : "—"),
+            h("td", { testid: "history-billed" }, closed ? `${billedSeconds(r)} s` : "—"),
             h("td", { testid: "history-cost" }, closed ? fmt(m.cost) : "—"),
             h("td", { testid: "history-fee" }, closed ? fmt(m.fee) : "—"),
             h(
               "td",
               { testid: "history-sla-credit", title: `SLA ${pct(r.terms.slaBps)}` },
-              r.settled ? fmt(m.slaCredit) : "—",
+              r.closure?.kind === "settled" ? fmt(m.slaCredit) : "—",
             ),
             h(
               "td",
@@ -115,6 +121,9 @@ export function renderHistory(app: App, el: HTMLElement): void {
               "td",
               { testid: "history-status" },
               status,
+              stoppedOpen
+                ? h("div", { testid: "history-stopped" }, `stopped ${dateTime(stoppedOpen.at)}, due for settlement`)
+                : null,
               r.dispute?.outcome ? h("div", { testid: "history-dispute" }, disputeText(r)) : null,
             ),
             ratingCell(app, r),

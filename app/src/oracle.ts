@@ -3,13 +3,17 @@
 // The base URL is the provider's registered endpoint; gpu-oracle answers any origin's CORS checks.
 import type { Address, ContractFunctionArgs, Hex } from "viem";
 import type { escrowAbi } from "./abi.generated";
+import type { RentalStatus } from "./rental";
 
+/** `GET /v1/rentals/{id}/usage`: the fields the page reads (the oracle sends more). */
 export interface Usage {
   uptimeSeconds: number;
   elapsedSeconds: number;
   avgUtilBps: number;
   energyJoules: number;
   lastSeq: number;
+  /** Where the rental stands as the oracle has seen the escrow's events; absent from older oracles. */
+  status?: RentalStatus;
 }
 
 export interface SignedAttestation {

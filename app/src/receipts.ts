@@ -4,7 +4,7 @@ import { formatUnits, type Hash } from "viem";
 import { feeOf } from "./billing";
 import type { TokenInfo } from "./chain";
 import { pct } from "./format";
-import { statusOf, type Rental } from "./rental";
+import { billedSeconds, isOpen, rentalEnd, statusOf, type Rental } from "./rental";
 
 export interface Receipt {
   rentalId: string;
@@ -17,9 +17,11 @@ export interface Receipt {
   pricePerHour: string;
   status: string;
   start: string;
+  /** When billing ended (the rental's end), once closed; empty while open. */
   end: string;
   startUnix: number;
   endUnix: number | null;
+  /** Seconds billed: the settlement's, or what checkpoints paid for a refunded or resolved rental. */
   billedSeconds: string;
   deposit: string;
   /** Billed GPU time at the hourly price (settled), or what the deposit paid out otherwise. */
@@ -48,19 +50,18 @@ function iso(unix: number | undefined): string {
 
 /** What the rental cost the renter and paid the provider and the treasury, in base units. */
 export function moneyOf(r: Rental): { cost: bigint; fee: bigint; slaCredit: bigint; refund: bigint } {
-  if (r.settled) {
-    const { cost, slaCredit, refund } = r.settled;
-    return { cost, fee: feeOf(cost, r.terms.feeBps), slaCredit, refund };
+  const c = r.closure;
+  if (c?.kind === "settled") {
+    return { cost: c.cost, fee: feeOf(c.cost, r.terms.feeBps), slaCredit: c.slaCredit, refund: c.refund };
   }
   // Refunded: the provider keeps what checkpoints paid (their fee included), the renter gets the rest.
-  if (r.refunded) {
-    const refund = r.refunded.refund;
-    return { cost: r.deposit - refund, fee: r.checkpointFees, slaCredit: 0n, refund };
+  if (c?.kind === "refunded") {
+    return { cost: r.deposit - c.refund, fee: r.checkpointedFee, slaCredit: 0n, refund: c.refund };
   }
   // Resolved: the deposit for the time after the end back, and the renter's share of what was at stake.
-  if (r.resolved && r.outcome) {
-    const refund = r.resolved.returned + r.outcome.toRenter;
-    return { cost: r.deposit - refund, fee: r.checkpointFees + r.outcome.fee, slaCredit: 0n, refund };
+  if (c?.kind === "resolved" && r.outcome) {
+    const refund = c.returned + r.outcome.toRenter;
+    return { cost: r.deposit - refund, fee: r.checkpointedFee + r.outcome.fee, slaCredit: 0n, refund };
   }
   return { cost: 0n, fee: 0n, slaCredit: 0n, refund: 0n };
 }
@@ -75,6 +76,7 @@ export function disputeText(r: Rental): string {
 export function receiptOf(r: Rental, token: TokenInfo, gpu: string, provider: string): Receipt {
   const units = (v: bigint) => formatUnits(v, token.decimals);
   const m = moneyOf(r);
+  const end = isOpen(r) ? undefined : Number(rentalEnd(r));
   return {
     rentalId: r.id,
     offerId: r.terms.offerId.toString(),
@@ -86,10 +88,10 @@ export function receiptOf(r: Rental, token: TokenInfo, gpu: string, provider: st
     pricePerHour: units(r.terms.pricePerHour),
     status: statusOf(r),
     start: iso(r.terms.startedAt),
-    end: iso(r.end),
+    end: iso(end),
     startUnix: r.terms.startedAt,
-    endUnix: r.end ?? null,
-    billedSeconds: (r.settled?.billedSeconds ?? 0n).toString(),
+    endUnix: end ?? null,
+    billedSeconds: billedSeconds(r).toString(),
     deposit: units(r.deposit),
     cost: units(m.cost),
     fee: units(m.fee),
@@ -101,10 +103,10 @@ export function receiptOf(r: Rental, token: TokenInfo, gpu: string, provider: st
     slaBps: r.terms.slaBps,
     dispute: disputeText(r),
     rating: r.rating ?? null,
-    txOpen: r.openTx,
-    txExtend: r.extensions.map((e) => e.tx).join(" "),
-    txStop: r.stop?.tx ?? "",
-    txClose: r.settled?.tx ?? r.refunded?.tx ?? r.resolved?.tx ?? "",
+    txOpen: r.txs.open,
+    txExtend: r.txs.extend.join(" "),
+    txStop: r.txs.stop ?? "",
+    txClose: r.txs.close ?? "",
   };
 }
 

@@ -1,7 +1,9 @@
-// A rental as the dApp knows it, folded from its events (the escrow's and the dispute module's): terms, deposit and
-// extensions, stop, checkpoints, settlement, refund, freeze, dispute with its evidence and outcome, rating; and what
-// follows from that state alone (status, open or closed, when the deposit runs out). No chain access here: the
-// history (history.ts) reads the events, this module only folds them.
+// A rental as the dApp knows it: the escrow's rental events folded exactly as protocol::rental (protocol/src/rental.rs)
+// folds them, field for field, and checked against the same vectors (../test/vectors/rentals.json, by
+// tests/unit/rental.test.mjs); alongside, what the page shows from the same events and the dispute module's (the
+// transaction of each event, the dispute with its evidence and outcome, the rating). What follows from that state alone
+// (status, end, wall and billed seconds) is here too. No chain access: history.ts reads the events, this module only
+// folds them.
 import { getAddress, type Address, type ContractEventName, type Hash, type Hex } from "viem";
 import type { disputesAbi, escrowAbi } from "./abi.generated";
 import { endOf } from "./billing";
@@ -20,6 +22,38 @@ export interface Terms {
   gracePeriod: number;
   salt: Hex;
 }
+
+/** Where a rental stands (protocol::rental::RentalStatus). */
+export type RentalStatus = "running" | "frozen" | "settled" | "refunded" | "resolved";
+
+/** Who stopped a rental and when its clock stopped: the renter (stop), the provider (terminate), or a freeze. */
+export interface Stop {
+  at: number;
+  by: Address;
+}
+
+/** How the escrow closed a rental, as its closing event recorded it (protocol::rental::Closure). */
+export type Closure =
+  | {
+      kind: "settled";
+      /** Seconds billed in all, checkpoints included. */
+      billedSeconds: bigint;
+      /** When billing ended: the stop, the deposit running out, or the block of a stopAndSettle. */
+      endedAt: bigint;
+      /** cost(billedSeconds), before the SLA credit. */
+      cost: bigint;
+      /** Back to the renter, SLA credit included: cost − slaCredit + refund = deposit. */
+      refund: bigint;
+      slaCredit: bigint;
+    }
+  | { kind: "refunded"; refund: bigint }
+  | {
+      kind: "resolved";
+      /** The cost of the seconds before the end not yet paid out, split by the dispute module. */
+      atStake: bigint;
+      /** The deposit for the seconds after the end, straight back to the renter. */
+      returned: bigint;
+    };
 
 /** One piece of evidence of a dispute: the opener's (DisputeOpened) or added by a party (EvidenceSubmitted). */
 export interface Evidence {
@@ -40,55 +74,87 @@ export interface DisputeRecord {
   outcome?: { renterShareBps: number; fallbackApplied: boolean; bondTo: Address; tx: Hash };
 }
 
+/** The transactions of a rental's escrow events. */
+export interface RentalTxs {
+  open: Hash;
+  extend: Hash[];
+  /** The stop, the termination or the freeze's stop. */
+  stop?: Hash;
+  freeze?: Hash;
+  /** The settlement, refund or resolution. */
+  close?: Hash;
+}
+
 export interface Rental {
+  // protocol::rental::Rental, field for field (u64 counts of seconds are numbers or bigints as the events give them).
   id: Hex;
   terms: Terms;
-  accessKey: Hex;
   initialDeposit: bigint;
   deposit: bigint;
-  openTx: Hash;
-  extensions: { amount: bigint; deposit: bigint; tx: Hash }[];
-  stop?: { at: number; by: Address; tx: Hash };
-  /** `refund` includes `slaCredit`: cost − slaCredit + refund = deposit. */
-  settled?: { billedSeconds: bigint; cost: bigint; refund: bigint; slaCredit: bigint; tx: Hash; blockHash: Hash };
-  refunded?: { refund: bigint; tx: Hash };
-  /** Frozen by a dispute (RentalFrozen); stays set once resolved. */
-  frozen?: { tx: Hash };
-  /**
-   * Closed by a dispute outcome or a proof: `atStake` (the cost of the seconds before the end not yet paid out) went
-   * to the dispute module to split, `returned` (the deposit for the time after the end) straight back to the renter.
-   */
-  resolved?: { atStake: bigint; returned: bigint; tx: Hash; blockHash: Hash };
+  /** Seconds paid out by checkpoints. */
+  paidSeconds: number;
+  /** The last seq a checkpoint accepted (0: none). */
+  lastSeq: bigint;
+  /** What checkpoints paid the provider in all. */
+  checkpointedNet: bigint;
+  /** What checkpoints paid the treasury in all. */
+  checkpointedFee: bigint;
+  stopped: Stop | null;
+  /** Whether a subjective dispute froze it (stays set once resolved). */
+  frozen: boolean;
+  closure: Closure | null;
+
+  // The page's, from the same events and the dispute module's.
+  accessKey: Hex;
+  txs: RentalTxs;
   dispute?: DisputeRecord;
   /** How a dispute's outcome or an objective proof split what the rental still held (OutcomePaid). */
   outcome?: { toRenter: bigint; toProvider: bigint; fee: bigint };
-  /** Fees already paid to the treasury by checkpoints (a resolved rental's fee adds the outcome's). */
-  checkpointFees: bigint;
   /** The renter's rating of the provider, 1–5. */
   rating?: number;
-  /** A refund that could not be delivered and was credited in the escrow or the dispute module instead. */
+  /**
+   * A refund that could not be delivered and was credited in the escrow or the dispute module instead: not a rental
+   * event, history.ts adds it from the Credited events of the closing transaction (0 from the fold).
+   */
   credited: bigint;
-  /** When the rental ended, once closed (stop, attested stop, the deposit running out, or a dispute's outcome). */
-  end?: number;
 }
-
-export type RentalStatus = "running" | "stopped" | "frozen" | "settled" | "refunded" | "resolved";
 
 export function statusOf(r: Rental): RentalStatus {
-  if (r.settled) return "settled";
-  if (r.refunded) return "refunded";
-  if (r.resolved) return "resolved";
-  if (r.frozen) return "frozen";
-  return r.stop ? "stopped" : "running";
+  if (r.closure) return r.closure.kind;
+  return r.frozen ? "frozen" : "running";
 }
 
+/** Whether the escrow has not closed it yet: running or frozen. */
 export function isOpen(r: Rental): boolean {
-  return !r.settled && !r.refunded && !r.resolved;
+  return r.closure === null;
 }
 
-/** When the deposit runs out (the stop is not counted). */
-export function endsAt(r: Rental): number {
-  return Number(endOf(r.terms, r.deposit, 0));
+/** When the deposit runs out. */
+export function rentalExpiry(r: Rental): bigint {
+  return endOf(r.terms, r.deposit, 0);
+}
+
+/**
+ * When billing ends (the escrow's RentalQuote.endOf): a settlement's own end once settled; otherwise the earliest of
+ * the stop (termination, freeze) and the expiry.
+ */
+export function rentalEnd(r: Rental): bigint {
+  if (r.closure?.kind === "settled") return r.closure.endedAt;
+  return endOf(r.terms, r.deposit, r.stopped?.at ?? 0);
+}
+
+/** Wall-clock seconds from the start to the end. */
+export function wallSeconds(r: Rental): bigint {
+  const d = rentalEnd(r) - BigInt(r.terms.startedAt);
+  return d > 0n ? d : 0n;
+}
+
+/**
+ * Seconds the renter was billed: what the settlement billed, or what checkpoints paid (a refund or a dispute's outcome
+ * pays no more seconds than those).
+ */
+export function billedSeconds(r: Rental): bigint {
+  return r.closure?.kind === "settled" ? r.closure.billedSeconds : BigInt(r.paidSeconds);
 }
 
 /** The escrow's events of a rental, RentalOpened first. */
@@ -120,21 +186,25 @@ type Opened = Extract<RentalEvent, { eventName: "RentalOpened" }>;
 type Later = Exclude<RentalEvent, Opened>;
 
 /**
- * A rental's state from its events in chain order: undefined until its RentalOpened; events before it, or of
- * another rental, are ignored. Pure: the events are left as they are and the rental returned is a new object.
+ * The rental `id` from `events` (in chain order, any rentals'), as protocol::rental::Rental::fold: undefined until its
+ * RentalOpened; events before it, or of another rental, are ignored; a RentalOpened of `id` again (the same terms
+ * opened again after closing within one second) starts its life over. Pure: the events are left as they are and the
+ * rental returned is a new object.
  */
-export function foldRental(events: Iterable<RentalEvent>): Rental | undefined {
+export function foldRental(id: Hex, events: Iterable<RentalEvent>): Rental | undefined {
+  const key = id.toLowerCase();
   let r: Rental | undefined;
   for (const log of events) {
+    if (log.args.rentalId.toLowerCase() !== key) continue;
     if (log.eventName === "RentalOpened") r = opened(log);
-    else if (r && log.args.rentalId === r.id) apply(r, log);
+    else if (r) apply(r, log);
   }
   return r;
 }
 
+/** The rental a RentalOpened starts (or starts over). */
 function opened(log: Opened): Rental {
   const a = log.args;
-  const tx = log.transactionHash;
   return {
     id: a.rentalId,
     terms: {
@@ -150,43 +220,60 @@ function opened(log: Opened): Rental {
       gracePeriod: a.gracePeriod,
       salt: a.salt,
     },
-    accessKey: a.accessKey,
     initialDeposit: a.deposit,
     deposit: a.deposit,
-    openTx: tx,
-    extensions: [],
-    checkpointFees: 0n,
+    paidSeconds: 0,
+    lastSeq: 0n,
+    checkpointedNet: 0n,
+    checkpointedFee: 0n,
+    stopped: null,
+    frozen: false,
+    closure: null,
+    accessKey: a.accessKey,
+    txs: { open: log.transactionHash, extend: [] },
     credited: 0n,
   };
 }
 
-/** Applies one event after RentalOpened to the rental the fold is building. */
+/**
+ * Applies one later event of the rental to the object the fold is building: the escrow's change the state as
+ * protocol::rental's Change does; the dispute module's only add what the page shows (their effect on the rental comes
+ * with the escrow's own RentalStopped, RentalFrozen and RentalResolved).
+ */
 function apply(r: Rental, log: Later): void {
   const tx = log.transactionHash;
   switch (log.eventName) {
     case "RentalExtended":
       r.deposit = log.args.deposit;
-      r.extensions.push({ amount: log.args.amount, deposit: log.args.deposit, tx });
+      r.txs.extend.push(tx);
       break;
     case "RentalStopped":
-      r.stop = { at: log.args.stoppedAt, by: getAddress(log.args.by), tx };
+      r.stopped = { at: log.args.stoppedAt, by: getAddress(log.args.by) };
+      r.txs.stop = tx;
       break;
     case "Checkpointed":
-      r.checkpointFees += log.args.fee;
+      r.lastSeq = log.args.seq;
+      r.paidSeconds = log.args.paidSeconds;
+      r.checkpointedNet += log.args.providerNet;
+      r.checkpointedFee += log.args.fee;
       break;
     case "RentalSettled": {
-      const { billedSeconds, cost, refund, slaCredit } = log.args;
-      r.settled = { billedSeconds, cost, refund, slaCredit, tx, blockHash: log.blockHash };
+      const { billedSeconds, endedAt, cost, refund, slaCredit } = log.args;
+      r.closure = { kind: "settled", billedSeconds, endedAt, cost, refund, slaCredit };
+      r.txs.close = tx;
       break;
     }
     case "RentalRefunded":
-      r.refunded = { refund: log.args.refund, tx };
+      r.closure = { kind: "refunded", refund: log.args.refund };
+      r.txs.close = tx;
       break;
     case "RentalFrozen":
-      r.frozen = { tx };
+      r.frozen = true;
+      r.txs.freeze = tx;
       break;
     case "RentalResolved":
-      r.resolved = { atStake: log.args.atStake, returned: log.args.returned, tx, blockHash: log.blockHash };
+      r.closure = { kind: "resolved", atStake: log.args.atStake, returned: log.args.returned };
+      r.txs.close = tx;
       break;
     case "DisputeOpened": {
       const a = log.args;
@@ -219,5 +306,8 @@ function apply(r: Rental, log: Later): void {
     case "Rated":
       r.rating = log.args.score;
       break;
+    default:
+      // An event added to RentalEvent is a type error here until its effect on a rental is decided.
+      log satisfies never;
   }
 }

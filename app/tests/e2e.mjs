@@ -610,6 +610,17 @@ async function main() {
     const receipts = JSON.parse(readFileSync(jsonPath, "utf8"));
     const r = receipts.find((x) => x.rentalId === rentalA);
     if (!r || r.status !== "settled" || Number(r.billedSeconds) <= 0) throw new Error(`receipt: ${JSON.stringify(r)}`);
+    // The end and the billed seconds are the settlement event's own.
+    const [settled] = await chain.getContractEvents({
+      address: deployment.escrow,
+      abi: escrowAbi,
+      eventName: "RentalSettled",
+      args: { rentalId: rentalA },
+      fromBlock: 0n,
+    });
+    const { endedAt, billedSeconds } = settled.args;
+    if (BigInt(r.endUnix) !== endedAt || BigInt(r.billedSeconds) !== billedSeconds)
+      throw new Error(`receipt: end ${r.endUnix}, billed ${r.billedSeconds}; settled: ${endedAt}, ${billedSeconds}`);
     const units = (v) => parseUnits(v, 6);
     if (r.slaBps !== 9900 || r.slaCredit === undefined) throw new Error(`receipt SLA: ${JSON.stringify(r)}`);
     if (units(r.cost) - units(r.slaCredit) + units(r.refund) !== units(r.deposit))
@@ -743,9 +754,11 @@ async function main() {
     await byId("stop").click();
     await expectError(/no attestation from the provider's oracle/);
     await act(byId("stop-only"), /Stop: confirmed/);
+    // Stopped, not settled: still running, billed up to its stop.
     await waitFor(
       "a stopped rental",
-      async () => (await page.locator("[data-testid=history-row][data-status=stopped]").count()) === 1,
+      async () =>
+        (await page.locator("[data-testid=history-row][data-status=running][data-stopped=true]").count()) === 1,
     );
   });
 
@@ -827,7 +840,8 @@ async function main() {
     await act(card.getByTestId("stop-only"), /Stop: confirmed/);
     await waitFor(
       "the stopped rental",
-      async () => (await page.locator("[data-testid=history-row][data-status=stopped]").count()) === 1,
+      async () =>
+        (await page.locator("[data-testid=history-row][data-status=running][data-stopped=true]").count()) === 1,
     );
   });
 
