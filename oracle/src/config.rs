@@ -12,7 +12,7 @@ use std::{
 
 use alloy::primitives::Address;
 use protocol::http_server::{ServerLimits, ServerLimitsConfig};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{access::AccessHooks, error::ConfigError, gpu::Inventory};
 
@@ -21,7 +21,7 @@ use crate::{access::AccessHooks, error::ConfigError, gpu::Inventory};
 pub const MAX_ATTEST_INTERVAL_SECS: u64 = 600;
 
 /// One served offer.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OfferConfig {
     /// The on-chain offer id.
@@ -32,21 +32,26 @@ pub struct OfferConfig {
 
 /// The `[access]` section: the provider's provisioning and teardown hooks (SPEC 5.1). Without
 /// `provision` the oracle delivers no access and counts uptime from the open.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccessFileConfig {
     /// Program and arguments of the provisioning hook.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provision: Option<Vec<String>>,
     /// Program and arguments of the teardown hook.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teardown: Option<Vec<String>>,
     /// Seconds a hook may run before it is killed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
     /// Seconds before the first retry of a failed hook (doubling per failure).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_initial_secs: Option<u64>,
     /// Most seconds between two retries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_max_secs: Option<u64>,
     /// Extra environment variables for the hooks.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
 }
 
@@ -58,15 +63,6 @@ pub const DEFAULT_HOOK_RETRY_INITIAL_SECS: u64 = 5;
 pub const DEFAULT_HOOK_RETRY_MAX_SECS: u64 = 300;
 
 impl AccessFileConfig {
-    fn merge(mut self, over: AccessFileConfig) -> Self {
-        macro_rules! take {
-            ($($f:ident),*) => { $( if over.$f.is_some() { self.$f = over.$f; } )* };
-        }
-        take!(provision, teardown, timeout_secs, retry_initial_secs, retry_max_secs);
-        self.env.extend(over.env);
-        self
-    }
-
     /// Validates the section; `None` when no hook is configured.
     pub fn resolve(self) -> Result<Option<AccessHooks>, ConfigError> {
         let (provision, teardown) = match (self.provision, self.teardown) {
@@ -166,35 +162,47 @@ pub fn check_hooks(hooks: &AccessHooks) -> Result<(), ConfigError> {
 }
 
 /// The config file, every field optional (the other layers may set it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     /// JSON-RPC endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rpc_url: Option<String>,
     /// `deployments/<chainId>.json` of the escrow.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deployment: Option<PathBuf>,
     /// Escrow address, overriding the deployment file's.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub escrow: Option<Address>,
     /// Durable state directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_dir: Option<PathBuf>,
     /// HTTP listen address.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
     /// Encrypted JSON keystore of the attester key.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub keystore: Option<PathBuf>,
     /// File holding the keystore password.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_file: Option<PathBuf>,
     /// Blocks to stay behind the head.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmations: Option<u64>,
     /// Most blocks per `eth_getLogs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_block_range: Option<u64>,
     /// Milliseconds between chain polls.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub poll_interval_ms: Option<u64>,
     /// Seconds between periodic attestations.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attest_interval_secs: Option<u64>,
     /// Seconds after a rental's end before its GPUs are reused.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub release_after_secs: Option<u64>,
-    /// Served offers.
-    #[serde(default)]
+    /// Served offers (flags replace the file's list).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub offers: Vec<OfferConfig>,
     /// Access delivery hooks.
     #[serde(default)]
@@ -205,49 +213,10 @@ pub struct FileConfig {
 }
 
 impl FileConfig {
-    /// Reads and parses a config file.
-    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
-        Self::from_toml(&text, path)
-    }
-
-    /// Parses config TOML; `origin` names it in errors.
-    pub fn from_toml(text: &str, origin: &Path) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::File {
-            path: origin.to_owned(),
-            reason: e.to_string(),
-        })
-    }
-
-    /// Overrides the fields `over` sets (env and flags win over the file).
-    #[must_use]
-    pub fn merge(mut self, over: FileConfig) -> Self {
-        macro_rules! take {
-            ($($f:ident),*) => { $( if over.$f.is_some() { self.$f = over.$f; } )* };
-        }
-        take!(
-            rpc_url,
-            deployment,
-            escrow,
-            state_dir,
-            listen,
-            keystore,
-            password_file,
-            confirmations,
-            max_block_range,
-            poll_interval_ms,
-            attest_interval_secs,
-            release_after_secs
-        );
-        if !over.offers.is_empty() {
-            self.offers = over.offers;
-        }
-        self.access = self.access.merge(over.access);
-        self.http = self.http.merge(over.http);
-        self
+    /// The config file (if any) with `overrides` (the flags and their `GPU_ORACLE_*` variables)
+    /// over it: `protocol::layers`, the oracle's and the keeper's one layering.
+    pub fn load(file: Option<&Path>, overrides: &FileConfig) -> Result<Self, ConfigError> {
+        Ok(protocol::layers::load(file, overrides)?)
     }
 }
 
@@ -403,8 +372,23 @@ id = 2
 gpus = ["GPU-00000000-0000-4000-8000-000000000002"]
 "#;
 
+    /// `text` as the config file, with `over` as the flags.
+    fn layered(text: &str, over: &FileConfig) -> Result<FileConfig, ConfigError> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "gpu-oracle-config-{}-{}.toml",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, text).unwrap();
+        let loaded = FileConfig::load(Some(&path), over);
+        std::fs::remove_file(&path).unwrap();
+        loaded
+    }
+
     fn parse(text: &str) -> FileConfig {
-        FileConfig::from_toml(text, Path::new("oracle.toml")).unwrap()
+        layered(text, &FileConfig::default()).unwrap()
     }
 
     fn resolve_err(text: &str) -> String {
@@ -423,7 +407,7 @@ gpus = ["GPU-00000000-0000-4000-8000-000000000002"]
     #[test]
     fn the_example_config_parses_and_resolves() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle.example.toml");
-        let file = FileConfig::from_file(&path).unwrap();
+        let file = FileConfig::load(Some(&path), &FileConfig::default()).unwrap();
         let s = Settings::resolve(file).unwrap();
         let hooks = s.access.expect("the example configures access delivery");
         assert!(hooks.provision[0].ends_with("hooks/authorized-keys.sh"));
@@ -437,7 +421,7 @@ gpus = ["GPU-00000000-0000-4000-8000-000000000002"]
             confirmations: Some(12),
             ..FileConfig::default()
         };
-        let s = Settings::resolve(parse(GOOD).merge(over)).unwrap();
+        let s = Settings::resolve(layered(GOOD, &over).unwrap()).unwrap();
         assert_eq!(s.rpc_url, "https://rpc.example");
         assert_eq!(s.confirmations, 12);
         assert_eq!(s.attest_interval_secs, 30, "unset override keeps the file's value");
@@ -453,10 +437,10 @@ gpus = ["GPU-00000000-0000-4000-8000-000000000002"]
 
     #[test]
     fn unknown_keys_are_refused_with_their_name() {
-        let err = FileConfig::from_toml("rpc_ur = \"x\"", Path::new("o.toml"))
+        let err = layered("rpc_ur = \"x\"", &FileConfig::default())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("rpc_ur") && err.contains("o.toml"), "{err}");
+        assert!(err.contains("rpc_ur") && err.contains(".toml"), "{err}");
     }
 
     #[test]
@@ -472,7 +456,7 @@ gpus = ["GPU-00000000-0000-4000-8000-000000000002"]
         assert_eq!(s.http.header_read_timeout, Duration::from_secs(1));
         let err = resolve_err(&format!("{GOOD}\n[http]\nmax_connections = 0\n"));
         assert!(err.contains("[http] max_connections"), "{err}");
-        let err = FileConfig::from_toml("[http]\nidle = 1", Path::new("o.toml"))
+        let err = layered("[http]\nidle = 1", &FileConfig::default())
             .unwrap_err()
             .to_string();
         assert!(err.contains("idle"), "unknown keys are refused: {err}");
@@ -528,7 +512,10 @@ gpus = ["GPU-00000000-0000-4000-8000-000000000002"]
             },
             ..FileConfig::default()
         };
-        let hooks = Settings::resolve(parse(&text).merge(over)).unwrap().access.unwrap();
+        let hooks = Settings::resolve(layered(&text, &over).unwrap())
+            .unwrap()
+            .access
+            .unwrap();
         assert_eq!(hooks.provision, vec!["/other"]);
         assert_eq!(
             hooks.teardown,
@@ -559,7 +546,7 @@ gpus = ["GPU-00000000-0000-4000-8000-000000000002"]
         assert!(err.contains("access.retry_max_secs") && err.contains("below"), "{err}");
         let err = with("provision = [\"/h\"]\nteardown = [\"/h\"]\n[access.env]\nGPU_ESCROW_ACTION = \"x\"");
         assert!(err.contains("access.env"), "{err}");
-        let err = FileConfig::from_toml("[access]\nprovison = [\"/h\"]", Path::new("o.toml"))
+        let err = layered("[access]\nprovison = [\"/h\"]", &FileConfig::default())
             .unwrap_err()
             .to_string();
         assert!(err.contains("provison"), "{err}");

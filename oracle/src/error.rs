@@ -72,14 +72,9 @@ pub enum KeyError {
 /// The configuration is incomplete or inconsistent, or the world does not match it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The config file cannot be read or parsed.
-    #[error("config file {path}: {reason}")]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
+    /// The config file cannot be read, or it or the flags do not parse.
+    #[error(transparent)]
+    Layers(#[from] protocol::LayerError),
     /// A required setting is missing.
     #[error("`{0}` is not set: put it in the config file, the GPU_ORACLE_* environment or a flag")]
     Missing(&'static str),

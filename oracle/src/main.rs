@@ -319,12 +319,7 @@ fn attest(args: &AttestArgs) -> eyre::Result<()> {
 }
 
 async fn run(args: RunArgs) -> eyre::Result<()> {
-    let file = match &args.config {
-        Some(path) => FileConfig::from_file(path)?,
-        None => FileConfig::default(),
-    };
-    let overrides = args.overrides();
-    let settings = Settings::resolve(file.merge(overrides))?;
+    let settings = Settings::resolve(FileConfig::load(args.config.as_deref(), &args.overrides())?)?;
     // Before anything opens files: the connection cap must leave descriptors to the state store.
     let nofile = reserve_descriptors(settings.http.max_connections).map_err(oracle::error::ConfigError::from)?;
     if let Some(hooks) = &settings.access {

@@ -326,3 +326,24 @@ pub enum KeyError {
         flag: &'static str,
     },
 }
+
+/// Settings that do not load.
+#[derive(Debug, thiserror::Error)]
+pub enum LayerError {
+    /// The config file cannot be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file, the flags or the merged settings do not parse as the settings.
+    #[error("invalid settings in {origin}: {reason}")]
+    Invalid {
+        /// The file (or the flags and environment).
+        origin: PathBuf,
+        /// What is wrong, naming the key.
+        reason: String,
+    },
+}

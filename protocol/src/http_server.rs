@@ -26,7 +26,7 @@ use hyper_util::{
     rt::{TokioIo, TokioTimer},
     service::TowerToHyperService,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::{
     net::{TcpListener, TcpStream},
     sync::{watch, OwnedSemaphorePermit, Semaphore},
@@ -59,31 +59,24 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 const REFUSAL_WARNING_EVERY: Duration = Duration::from_secs(10);
 
 /// The limits as a config file, the environment or flags give them; every field optional.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerLimitsConfig {
     /// Most connections served at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<u64>,
     /// Seconds a client has to send a request's headers.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub header_read_timeout_secs: Option<u64>,
     /// Seconds a handler may take before the request is answered 408.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_timeout_secs: Option<u64>,
     /// Seconds a connection is served before it is closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_connection_age_secs: Option<u64>,
 }
 
 impl ServerLimitsConfig {
-    /// Overrides the fields `over` sets.
-    #[must_use]
-    pub fn merge(self, over: ServerLimitsConfig) -> Self {
-        Self {
-            max_connections: over.max_connections.or(self.max_connections),
-            header_read_timeout_secs: over.header_read_timeout_secs.or(self.header_read_timeout_secs),
-            request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
-            max_connection_age_secs: over.max_connection_age_secs.or(self.max_connection_age_secs),
-        }
-    }
-
     /// The limits, defaults filled in, validated.
     pub fn resolve(&self) -> Result<ServerLimits, HttpServerError> {
         let max_connections = self
@@ -289,23 +282,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_and_overrides() {
-        let file = ServerLimitsConfig {
-            max_connections: Some(64),
+    fn set_limits_are_kept_and_the_rest_defaulted() {
+        let limits = ServerLimitsConfig {
+            max_connections: Some(32),
             header_read_timeout_secs: Some(5),
             ..ServerLimitsConfig::default()
-        };
-        let flags = ServerLimitsConfig {
-            max_connections: Some(32),
-            ..ServerLimitsConfig::default()
-        };
-        let limits = file.merge(flags).resolve().unwrap();
-        assert_eq!(limits.max_connections, 32, "the override wins");
-        assert_eq!(
-            limits.header_read_timeout,
-            Duration::from_secs(5),
-            "kept when not overridden"
-        );
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(limits.max_connections, 32);
+        assert_eq!(limits.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(limits.request_timeout, ServerLimits::default().request_timeout);
         assert_eq!(
             ServerLimitsConfig::default().resolve().unwrap(),
             ServerLimits::default()

@@ -11,6 +11,7 @@
 //! - [`deploy`]: deploying the escrow with its dispute module and committee arbitrator;
 //! - [`keys`]: loading the signing key (encrypted keystore and its password, or a raw dev key);
 //! - `shutdown` (feature `http-server`): the daemons' SIGINT/SIGTERM handler;
+//! - [`layers`]: the daemons' settings, defaults < file < environment < flags, one merge;
 //! - [`oracle_api`]: the oracle's HTTP routes, URLs, access request message and bodies;
 //! - [`rental`]: one rental's life folded from its events (status, end, billed seconds), the
 //!   one model the oracle, the keeper and the CLI share;
@@ -31,6 +32,7 @@ pub mod error;
 #[cfg(feature = "http-server")]
 pub mod http_server;
 pub mod keys;
+pub mod layers;
 pub mod oracle_api;
 pub mod rental;
 pub mod revert;
@@ -43,7 +45,7 @@ pub use billing::{Payment, Quote, Settlement};
 pub use chain::{fetch_events, fetch_events_of, ChainError, EscrowEvent, FollowBatch, LogFollower, LoggedEvent};
 pub use config::Deployment;
 pub use error::{
-    AcceptanceError, AccessKeyError, AttestationError, BillingError, ConfigError, DeployError, KeyError,
+    AcceptanceError, AccessKeyError, AttestationError, BillingError, ConfigError, DeployError, KeyError, LayerError,
     OracleApiError, RentalError,
 };
 pub use rental::{Rental, RentalStatus};

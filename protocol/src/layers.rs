@@ -1,0 +1,136 @@
+//! Layered settings of the daemons (the oracle and the keeper), one mechanism for both:
+//! defaults < TOML file < `GPU_*` environment < command-line flags.
+//!
+//! Each program declares its flags with clap, every flag also read from its environment variable
+//! (clap's `env`), so clap already ranks a flag above its variable. What they set is serialized
+//! (unset fields skipped) into a TOML table, merged key by key over the file's table, and the
+//! result deserialized once into the program's typed settings, whose serde defaults fill the rest
+//! and whose `deny_unknown_fields` names a misspelt key.
+
+use std::path::{Path, PathBuf};
+
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::error::LayerError;
+
+/// Merges `overlay` into `base`, key by key (tables recursively; any other value replaces).
+pub fn merge(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// The settings `T` from the optional `file` with `overrides` (the environment and the flags, as
+/// a serializable value whose unset fields are skipped) over it.
+pub fn load<T: DeserializeOwned>(file: Option<&Path>, overrides: &impl Serialize) -> Result<T, LayerError> {
+    let origin = file.map_or_else(|| PathBuf::from("(no config file)"), Path::to_path_buf);
+    let mut table = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| LayerError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            toml::from_str(&text).map_err(|e| LayerError::Invalid {
+                origin: origin.clone(),
+                reason: e.to_string(),
+            })?
+        }
+        None => toml::Table::new(),
+    };
+    let overrides = toml::Table::try_from(overrides).map_err(|e| LayerError::Invalid {
+        origin: PathBuf::from("(flags and environment)"),
+        reason: e.to_string(),
+    })?;
+    merge(&mut table, overrides);
+    T::deserialize(table).map_err(|e| LayerError::Invalid {
+        origin,
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, default)]
+    struct Settings {
+        name: String,
+        port: u16,
+        limits: Limits,
+    }
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, default)]
+    struct Limits {
+        max: u64,
+        idle: u64,
+    }
+
+    #[derive(Serialize, Default)]
+    struct Flags {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        port: Option<u16>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limits: Option<FlagLimits>,
+    }
+
+    #[derive(Serialize, Default)]
+    struct FlagLimits {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        max: Option<u64>,
+    }
+
+    fn file(name: &str, text: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("gpu-escrow-layers-{name}-{}.toml", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn flags_beat_the_file_which_beats_the_defaults_key_by_key() {
+        let path = file("order", "name = \"a\"\nport = 1\n[limits]\nmax = 5\nidle = 7\n");
+        let flags = Flags {
+            port: Some(2),
+            limits: Some(FlagLimits { max: Some(9) }),
+        };
+        let s: Settings = load(Some(&path), &flags).unwrap();
+        assert_eq!(
+            s,
+            Settings {
+                name: "a".into(),
+                port: 2,
+                limits: Limits { max: 9, idle: 7 },
+            }
+        );
+        let defaults: Settings = load(None, &Flags::default()).unwrap();
+        assert_eq!(defaults, Settings::default());
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn a_misspelt_key_or_a_missing_file_is_named() {
+        let path = file("typo", "prot = 1\n");
+        let err = load::<Settings>(Some(&path), &Flags::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("prot") && err.contains(&path.display().to_string()),
+            "{err}"
+        );
+        std::fs::remove_file(&path).unwrap();
+        let err = load::<Settings>(Some(&path), &Flags::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot read"), "{err}");
+    }
+}
