@@ -44,6 +44,7 @@ test-sol: install
 	FORGE_SNAPSHOT_CHECK=true $(FORGE) test
 	FORGE_SNAPSHOT_CHECK=true $(FORGE) snapshot --isolate --match-path '$(GAS_TESTS)' --check
 	python3 tools/natspec_check.py
+	python3 tools/tree_check.py
 
 # Slither and Halmos, pinned in tools/static/requirements.txt, in a virtual environment under the repository.
 VENV := $(CURDIR)/.venv
