@@ -231,7 +231,8 @@ contract GpuEscrow is Payouts, AttestationVerifier, IGpuEscrow {
         uint256 returned = s.deposit - elapsedCost;
         delete _rentals[id];
         _close(terms, 0, 0, 0, 0, false);
-        emit RentalResolved(id, atStake, returned);
+        // end ≤ _endOf ≤ startedAt + covered seconds, far below 2^64.
+        emit RentalResolved(id, uint64(end), atStake, returned);
         _payOrCredit(terms.token, terms.renter, returned);
         TokenTransfer.push(terms.token, msg.sender, atStake);
     }

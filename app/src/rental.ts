@@ -49,6 +49,8 @@ export type Closure =
   | { kind: "refunded"; refund: bigint }
   | {
       kind: "resolved";
+      /** When billing ended: the stop or freeze, the deposit running out, or the resolution's block. */
+      endedAt: bigint;
       /** The cost of the seconds before the end not yet paid out, split by the dispute module. */
       atStake: bigint;
       /** The deposit for the seconds after the end, straight back to the renter. */
@@ -139,7 +141,7 @@ export function rentalExpiry(r: Rental): bigint {
  * the stop (termination, freeze) and the expiry.
  */
 export function rentalEnd(r: Rental): bigint {
-  if (r.closure?.kind === "settled") return r.closure.endedAt;
+  if (r.closure?.kind === "settled" || r.closure?.kind === "resolved") return r.closure.endedAt;
   return endOf(r.terms, r.deposit, r.stopped?.at ?? 0);
 }
 
@@ -272,7 +274,12 @@ function apply(r: Rental, log: Later): void {
       r.txs.freeze = tx;
       break;
     case "RentalResolved":
-      r.closure = { kind: "resolved", atStake: log.args.atStake, returned: log.args.returned };
+      r.closure = {
+        kind: "resolved",
+        endedAt: log.args.endedAt,
+        atStake: log.args.atStake,
+        returned: log.args.returned,
+      };
       r.txs.close = tx;
       break;
     case "DisputeOpened": {

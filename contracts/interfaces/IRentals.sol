@@ -81,10 +81,12 @@ interface IRentals {
     /// @notice A subjective dispute froze the rental: no settle, checkpoint, refund, extend or stop until resolved.
     /// A running rental is stopped first (`RentalStopped` by the dispute module, same block).
     event RentalFrozen(bytes32 indexed rentalId);
-    /// @notice The dispute module closed the rental: `atStake`, the cost of its elapsed seconds not yet paid out by
-    /// checkpoints, went to the module to split by the dispute's outcome (`IDisputeModule`); `returned`, the
-    /// deposit for the seconds after its end, went back to the renter (or to its credit).
-    event RentalResolved(bytes32 indexed rentalId, uint256 atStake, uint256 returned);
+    /// @notice The dispute module closed the rental: `endedAt`, the second its billing ended (the stop, termination or
+    /// freeze, the moment the deposit ran out, or for a running rental the block of the resolution); `atStake`, the
+    /// cost of its elapsed seconds not yet paid out by checkpoints, went to the module to split by the dispute's
+    /// outcome (`IDisputeModule`); `returned`, the deposit for the seconds after its end, went back to the renter (or
+    /// to its credit).
+    event RentalResolved(bytes32 indexed rentalId, uint64 endedAt, uint256 atStake, uint256 returned);
 
     /// @notice The longest access key `open` accepts, in bytes (an RSA-4096 SSH key is 535).
     /// @return The limit, 1024.

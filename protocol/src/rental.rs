@@ -112,6 +112,9 @@ pub enum Closure {
     /// `RentalResolved`.
     #[serde(rename_all = "camelCase")]
     Resolved {
+        /// When billing ended (the stop or freeze, the deposit running out, or the block of the
+        /// resolution of a running rental).
+        ended_at: u64,
         /// The cost of the seconds before the end not yet paid out, split by the dispute's outcome.
         at_stake: U256,
         /// The deposit for the seconds after the end, back to the renter.
@@ -265,6 +268,7 @@ impl Rental {
             EscrowEvent::RentalRefunded(e) => Some(Change::Closed(Closure::Refunded { refund: e.refund })),
             EscrowEvent::RentalFrozen(_) => Some(Change::Frozen),
             EscrowEvent::RentalResolved(e) => Some(Change::Closed(Closure::Resolved {
+                ended_at: e.endedAt,
                 at_stake: e.atStake,
                 returned: e.returned,
             })),
@@ -336,10 +340,10 @@ impl Rental {
         billing::end_of(self.started_at(), self.price_per_hour(), self.deposit, 0)
     }
 
-    /// When billing ends (the escrow's `RentalQuote.endOf`): a settlement's own end once
-    /// settled; otherwise the earliest of the stop (termination, freeze) and the expiry.
+    /// When billing ends (the escrow's `RentalQuote.endOf`): the closing event's own end once
+    /// settled or resolved; otherwise the earliest of the stop (termination, freeze) and the expiry.
     pub fn end(&self) -> u64 {
-        if let Some(Closure::Settled { ended_at, .. }) = self.closure {
+        if let Some(Closure::Settled { ended_at, .. } | Closure::Resolved { ended_at, .. }) = self.closure {
             return ended_at;
         }
         billing::end_of(

@@ -96,6 +96,7 @@ fn event(v: &Value, terms: &RentalTerms) -> EscrowEvent {
         "RentalFrozen" => EscrowEvent::RentalFrozen(GpuEscrow::RentalFrozen { rentalId: rental_id }),
         "RentalResolved" => EscrowEvent::RentalResolved(GpuEscrow::RentalResolved {
             rentalId: rental_id,
+            endedAt: u64_of(v, "endedAt"),
             atStake: uint(v, "atStake"),
             returned: uint(v, "returned"),
         }),
@@ -117,8 +118,13 @@ fn observed(r: &Rental) -> Value {
             "cost": cost.to_string(), "refund": refund.to_string(), "slaCredit": sla_credit.to_string(),
         }),
         Closure::Refunded { refund } => json!({ "kind": "refunded", "refund": refund.to_string() }),
-        Closure::Resolved { at_stake, returned } => json!({
-            "kind": "resolved", "atStake": at_stake.to_string(), "returned": returned.to_string(),
+        Closure::Resolved {
+            ended_at,
+            at_stake,
+            returned,
+        } => json!({
+            "kind": "resolved", "endedAt": ended_at.to_string(), "atStake": at_stake.to_string(),
+            "returned": returned.to_string(),
         }),
     });
     json!({

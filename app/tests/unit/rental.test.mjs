@@ -65,7 +65,7 @@ function decoded(e, i) {
       case "RentalFrozen":
         return {};
       case "RentalResolved":
-        return { atStake: big("atStake"), returned: big("returned") };
+        return { endedAt: big("endedAt"), atStake: big("atStake"), returned: big("returned") };
       default:
         throw new Error(`the vectors name an event the test does not decode: ${e.event}`);
     }
@@ -90,7 +90,7 @@ function observed(r) {
   } else if (c?.kind === "refunded") {
     closure = { kind: "refunded", refund: dec(c.refund) };
   } else if (c?.kind === "resolved") {
-    closure = { kind: "resolved", atStake: dec(c.atStake), returned: dec(c.returned) };
+    closure = { kind: "resolved", endedAt: dec(c.endedAt), atStake: dec(c.atStake), returned: dec(c.returned) };
   } else if (c !== null) {
     throw new Error(`a closure the vectors do not know: ${c.kind}`);
   }

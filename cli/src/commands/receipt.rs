@@ -116,13 +116,10 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
     let (_, now) = ctx.head().await?;
     let status = status_of(&rental, now);
     let resolved = match rental.closure {
-        Some(Closure::Resolved { at_stake, returned }) => Some((at_stake, returned)),
+        Some(Closure::Resolved { at_stake, returned, .. }) => Some((at_stake, returned)),
         _ => None,
     };
-    // A rental closed by a dispute outcome ends at its resolution, not at a billed end.
-    let ended_at = (resolved.is_none()
-        && (rental.status().is_closed() || rental.stopped.is_some() || status == "ended"))
-        .then(|| rental.end());
+    let ended_at = (rental.status().is_closed() || rental.stopped.is_some() || status == "ended").then(|| rental.end());
     let dispute = if rental.frozen || resolved.is_some() {
         Some(disputes::of_rental(ctx, id, now).await?)
     } else {
@@ -215,14 +212,7 @@ pub(crate) async fn receipt(ctx: &Ctx, id: B256) -> Result<()> {
             ),
         ),
         ("started", format_time(rental.started_at())),
-        (
-            "ended",
-            match (ended_at, resolved) {
-                (Some(at), _) => format_time(at),
-                (None, Some(_)) => "closed by the dispute's outcome".into(),
-                (None, None) => "still running".into(),
-            },
-        ),
+        ("ended", ended_at.map_or_else(|| "still running".into(), format_time)),
     ];
     if let (Some(end), Some(b)) = (ended_at, billed) {
         rows.push((

@@ -45,7 +45,7 @@ contract Resolve_Unit_Test is Base {
         uint256 returned = 3 * ONE_HOUR_DEPOSIT - elapsedCost;
         uint256 renterBefore = usdc.balanceOf(renter);
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalResolved(id, atStake, returned);
+        emit IRentals.RentalResolved(id, uint64(t.startedAt + 90 minutes + CHALLENGE_WINDOW), atStake, returned);
         vm.prank(address(disputes));
         uint256 amount = escrow.resolve(t);
         assertEq(amount, atStake);

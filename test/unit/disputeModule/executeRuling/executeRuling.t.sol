@@ -77,7 +77,7 @@ contract ExecuteRuling_Unit_Test is DisputeBase {
         vm.expectEmit(address(disputes));
         emit IDisputeModule.DisputeResolved(id, 7000, false, renter);
         vm.expectEmit(address(escrow));
-        emit IRentals.RentalResolved(id, atStake, returned);
+        emit IRentals.RentalResolved(id, uint64(t.startedAt + 2 hours), atStake, returned);
         vm.expectEmit(address(disputes));
         emit IDisputeModule.OutcomePaid(id, toRenter, atStake - toRenter - fee_, fee_);
         vm.prank(keeper);
