@@ -43,8 +43,8 @@ pub enum IndexError {
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The provider registered no endpoint, or one that is not an http(s) URL.
-    #[error("provider endpoint {0:?} is not an http(s) URL")]
-    BadEndpoint(String),
+    #[error(transparent)]
+    Endpoint(#[from] protocol::OracleApiError),
     /// Connection refused, timeout, TLS error.
     #[error("request to {url} failed: {source}")]
     Http {
@@ -76,78 +76,6 @@ pub enum FetchError {
         url: String,
         /// JSON error.
         source: serde_json::Error,
-    },
-}
-
-/// Why an attestation fails the keeper's local checks (the same the escrow applies).
-#[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
-    /// Signature invalid or not by the rental's attester.
-    #[error("bad signature: {0}")]
-    Signature(#[from] protocol::AttestationError),
-    /// The attestation is about another rental.
-    #[error("attestation is for rental {found}, not {expected}")]
-    WrongRental {
-        /// Rental asked for.
-        expected: B256,
-        /// Rental in the attestation.
-        found: B256,
-    },
-    /// The attested GPU model is not the one rented.
-    #[error("attested GPU model hash {found} is not the rented {expected}")]
-    WrongGpuModel {
-        /// Rented model hash.
-        expected: B256,
-        /// Attested model hash.
-        found: B256,
-    },
-    /// `seq` is not above the last accepted one.
-    #[error("stale seq {seq}: the escrow already accepted seq {last_seq}")]
-    StaleSeq {
-        /// Attested seq.
-        seq: u64,
-        /// Last accepted seq.
-        last_seq: u64,
-    },
-    /// The period ends after the latest block.
-    #[error("period ends at {period_end}, after the latest block ({now})")]
-    FromFuture {
-        /// Attested period end.
-        period_end: u64,
-        /// Latest block timestamp.
-        now: u64,
-    },
-    /// The period ends before the rental started.
-    #[error("period ends at {period_end}, before the rental started ({started_at})")]
-    BeforeStart {
-        /// Attested period end.
-        period_end: u64,
-        /// Rental start.
-        started_at: u64,
-    },
-    /// A settlement needs an attestation covering the end.
-    #[error("not final: period ends at {period_end}, the rental ended at {end}")]
-    NotFinal {
-        /// Attested period end.
-        period_end: u64,
-        /// Rental end.
-        end: u64,
-    },
-    /// More uptime than elapsed time.
-    #[error("uptime {uptime} s exceeds the {elapsed} s elapsed at the period end")]
-    UptimeExceedsElapsed {
-        /// Attested uptime.
-        uptime: u64,
-        /// Elapsed seconds.
-        elapsed: u64,
-    },
-    /// Less uptime than already paid.
-    #[error("uptime {uptime} s is below the {paid} s already paid")]
-    UptimeDecreased {
-        /// Attested uptime.
-        uptime: u64,
-        /// Seconds already paid.
-        paid: u64,
     },
 }
 

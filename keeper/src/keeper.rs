@@ -16,19 +16,22 @@ use alloy::{
     sol_types::{Eip712Domain, SolCall, SolEvent},
 };
 use protocol::{
+    acceptance::{self, Purpose},
     bindings::{
         DisputeModule::{self, executeRulingCall, proveEquivocationCall, proveWrongGpuCall, settleFallbackCall},
         GpuEscrow::{self, checkpointCall, refundCall, settleBatchCall, settleCall},
     },
     chain::LogFollower,
+    oracle_api::OracleEndpoint,
+    rental::{Rental, RentalStatus},
     ContractError, Deployment, EscrowError, RentalTerms, SignedAttestation, SkippedSettlement, Usage,
 };
 
 use crate::{
-    attestations::{self, AttestationClient, Purpose},
+    attestations::AttestationClient,
     config::Settings,
     error::{ConfigError, KeeperError, TxError},
-    index::{Dispute, Index, Rental, TxRecord, TxResult},
+    index::{Dispute, Index, IndexedRental, TxRecord, TxResult},
     metrics::Metrics,
     reconcile::reconcile,
     tx::{Mined, TxSender},
@@ -100,8 +103,9 @@ pub fn classify(rental: &Rental, now: u64, checkpoint_interval: u64) -> Due {
             settleable_at: end + window,
         };
     }
-    let started: u64 = rental.terms.startedAt.to();
-    let unpaid = now.saturating_sub(started).saturating_sub(rental.paid_seconds);
+    let unpaid = now
+        .saturating_sub(rental.started_at())
+        .saturating_sub(rental.paid_seconds);
     if checkpoint_interval > 0 && unpaid >= checkpoint_interval {
         return Due::Checkpoint { unpaid };
     }
@@ -112,7 +116,7 @@ pub fn classify(rental: &Rental, now: u64, checkpoint_interval: u64) -> Due {
 #[derive(Debug, Clone)]
 pub struct DueRental {
     /// The rental.
-    pub rental: Rental,
+    pub rental: IndexedRental,
     /// What is due.
     pub due: Due,
 }
@@ -427,8 +431,8 @@ impl Keeper {
     }
 
     async fn update_gauges(&self) -> Result<(), KeeperError> {
-        for state in crate::index::STATUSES {
-            self.metrics.rentals.with_label_values(&[state]).set(0);
+        for state in RentalStatus::ALL {
+            self.metrics.rentals.with_label_values(&[state.as_str()]).set(0);
         }
         for (state, n) in self.index.counts_by_status()? {
             self.metrics
@@ -449,7 +453,7 @@ impl Keeper {
     fn low_balance(&self, rental: &Rental, now: u64) -> Result<bool, KeeperError> {
         let threshold = self.settings.low_balance_alert_secs;
         let end = rental.end();
-        if threshold == 0 || rental.stopped_at != 0 || end <= now || end - now >= threshold {
+        if threshold == 0 || rental.stopped.is_some() || end <= now || end - now >= threshold {
             return Ok(false);
         }
         let left = end - now;
@@ -499,7 +503,7 @@ impl Keeper {
     /// still passes. Failures are counted per provider.
     async fn attestation_for(
         &mut self,
-        rental: &Rental,
+        rental: &IndexedRental,
         now: u64,
         purpose: Purpose,
     ) -> Result<Option<SignedAttestation>, KeeperError> {
@@ -508,15 +512,19 @@ impl Keeper {
             return Ok(None);
         };
         let label = provider.to_string();
-        match self.client.fetch(&endpoint, rental.id).await {
-            Ok(signed) if !attestations::is_evidence(&signed, rental, &self.domain) => {
+        let fetched = match OracleEndpoint::parse(&endpoint) {
+            Ok(oracle) => self.client.fetch(&oracle, rental.id).await,
+            Err(e) => Err(e.into()),
+        };
+        match fetched {
+            Ok(signed) if !acceptance::is_evidence(&signed, rental, &self.domain) => {
                 self.metrics
                     .attestation_failures
                     .with_label_values(&[label.as_str()])
                     .inc();
                 tracing::warn!(target: "keeper::fetch", rental = %rental.id, %provider, "attestation not signed by the rental's attester; ignored");
             }
-            Ok(signed) => match attestations::verify(&signed, rental, &self.domain, now, purpose) {
+            Ok(signed) => match rental.check_attestation(&signed, &self.domain, now, purpose) {
                 Ok(()) => {
                     self.index.record_attestation(&signed)?;
                     return Ok(Some(signed));
@@ -540,14 +548,14 @@ impl Keeper {
             }
         }
         for stored in self.index.attestations(rental.id)? {
-            if attestations::verify(&stored, rental, &self.domain, now, purpose).is_ok() {
+            if rental.check_attestation(&stored, &self.domain, now, purpose).is_ok() {
                 return Ok(Some(stored));
             }
         }
         Ok(None)
     }
 
-    async fn refund_all(&mut self, rentals: Vec<Rental>, report: &mut TickReport) -> Result<(), KeeperError> {
+    async fn refund_all(&mut self, rentals: Vec<IndexedRental>, report: &mut TickReport) -> Result<(), KeeperError> {
         for rental in rentals {
             let input: Bytes = refundCall {
                 terms: rental.terms.clone(),
@@ -577,8 +585,13 @@ impl Keeper {
         Ok(())
     }
 
-    async fn settle_all(&mut self, rentals: Vec<Rental>, now: u64, report: &mut TickReport) -> Result<(), KeeperError> {
-        let mut ready: Vec<(Rental, Usage, Bytes)> = Vec::new();
+    async fn settle_all(
+        &mut self,
+        rentals: Vec<IndexedRental>,
+        now: u64,
+        report: &mut TickReport,
+    ) -> Result<(), KeeperError> {
+        let mut ready: Vec<(IndexedRental, Usage, Bytes)> = Vec::new();
         for rental in rentals {
             let signed = self.attestation_for(&rental, now, Purpose::Settle).await?;
             if self.prove_misbehaviour(&rental, report).await? {
@@ -593,7 +606,7 @@ impl Keeper {
             }
         }
         let batch_size = self.settings.batch_size;
-        let mut queue: Vec<Vec<(Rental, Usage, Bytes)>> = Vec::new();
+        let mut queue: Vec<Vec<(IndexedRental, Usage, Bytes)>> = Vec::new();
         while !ready.is_empty() {
             let rest = ready.split_off(ready.len().min(batch_size));
             queue.push(std::mem::replace(&mut ready, rest));
@@ -670,12 +683,12 @@ impl Keeper {
     /// When a batch would settle nothing, finds out why from each settlement alone.
     async fn diagnose(
         &mut self,
-        chunk: Vec<(Rental, Usage, Bytes)>,
+        chunk: Vec<(IndexedRental, Usage, Bytes)>,
         report: &mut TickReport,
     ) -> Result<(), KeeperError> {
         for (rental, usage, signature) in chunk {
             let single: Bytes = settleCall {
-                terms: rental.terms,
+                terms: rental.terms.clone(),
                 usage,
                 signature,
             }
@@ -696,7 +709,7 @@ impl Keeper {
 
     async fn checkpoint_all(
         &mut self,
-        rentals: Vec<Rental>,
+        rentals: Vec<IndexedRental>,
         now: u64,
         report: &mut TickReport,
     ) -> Result<(), KeeperError> {
@@ -711,7 +724,9 @@ impl Keeper {
             let usable = self.index.attestations(rental.id)?.into_iter().find(|a| {
                 a.attestation.periodEnd + window <= now
                     && a.attestation.uptimeSeconds > rental.paid_seconds
-                    && attestations::verify(a, &rental, &self.domain, now, Purpose::Checkpoint).is_ok()
+                    && rental
+                        .check_attestation(a, &self.domain, now, Purpose::Checkpoint)
+                        .is_ok()
             });
             let Some(signed) = usable else {
                 tracing::debug!(target: "keeper::checkpoint", rental = %rental.id, "no attestation past its challenge window yet");
@@ -744,11 +759,15 @@ impl Keeper {
     /// evidence: a contradicting pair (`proveEquivocation`, whole bond slashed) or one of another
     /// GPU model than the offer's (`proveWrongGpu`). `true` when the rental is closed by it (or
     /// was already), so it must not be settled.
-    async fn prove_misbehaviour(&mut self, rental: &Rental, report: &mut TickReport) -> Result<bool, KeeperError> {
+    async fn prove_misbehaviour(
+        &mut self,
+        rental: &IndexedRental,
+        report: &mut TickReport,
+    ) -> Result<bool, KeeperError> {
         let stored = self.index.attestations(rental.id)?;
         let terms = DisputeModule::RentalTerms::from(&rental.terms);
         let (kind, label, input): (&'static str, &'static str, Bytes) = if let Some((a, b)) =
-            attestations::find_contradiction(&stored)
+            acceptance::find_contradiction(&stored)
         {
             tracing::warn!(target: "keeper::dispute", rental = %rental.id, seq_a = a.attestation.seq, seq_b = b.attestation.seq,
                     uptime_a = a.attestation.uptimeSeconds, uptime_b = b.attestation.uptimeSeconds, "attester signed contradicting attestations");
@@ -836,7 +855,7 @@ impl Keeper {
     async fn fall_back(
         &mut self,
         module: Address,
-        rental: &Rental,
+        rental: &IndexedRental,
         now: u64,
         report: &mut TickReport,
     ) -> Result<(), KeeperError> {
@@ -883,7 +902,7 @@ impl Keeper {
         Ok(())
     }
 
-    async fn execute_ruling(&mut self, module: Address, rental: &Rental) -> Result<Outcome, KeeperError> {
+    async fn execute_ruling(&mut self, module: Address, rental: &IndexedRental) -> Result<Outcome, KeeperError> {
         let input: Bytes = executeRulingCall {
             terms: (&rental.terms).into(),
         }
@@ -1085,23 +1104,20 @@ mod tests {
     use super::*;
 
     fn rental(stopped_at: u64) -> Rental {
-        Rental {
-            id: B256::ZERO,
-            terms: RentalTerms {
-                startedAt: U40::from(1_000),
-                pricePerHour: U96::from(3_600),
-                challengeWindow: 100,
-                gracePeriod: 1_000,
-                ..Default::default()
-            },
-            // One unit a second: runs 1 000 → 2 000.
-            deposit: U256::from(1_000),
-            paid_seconds: 0,
-            last_seq: 0,
-            stopped_at,
-            status: crate::index::RUNNING.into(),
-            offer_model_hash: B256::ZERO,
-        }
+        let terms = RentalTerms {
+            startedAt: U40::from(1_000),
+            pricePerHour: U96::from(3_600),
+            challengeWindow: 100,
+            gracePeriod: 1_000,
+            ..Default::default()
+        };
+        // One unit a second: runs 1 000 → 2 000.
+        let mut rental = Rental::opened(B256::ZERO, terms, U256::from(1_000));
+        rental.stopped = (stopped_at != 0).then_some(protocol::rental::Stop {
+            at: stopped_at,
+            by: Address::ZERO,
+        });
+        rental
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! period ended, and warns about running rentals whose deposit runs low.
 //!
 //! - [`config`]: settings, layered from file, environment and flags, validated;
-//! - [`index`]: the SQLite index rebuilt from the chain's events;
-//! - [`attestations`]: fetching attestations from the oracles and checking them locally;
+//! - [`index`]: the SQLite index rebuilt from the chain's events (each rental folded by
+//!   `protocol::rental`);
+//! - [`attestations`]: fetching attestations from the oracles (checked with
+//!   `protocol::acceptance` before use);
 //! - [`tx`]: nonces, simulation, fee bumps, receipts, revert decoding;
 //! - [`reconcile`]: the keeper's pending transactions judged by the chain (mined, replaced,
 //!   dropped);

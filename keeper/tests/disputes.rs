@@ -15,7 +15,7 @@ use std::{
 use alloy::primitives::U256;
 use common::{Market, Reply, ARBITER, BOND, HOUR, PRICE_PER_HOUR};
 use keeper::{Keeper, Metrics};
-use protocol::{billing, rental_id};
+use protocol::{billing, rental_id, RentalStatus};
 
 const KEEPER: usize = 5;
 
@@ -65,7 +65,7 @@ async fn two_contradicting_attestations_get_the_bond_slashed_and_the_renter_refu
         "the keeper earns the bounty"
     );
     let rental = keeper.index().rental(rental_id(&terms)).unwrap().unwrap();
-    assert_eq!(rental.status, keeper::index::RESOLVED);
+    assert_eq!(rental.status(), RentalStatus::Resolved);
     assert!(keeper.index().open_rentals().unwrap().is_empty());
     let metrics = keeper.metrics().render();
     assert!(
@@ -99,8 +99,8 @@ async fn an_attestation_of_another_gpu_model_is_proven_instead_of_settled() {
         "{metrics}"
     );
     assert_eq!(
-        keeper.index().rental(rental_id(&terms)).unwrap().unwrap().status,
-        keeper::index::RESOLVED
+        keeper.index().rental(rental_id(&terms)).unwrap().unwrap().status(),
+        RentalStatus::Resolved
     );
 }
 
@@ -135,7 +135,7 @@ async fn an_unruled_dispute_is_settled_by_the_billing_rules_with_the_final_attes
     let report = keeper.tick().await.unwrap();
     assert_eq!(report.txs, 0, "{report:?}");
     let rental = keeper.index().rental(rental_id(&terms)).unwrap().unwrap();
-    assert_eq!(rental.status, keeper::index::FROZEN);
+    assert_eq!(rental.status(), RentalStatus::Frozen);
     assert_eq!(rental.end(), frozen, "the freeze stopped the clock");
     let dispute = keeper.index().pending_disputes().unwrap().remove(0);
     assert_eq!(dispute.ruling, None);
@@ -165,8 +165,8 @@ async fn an_unruled_dispute_is_settled_by_the_billing_rules_with_the_final_attes
     );
     assert!(keeper.index().pending_disputes().unwrap().is_empty());
     assert_eq!(
-        keeper.index().rental(rental_id(&terms)).unwrap().unwrap().status,
-        keeper::index::SETTLED
+        keeper.index().rental(rental_id(&terms)).unwrap().unwrap().status(),
+        RentalStatus::Settled
     );
     let metrics = keeper.metrics().render();
     assert!(
@@ -200,8 +200,8 @@ async fn an_unruled_dispute_without_a_final_attestation_is_refunded_after_the_gr
         "the deposit and the dispute bond back: nobody gains from a dispute nobody rules on"
     );
     assert_eq!(
-        keeper.index().rental(rental_id(&terms)).unwrap().unwrap().status,
-        keeper::index::REFUNDED
+        keeper.index().rental(rental_id(&terms)).unwrap().unwrap().status(),
+        RentalStatus::Refunded
     );
     let metrics = keeper.metrics().render();
     assert!(

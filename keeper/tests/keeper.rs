@@ -8,7 +8,7 @@ mod common;
 use alloy::{network::TransactionBuilder, primitives::U256, providers::Provider, rpc::types::TransactionRequest};
 use common::{connect, Market, Reply, HOUR, PRICE_PER_HOUR};
 use keeper::{Due, Keeper, Metrics, TickReport};
-use protocol::{billing, rental_id};
+use protocol::{billing, rental_id, RentalStatus};
 
 fn price() -> U256 {
     U256::from(PRICE_PER_HOUR)
@@ -148,7 +148,7 @@ async fn a_batch_settles_the_others_when_one_rental_was_frozen_and_one_closed_fi
     let report = keeper.tick().await.unwrap();
     assert_eq!(report, TickReport::default());
     let frozen = keeper.index().rental(rental_id(&rentals[0])).unwrap().unwrap();
-    assert_eq!(frozen.status, keeper::index::FROZEN);
+    assert_eq!(frozen.status(), RentalStatus::Frozen);
 }
 
 #[tokio::test]
