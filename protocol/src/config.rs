@@ -83,6 +83,35 @@ impl Deployment {
         Ok(deployment)
     }
 
+    /// Writes the deployment to `<dir>/<chainId>.json`, creating `dir`, as the deploy script
+    /// does; returns the file's path.
+    pub fn write_to(&self, dir: impl AsRef<Path>) -> Result<PathBuf, ConfigError> {
+        let dir = dir.as_ref();
+        let path = Self::path_for(dir, self.chain_id);
+        std::fs::create_dir_all(dir).map_err(|source| ConfigError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        self.save(&path)?;
+        Ok(path)
+    }
+
+    /// Writes the deployment as JSON to `path`. Refuses one that [`Self::from_file`] would refuse,
+    /// so a file written here always loads.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ConfigError> {
+        let path = path.as_ref();
+        self.validate(path)?;
+        let mut json = serde_json::to_string_pretty(self).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })?;
+        json.push('\n');
+        std::fs::write(path, json).map_err(|source| ConfigError::Write {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
     /// The address of the token listed under `symbol`, if any.
     pub fn token(&self, symbol: &str) -> Option<Address> {
         self.tokens.get(symbol).copied()
@@ -195,6 +224,42 @@ mod tests {
         let err = Deployment::from_json(r#"{"chainId":1,"deployBlock":1}"#, "1.json").unwrap_err();
         assert!(err.to_string().contains("escrow"), "{err}");
         assert!(err.to_string().contains("1.json"), "{err}");
+    }
+
+    #[test]
+    fn a_written_deployment_loads_back_as_it_was() {
+        let dir = std::env::temp_dir().join(format!("gpu-escrow-config-write-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let written = Deployment::from_json(GOOD, "x").unwrap();
+        let path = written.write_to(dir.join("deployments")).unwrap();
+        assert_eq!(path, Deployment::path_for(dir.join("deployments"), 31_337));
+        assert_eq!(Deployment::load(dir.join("deployments"), 31_337).unwrap(), written);
+        let file = dir.join("deployment.json");
+        written.save(&file).unwrap();
+        assert_eq!(Deployment::from_file(&file).unwrap(), written);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn save_refuses_what_load_would_refuse_and_says_where() {
+        let dir = std::env::temp_dir().join(format!("gpu-escrow-config-refuse-{}", std::process::id()));
+        let zero = Deployment {
+            escrow: Address::ZERO,
+            ..Deployment::from_json(GOOD, "x").unwrap()
+        };
+        let err = zero.write_to(&dir).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::ZeroAddress { ref field, .. } if field == "escrow"),
+            "{err}"
+        );
+        assert!(!Deployment::path_for(&dir, 31_337).exists(), "nothing written");
+        let unwritable = Deployment::from_json(GOOD, "x")
+            .unwrap()
+            .save(dir.join("missing/x.json"));
+        let err = unwritable.unwrap_err();
+        assert!(matches!(err, ConfigError::Write { .. }), "{err}");
+        assert!(err.to_string().contains("missing/x.json"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

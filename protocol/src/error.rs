@@ -83,13 +83,22 @@ pub enum BillingError {
     },
 }
 
-/// Why a deployment file could not be loaded.
+/// Why a deployment file could not be loaded or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
     #[error("cannot read deployment file {path}: {source}")]
     Read {
         /// File that was read.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
+
+    /// The file (or its folder) could not be written.
+    #[error("cannot write deployment file {path}: {source}")]
+    Write {
+        /// File that was written.
         path: PathBuf,
         /// Underlying I/O error.
         source: std::io::Error,
