@@ -1,6 +1,6 @@
 //! The keeper's embedded SQLite index.
 //!
-//! Two kinds of tables ([`schema`]):
+//! Two kinds of tables (`schema`):
 //! - derived from the chain, rebuildable at any time: `events` (every escrow and dispute module
 //!   log the keeper uses, as emitted), `providers`, `offers`, `rentals` (each rental's model,
 //!   folded from its events by `protocol::rental`), `disputes` (the module's subjective
@@ -65,7 +65,7 @@ fn parse<T: std::str::FromStr>(what: &'static str, value: &str) -> Result<T, Ind
 
 impl Index {
     /// Opens (creating if needed) the index at `path`; `:memory:` for a throwaway one. An index
-    /// of an older schema is upgraded ([`schema`]).
+    /// of an older schema is upgraded (`schema`).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, IndexError> {
         let path = path.as_ref().to_path_buf();
         let mut conn = Connection::open(&path)?;

@@ -11,12 +11,15 @@
 //! - [`tx`]: nonces, simulation, fee bumps, receipts, revert decoding;
 //! - [`reconcile`]: the keeper's pending transactions judged by the chain (mined, replaced,
 //!   dropped);
-//! - [`keeper`]: what is due and the work loop;
+//! - [`due`]: what is due for a running rental, and why;
+//! - [`keeper`]: the work loop and each kind of work (settlement, disputes, alerts, the
+//!   transaction executor);
 //! - [`metrics`]: Prometheus metrics;
 //! - [`error`]: the error types of all of the above.
 
 pub mod attestations;
 pub mod config;
+pub mod due;
 pub mod error;
 pub mod index;
 pub mod keeper;
@@ -25,6 +28,7 @@ pub mod reconcile;
 pub mod tx;
 
 pub use config::Settings;
+pub use due::{classify, Due, DueRental};
 pub use error::KeeperError;
-pub use keeper::{classify, Due, Keeper, TickReport};
+pub use keeper::{Keeper, TickReport};
 pub use metrics::Metrics;

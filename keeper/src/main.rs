@@ -43,7 +43,7 @@ struct Flags {
     /// Expected chain id.
     #[arg(long, global = true)]
     chain_id: Option<u64>,
-    /// Escrow address (else read from deployments/<chainId>.json).
+    /// Escrow address (else read from `deployments/<chainId>.json`).
     #[arg(long, global = true)]
     escrow: Option<String>,
     /// Folder of deployment files.
