@@ -10,7 +10,6 @@ mod common;
 use std::{
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
-    process::{Command, Stdio},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
@@ -18,87 +17,40 @@ use alloy::{
     primitives::B256,
     signers::{local::PrivateKeySigner, SignerSync},
 };
-use common::{free_port, mined, read, temp_dir, Market, Oracle};
+use common::read;
 use oracle::{
     client::{request, request_with_headers},
     gpu::mock::mock_uuid,
 };
 use protocol::{oracle_api::access_message, rental_id, RentalTerms, SignedAttestation};
 use serde_json::Value;
+use testkit::{mined, GpuOracle, Market, RunningOracle, TempDir};
 
 /// Everything one test's oracle needs; `start` runs it (again) on the same state.
 struct Setup {
-    dir: PathBuf,
-    args: Vec<String>,
-    port: u16,
-    /// The attester key, passed in the environment (which the hooks must not see).
-    key: String,
+    dir: TempDir,
+    /// The attester key goes in the environment (which the hooks must not see).
+    oracle: GpuOracle,
 }
 
 impl Setup {
     /// An oracle serving `m`'s offer with 2 mock GPUs and the `[access]` section `access`.
     fn new(m: &Market, name: &str, access: &str) -> Self {
-        let dir = temp_dir(name);
-        let deployment = m.write_deployment(&dir.join("deployments"));
+        let dir = TempDir::new(name);
         let config = dir.join("oracle.toml");
         std::fs::write(&config, access).unwrap();
-        let port = free_port();
-        let offer = format!("{}={},{}", m.offer_id, mock_uuid(0), mock_uuid(1));
-        let key = format!("{:x}", m.attester.to_bytes());
-        let args = [
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--rpc-url",
-            m.anvil.endpoint().as_str(),
-            "--deployment",
-            deployment.to_str().unwrap(),
-            "--state-dir",
-            dir.join("state").to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--mock-gpus",
-            "2",
-            "--offer",
-            &offer,
-            "--confirmations",
-            "0",
-            "--poll-interval-ms",
-            "200",
-            "--attest-interval-secs",
-            "1",
-        ]
-        .map(str::to_owned)
-        .to_vec();
-        Self { dir, args, port, key }
+        let oracle = common::oracle(m, dir.path())
+            .key_in_env()
+            .args(["--config", config.to_str().unwrap()]);
+        Self { dir, oracle }
     }
 
     fn log(&self) -> PathBuf {
         self.dir.join("oracle.log")
     }
 
-    fn start(&self) -> Oracle {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log())
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_gpu-oracle"))
-            .args(&self.args)
-            .env("RUST_LOG", "info")
-            .env("GPU_ORACLE_DEV_PRIVATE_KEY", &self.key)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let oracle = Oracle {
-            child,
-            url: format!("http://127.0.0.1:{}", self.port),
-        };
-        wait_for(30, "the oracle to become healthy", &self.log(), || {
-            matches!(request(&oracle.url, "GET", "/healthz"), Ok((200, _)))
-        });
-        oracle
+    fn start(&self) -> RunningOracle {
+        self.oracle.spawn(&self.log())
     }
 }
 
@@ -163,14 +115,8 @@ fn now_secs() -> u64 {
 
 /// Waits until the wall clock has passed the latest block's timestamp.
 async fn catch_up(m: &Market) {
-    use alloy::providers::Provider;
-    let head = m
-        .deployer
-        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-        .await
-        .unwrap()
-        .unwrap();
-    while now_secs() <= head.header.timestamp {
+    let head = m.chain.now().await;
+    while now_secs() <= head {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -188,7 +134,7 @@ impl Requester {
     fn new(m: &Market, key: &PrivateKeySigner) -> Self {
         Self {
             key: key.clone(),
-            chain_id: m.chain_id(),
+            chain_id: m.chain.chain_id(),
             escrow: m.escrow,
             last: 0,
         }
@@ -256,16 +202,16 @@ fn lines_with(path: &Path, needle: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_is_provisioned_through_retries_served_to_the_renter_only_and_removed_at_the_end() {
-    let m = Market::setup(1).await;
-    let hooks = temp_dir("access-hooks");
-    let setup = Setup::new(&m, "access", &test_hook(&hooks, &["fail", "hang", "garbage"]));
+    let m = common::market(1).await;
+    let hooks = TempDir::new("access-hooks");
+    let setup = Setup::new(&m, "access", &test_hook(hooks.path(), &["fail", "hang", "garbage"]));
     let oracle = setup.start();
     let url = oracle.url.clone();
     // Anvil stamps each block at least a second after the last, so the set-up's burst of blocks
     // runs ahead of the wall clock the oracle counts with: let it catch up first.
     catch_up(&m).await;
     let seen_from = now_secs();
-    let terms = m.open(3_600, 1).await;
+    let terms = m.rent(3_600, 1).await;
     let id = rental_id(&terms);
     let mut renter = Requester::new(&m, &m.renter);
 
@@ -350,8 +296,6 @@ async fn access_is_provisioned_through_retries_served_to_the_renter_only_and_rem
     });
     assert!((metric(&url, "gpu_oracle_teardown_total", Some(("result", "success"))) - 1.0).abs() < f64::EPSILON);
     drop(oracle);
-    let _ = std::fs::remove_dir_all(&setup.dir);
-    let _ = std::fs::remove_dir_all(&hooks);
 }
 
 fn check_authentication(url: &str, m: &Market, id: B256, renter: &mut Requester) {
@@ -444,11 +388,11 @@ fn check_uptime_starts_at_provisioning(url: &str, terms: &RentalTerms, id: B256,
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn teardown_runs_exactly_once_across_kill_9_and_restarts() {
-    let m = Market::setup(1).await;
-    let hooks = temp_dir("restart-hooks");
-    let setup = Setup::new(&m, "restart", &test_hook(&hooks, &[]));
+    let m = common::market(1).await;
+    let hooks = TempDir::new("restart-hooks");
+    let setup = Setup::new(&m, "restart", &test_hook(hooks.path(), &[]));
     let oracle = setup.start();
-    let (a_terms, b_terms) = (m.open(3_600, 1).await, m.open(3_600, 2).await);
+    let (a_terms, b_terms) = (m.rent(3_600, 1).await, m.rent(3_600, 2).await);
     let (a, b) = (rental_id(&a_terms), rental_id(&b_terms));
     wait_for(20, "both rentals provisioned", &setup.log(), || {
         lines_with(&hooks.join("calls"), "provision") == 2
@@ -505,14 +449,12 @@ async fn teardown_runs_exactly_once_across_kill_9_and_restarts() {
         assert_eq!(saved["access"]["teardown"]["state"], "done", "{saved}");
     }
     drop(oracle);
-    let _ = std::fs::remove_dir_all(&setup.dir);
-    let _ = std::fs::remove_dir_all(&hooks);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_authorized_keys_hook_adds_the_renters_key_and_removes_it_at_the_end() {
-    let m = Market::setup(1).await;
-    let dir = temp_dir("authorized-keys");
+    let m = common::market(1).await;
+    let dir = TempDir::new("authorized-keys");
     let keys = dir.join("home/renter/.ssh/authorized_keys");
     std::fs::create_dir_all(keys.parent().unwrap()).unwrap();
     let operator = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBgnJ4Kd8jJ3Dx9uUs8jbYWXUafJFCcXBETRO3o8HbNT operator@host\n";
@@ -526,7 +468,7 @@ async fn the_authorized_keys_hook_adds_the_renters_key_and_removes_it_at_the_end
     );
     let setup = Setup::new(&m, "authorized-keys-oracle", &access);
     let oracle = setup.start();
-    let terms = m.open(3_600, 1).await;
+    let terms = m.rent(3_600, 1).await;
     let id = rental_id(&terms);
     let mut renter = Requester::new(&m, &m.renter);
     let mut ready = Value::Null;
@@ -550,16 +492,14 @@ async fn the_authorized_keys_hook_adds_the_renters_key_and_removes_it_at_the_end
     mined(m.escrow_as(&m.renter).stop(terms)).await;
     wait_for(20, "the key to be removed", &setup.log(), || read(&keys) == operator);
     drop(oracle);
-    let _ = std::fs::remove_dir_all(&setup.dir);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_provisioning_hook_access_is_not_served_and_uptime_counts_from_the_open() {
-    let m = Market::setup(1).await;
+    let m = common::market(1).await;
     let setup = Setup::new(&m, "no-hook", "");
     let oracle = setup.start();
-    let terms = m.open(3_600, 1).await;
+    let terms = m.rent(3_600, 1).await;
     let id = rental_id(&terms);
     wait_for(20, "the rental to be counted", &setup.log(), || {
         request(&oracle.url, "GET", &format!("/v1/rentals/{id:#x}/usage")).is_ok_and(|(s, _)| s == 200)
@@ -575,5 +515,4 @@ async fn without_a_provisioning_hook_access_is_not_served_and_uptime_counts_from
     let (status, _) = Requester::new(&m, &m.renter).get(&oracle.url, B256::repeat_byte(1));
     assert_eq!(status, 404);
     drop(oracle);
-    let _ = std::fs::remove_dir_all(&setup.dir);
 }

@@ -9,18 +9,22 @@ mod common;
 
 use std::{
     collections::BTreeMap,
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::Command,
     time::{Duration, Instant},
 };
 
 use alloy::primitives::B256;
-use common::{free_port, get_attestation, key_hex, mined, oracle_args, read, spawn, temp_dir, Market, Oracle};
+use common::{get_attestation, read};
 use oracle::{client::request, gpu::mock::mock_uuid};
 use protocol::{
     bindings::{DisputeModule::DisputeModuleErrors, GpuEscrow},
     rental_id, SignedAttestation,
 };
+use testkit::{free_port, gpu_oracle::mock_gpu_uuid, mined, Market, RunningOracle, TempDir, RENTER};
+
+/// How long a SIGTERM'd oracle may take to sign, save and exit.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Polls the latest attestation for `secs` seconds, recording every one seen.
 fn collect(url: &str, id: B256, secs: u64, seen: &mut Vec<SignedAttestation>) {
@@ -59,15 +63,13 @@ fn assert_consistent(seen: &[SignedAttestation]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_and_restart_never_equivocate_and_the_escrow_accepts_the_later_attestation() {
-    let m = Market::setup(2).await;
-    let dir = temp_dir("kill9");
-    let deployment = m.write_deployment(&dir.join("deployments"));
+    let m = common::market(2).await;
+    let dir = TempDir::new("kill9");
     let log = dir.join("oracle.log");
-    let port = free_port();
-    let args = oracle_args(&m, &deployment, &dir.join("state"), port, &key_hex(&m));
-    let first = spawn(&args, &log);
+    let oracle = common::oracle(&m, dir.path());
+    let first = oracle.spawn(&log);
 
-    let terms = m.open(3_600, 9).await;
+    let terms = m.rent(3_600, 9).await;
     let id = rental_id(&terms);
     let url = first.url.clone();
     let mut seen = Vec::new();
@@ -88,7 +90,7 @@ async fn kill_9_and_restart_never_equivocate_and_the_escrow_accepts_the_later_at
     drop(first);
     let before_kill = seen.iter().map(|a| a.attestation.seq).max().unwrap();
     std::thread::sleep(Duration::from_secs(3));
-    let mut second = spawn(&args, &log);
+    let mut second = oracle.spawn(&log);
     collect(&second.url, id, 3, &mut seen);
     let (status, body) = request(&second.url, "POST", &format!("/v1/rentals/{id:#x}/attestation")).unwrap();
     assert_eq!(status, 200, "{body}");
@@ -106,9 +108,7 @@ async fn kill_9_and_restart_never_equivocate_and_the_escrow_accepts_the_later_at
         3,
         fresh.attestation.uptimeSeconds
     );
-    fresh
-        .verify(&protocol::domain(m.chain_id(), m.escrow), m.attester.address())
-        .unwrap();
+    fresh.verify(&m.domain(), m.attester.address()).unwrap();
 
     // The escrow accepts the attestation signed after the restart.
     let (usage, signature) = fresh.onchain_usage();
@@ -117,19 +117,9 @@ async fn kill_9_and_restart_never_equivocate_and_the_escrow_accepts_the_later_at
     assert_eq!(settled.billedSeconds, fresh.attestation.uptimeSeconds);
 
     // SIGTERM: a clean exit that saves a last attestation.
-    let pid = second.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(status) = second.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "no exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = second.process.terminate(EXIT_TIMEOUT);
     assert!(status.success(), "exit {status}; log: {}", read(&log));
     assert!(read(&log).contains("last attestations persisted and signed"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn check_http_and_metrics(url: &str, id: B256, m: &Market) {
@@ -163,7 +153,7 @@ fn check_http_and_metrics(url: &str, id: B256, m: &Market) {
             for label in ["gpu", "UUID", "modelName", "Hostname"] {
                 assert!(s.labels.get(label).is_some(), "{name} lacks label {label}");
             }
-            assert_eq!(s.labels.get("modelName"), Some(common::GPU_MODEL));
+            assert_eq!(s.labels.get("modelName"), Some(testkit::GPU_MODEL));
         }
     }
     let value = |name: &str| {
@@ -194,18 +184,18 @@ fn run_expecting_failure(args: &[String]) -> String {
 
 #[tokio::test]
 async fn start_up_refuses_a_key_that_is_not_the_offers_attester_and_unknown_gpus() {
-    let m = Market::setup(1).await;
-    let dir = temp_dir("startup");
+    let m = common::market(1).await;
+    let dir = TempDir::new("startup");
+    let oracle = common::oracle(&m, dir.path());
     let deployment = m.write_deployment(&dir.join("deployments"));
-    let renter_key = format!("{:x}", m.renter.to_bytes());
-    let args = oracle_args(&m, &deployment, &dir.join("state"), free_port(), &renter_key);
+    let args = oracle.clone().key(&m.chain.key_hex(RENTER)).command_args();
     let err = run_expecting_failure(&args);
     assert!(
         err.contains("is not the attester of offer") && err.contains("setOfferAttester"),
         "{err}"
     );
 
-    let mut args = oracle_args(&m, &deployment, &dir.join("state"), free_port(), &key_hex(&m));
+    let mut args = oracle.command_args();
     let offer = args.iter().position(|a| a == "--offer").unwrap() + 1;
     args[offer] = format!("{}=GPU-not-here", m.offer_id);
     let err = run_expecting_failure(&args);
@@ -214,21 +204,22 @@ async fn start_up_refuses_a_key_that_is_not_the_offers_attester_and_unknown_gpus
         "{err}"
     );
 
-    let mut args = oracle_args(&m, &deployment, &dir.join("state"), free_port(), &key_hex(&m));
+    let mut args = oracle.command_args();
     let rpc = args.iter().position(|a| a == "--rpc-url").unwrap() + 1;
     args[rpc] = format!("http://127.0.0.1:{}", free_port());
     let err = run_expecting_failure(&args);
     assert!(err.contains("cannot reach the RPC"), "{err}");
 
     let other_chain: PathBuf = dir.join("deployments/other.json");
-    std::fs::write(
-        &other_chain,
-        std::fs::read_to_string(&deployment)
-            .unwrap()
-            .replace(&format!("\"chainId\":{}", m.chain_id()), "\"chainId\":1"),
-    )
+    protocol::Deployment {
+        chain_id: 1,
+        ..m.deployment()
+    }
+    .save(&other_chain)
     .unwrap();
-    let mut args = oracle_args(&m, &other_chain, &dir.join("state"), free_port(), &key_hex(&m));
+    let mut args = oracle.command_args();
+    let esc = args.iter().position(|a| a == "--deployment").unwrap() + 1;
+    args[esc] = other_chain.to_str().unwrap().to_owned();
     let err = run_expecting_failure(&args);
     assert!(err.contains("is chain 31337") && err.contains("for chain 1"), "{err}");
 
@@ -237,7 +228,6 @@ async fn start_up_refuses_a_key_that_is_not_the_offers_attester_and_unknown_gpus
     args.extend(["--escrow".to_owned(), format!("{:#x}", m.renter.address())]);
     let err = run_expecting_failure(&args);
     assert!(err.contains("no contract code at the escrow address"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -256,30 +246,20 @@ fn without_nvml_and_without_mock_it_says_how_to_fix_it() {
     );
 }
 
-/// Stops the oracle with SIGTERM and waits for its clean exit.
-fn terminate(mut oracle: Oracle, log: &Path) {
-    let pid = oracle.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(status) = oracle.child.try_wait().unwrap() {
-            assert!(status.success(), "exit {status}; log: {}", read(log));
-            return;
-        }
-        assert!(Instant::now() < deadline, "no exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// Stops the oracle with SIGTERM and checks its clean exit.
+fn terminate(mut oracle: RunningOracle) {
+    let status = oracle.process.terminate(EXIT_TIMEOUT);
+    assert!(status.success(), "exit {status}; log: {}", oracle.process.log_text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_honest_oracle_across_restarts_never_signs_a_pair_the_dispute_module_can_slash() {
-    let m = Market::setup(2).await;
-    let dir = temp_dir("no-equivocation");
-    let deployment = m.write_deployment(&dir.join("deployments"));
+    let m = common::market(2).await;
+    let dir = TempDir::new("no-equivocation");
     let log = dir.join("oracle.log");
-    let args = oracle_args(&m, &deployment, &dir.join("state"), free_port(), &key_hex(&m));
-    let mut oracle = spawn(&args, &log);
-    let terms = m.open(3_600, 11).await;
+    let run = common::oracle(&m, dir.path());
+    let mut oracle = run.spawn(&log);
+    let terms = m.rent(3_600, 11).await;
     let id = rental_id(&terms);
     let waited = Instant::now();
     while get_attestation(&oracle.url, id).is_none() {
@@ -302,9 +282,9 @@ async fn an_honest_oracle_across_restarts_never_signs_a_pair_the_dispute_module_
         if restart % 2 == 0 {
             drop(oracle);
         } else {
-            terminate(oracle, &log);
+            terminate(oracle);
         }
-        oracle = spawn(&args, &log);
+        oracle = run.spawn(&log);
     }
     collect(&oracle.url, id, 2, &mut seen);
 
@@ -369,7 +349,7 @@ async fn an_honest_oracle_across_restarts_never_signs_a_pair_the_dispute_module_
         uptimeSeconds: latest.attestation.uptimeSeconds - 1,
         ..latest.attestation.clone()
     }
-    .sign(&m.attester, &protocol::domain(m.chain_id(), m.escrow))
+    .sign(&m.attester, &m.domain())
     .unwrap();
     let ((usage_a, sig_a), (usage_b, sig_b)) = (latest.onchain_usage(), forged.onchain_usage());
     module
@@ -378,5 +358,12 @@ async fn an_honest_oracle_across_restarts_never_signs_a_pair_the_dispute_module_
         .await
         .expect("a contradicting pair is provable");
     drop(oracle);
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn testkit_names_the_mock_gpus_as_the_oracle_does() {
+    for i in [0, 1, 7, 12] {
+        assert_eq!(mock_gpu_uuid(i), mock_uuid(i));
+    }
+    assert_eq!(testkit::MOCK_GPU, mock_uuid(0));
 }

@@ -13,9 +13,10 @@ use std::{
 };
 
 use alloy::primitives::B256;
-use common::{free_port, get_attestation, key_hex, oracle_args, read, spawn, temp_dir, Market};
+use common::{get_attestation, read};
 use oracle::client::request;
 use protocol::rental_id;
+use testkit::{GpuOracle, Market, TempDir};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -25,20 +26,14 @@ const CAP: usize = 32;
 const FLOOD: usize = 200;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// `oracle_args` with a small connection cap and a 1 s header read timeout.
-fn bounded_args(m: &Market, dir: &Path) -> Vec<String> {
-    let deployment = m.write_deployment(&dir.join("deployments"));
-    let mut args = oracle_args(m, &deployment, &dir.join("state"), free_port(), &key_hex(m));
-    args.extend(
-        [
-            "--http-max-connections",
-            &CAP.to_string(),
-            "--http-header-read-timeout-secs",
-            &HEADER_TIMEOUT.as_secs().to_string(),
-        ]
-        .map(str::to_owned),
-    );
-    args
+/// The test oracle with a small connection cap and a 1 s header read timeout.
+fn bounded(m: &Market, dir: &Path) -> GpuOracle {
+    common::oracle(m, dir).args([
+        "--http-max-connections",
+        &CAP.to_string(),
+        "--http-header-read-timeout-secs",
+        &HEADER_TIMEOUT.as_secs().to_string(),
+    ])
 }
 
 /// Open file descriptors of process `pid`.
@@ -79,13 +74,13 @@ async fn latest_seq(url: &str, id: B256, log: &Path) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_idle_connections_costs_no_descriptors_beyond_the_cap_and_stops_neither_answers_nor_signing() {
-    let m = Market::setup(2).await;
-    let dir = temp_dir("http-flood");
+    let m = common::market(2).await;
+    let dir = TempDir::new("http-flood");
     let log = dir.join("oracle.log");
-    let oracle = spawn(&bounded_args(&m, &dir), &log);
+    let oracle = bounded(&m, dir.path()).spawn(&log);
     let host = oracle.url.strip_prefix("http://").unwrap().to_owned();
-    let pid = oracle.child.id();
-    let id = rental_id(&m.open(3_600, 21).await);
+    let pid = oracle.process.pid();
+    let id = rental_id(&m.rent(3_600, 21).await);
     let seq_before = latest_seq(&oracle.url, id, &log).await;
     let baseline = descriptors(pid);
 
@@ -158,15 +153,14 @@ async fn a_flood_of_idle_connections_costs_no_descriptors_beyond_the_cap_and_sto
         text.contains("connection cap reached"),
         "the refusals are logged: {text}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_that_sends_no_request_is_closed_after_the_header_read_timeout() {
-    let m = Market::setup(1).await;
-    let dir = temp_dir("http-header-timeout");
+    let m = common::market(1).await;
+    let dir = TempDir::new("http-header-timeout");
     let log = dir.join("oracle.log");
-    let oracle = spawn(&bounded_args(&m, &dir), &log);
+    let oracle = bounded(&m, dir.path()).spawn(&log);
     let host = oracle.url.strip_prefix("http://").unwrap().to_owned();
 
     // Silent from the start; half a request line and headers; one request answered, then idle.
@@ -201,7 +195,6 @@ async fn a_connection_that_sends_no_request_is_closed_after_the_header_read_time
             "the {what} connection was closed after {closed:?}, before the header read timeout"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Resident memory of process `pid`, KiB.
@@ -223,16 +216,15 @@ fn rss_kib(pid: u32) -> u64 {
 async fn memory_through_a_flood_of_ten_thousand_connections() {
     const BATCH: usize = 500;
     const TOTAL: usize = 10_000;
-    let m = Market::setup(2).await;
-    let dir = temp_dir("http-memory");
+    let m = common::market(2).await;
+    let dir = TempDir::new("http-memory");
     let log = dir.join("oracle.log");
-    let deployment = m.write_deployment(&dir.join("deployments"));
-    let mut args = oracle_args(&m, &deployment, &dir.join("state"), free_port(), &key_hex(&m));
-    args.extend(["--http-header-read-timeout-secs", "1"].map(str::to_owned));
-    let oracle = spawn(&args, &log);
+    let oracle = common::oracle(&m, dir.path())
+        .args(["--http-header-read-timeout-secs", "1"])
+        .spawn(&log);
     let host = oracle.url.strip_prefix("http://").unwrap().to_owned();
-    let pid = oracle.child.id();
-    let id = rental_id(&m.open(3_600, 23).await);
+    let pid = oracle.process.pid();
+    let id = rental_id(&m.rent(3_600, 23).await);
     let seq_before = latest_seq(&oracle.url, id, &log).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let before = rss_kib(pid);
@@ -258,5 +250,4 @@ async fn memory_through_a_flood_of_ten_thousand_connections() {
     let seq_after = latest_seq(&oracle.url, id, &log).await;
     eprintln!("seq {seq_before} -> {seq_after}");
     assert!(seq_after > seq_before, "signing went on");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -15,7 +15,6 @@ use std::{
 };
 
 use alloy::providers::Provider;
-use common::{mined, temp_dir, Market, GPU_MODEL};
 use oracle::{
     access::{
         worker::{run_job, Provisioner},
@@ -31,6 +30,7 @@ use oracle::{
     store::Store,
 };
 use protocol::{bindings::GpuEscrow, rental_id};
+use testkit::{mined, Market, TempDir, GPU_MODEL};
 
 /// Fails its first two provisioning attempts, then prints connection details; teardowns succeed.
 const FLAKY_HOOK: &str = r#"#!/bin/sh
@@ -74,7 +74,7 @@ impl Host {
         let metrics = Arc::new(Metrics::new("test-host"));
         let engine = Engine::new(
             EngineConfig {
-                chain_id: m.chain_id(),
+                chain_id: m.chain.chain_id(),
                 escrow: m.escrow,
                 offers: BTreeMap::from([(m.offer_id, (vec![mock_uuid(0)], 1))]),
                 attest_interval_secs: 60,
@@ -97,8 +97,11 @@ impl Host {
     }
 
     async fn sync(&mut self, m: &Market) {
-        let head = m.deployer.get_block_number().await.unwrap();
-        for event in protocol::fetch_events(&m.deployer, m.escrow, 0, head).await.unwrap() {
+        let head = m.chain.deployer.get_block_number().await.unwrap();
+        for event in protocol::fetch_events(&m.chain.deployer, m.escrow, 0, head)
+            .await
+            .unwrap()
+        {
             self.engine.apply(&event).unwrap();
         }
     }
@@ -125,11 +128,11 @@ impl Host {
 
 #[tokio::test]
 async fn the_escrow_bills_only_the_seconds_after_provisioning_succeeded() {
-    let m = Market::setup(1).await;
-    let terms = m.open(3_600, 1).await;
+    let m = common::market(1).await;
+    let terms = m.rent(3_600, 1).await;
     let t0: u64 = terms.startedAt.to();
-    let dir = temp_dir("provisioning");
-    let mut host = Host::new(&m, &dir, t0, 300);
+    let dir = TempDir::new("provisioning");
+    let mut host = Host::new(&m, dir.path(), t0, 300);
     host.sync(&m).await;
     let id = rental_id(&terms);
 
@@ -162,7 +165,7 @@ async fn the_escrow_bills_only_the_seconds_after_provisioning_succeeded() {
         100 - 16,
         "the 16 s before provisioning are down"
     );
-    m.next_block_at(t0 + 101).await;
+    m.chain.next_block_at(t0 + 101).await;
     let (usage, signature) = signed.onchain_usage();
     let receipt = mined(m.escrow_as(&m.renter).stopAndSettle(terms, usage, signature)).await;
     let settled = receipt.decoded_log::<GpuEscrow::RentalSettled>().unwrap();
@@ -185,22 +188,21 @@ async fn the_escrow_bills_only_the_seconds_after_provisioning_succeeded() {
     assert_eq!(calls, "provision\nprovision\nprovision\nteardown\n");
 
     // The next rental gets the GPU.
-    m.next_block_at(t0 + 110).await;
-    let second = m.open(3_600, 2).await;
+    m.chain.next_block_at(t0 + 110).await;
+    let second = m.rent(3_600, 2).await;
     host.sync(&m).await;
     assert_eq!(
         host.engine.usage(rental_id(&second), t0 + 111).unwrap().gpus,
         vec![mock_uuid(0)]
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
 async fn a_key_that_is_not_an_ssh_key_fails_provisioning_for_good() {
-    let m = Market::setup(1).await;
-    let dir = temp_dir("bad-key");
-    let usdc = protocol::bindings::MockERC20::new(m.usdc, common::connect(&m.anvil, &m.renter));
-    let deposit = protocol::billing::deposit_for(alloy::primitives::U256::from(common::PRICE_PER_HOUR), 3_600);
+    let m = common::market(1).await;
+    let dir = TempDir::new("bad-key");
+    let usdc = m.usdc_as(&m.renter);
+    let deposit = m.deposit_for(3_600);
     mined(usdc.mint(m.renter.address(), deposit)).await;
     mined(usdc.approve(m.escrow, deposit)).await;
     let receipt = mined(m.escrow_as(&m.renter).open(
@@ -215,7 +217,7 @@ async fn a_key_that_is_not_an_ssh_key_fails_provisioning_for_good() {
     let opened = receipt.decoded_log::<GpuEscrow::RentalOpened>().unwrap();
     let terms = protocol::terms::terms_from_opened(&opened.data);
     let t0: u64 = terms.startedAt.to();
-    let mut host = Host::new(&m, &dir, t0, 300);
+    let mut host = Host::new(&m, dir.path(), t0, 300);
     host.sync(&m).await;
     let id = rental_id(&terms);
     host.run(t0, t0 + 30).await;
@@ -229,17 +231,16 @@ async fn a_key_that_is_not_an_ssh_key_fails_provisioning_for_good() {
         .metrics
         .render()
         .contains("gpu_oracle_provision_attempts_total{result=\"invalid_key\"} 1"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
 async fn a_rental_whose_deposit_ran_out_is_torn_down_after_the_grace_and_then_frees_its_gpu() {
-    let m = Market::setup(1).await;
-    let terms = m.open(120, 1).await;
+    let m = common::market(1).await;
+    let terms = m.rent(120, 1).await;
     let t0: u64 = terms.startedAt.to();
-    let dir = temp_dir("ran-out");
+    let dir = TempDir::new("ran-out");
     std::fs::write(dir.join("calls"), "provision\nprovision\n").unwrap(); // succeed at once
-    let mut host = Host::new(&m, &dir, t0, 30);
+    let mut host = Host::new(&m, dir.path(), t0, 30);
     host.sync(&m).await;
     let id = rental_id(&terms);
     host.run(t0, t0 + 149).await;
@@ -270,12 +271,11 @@ async fn a_rental_whose_deposit_ran_out_is_torn_down_after_the_grace_and_then_fr
         .contains("gpu_oracle_teardown_total{result=\"success\"} 1"));
 
     // The GPU serves the next rental.
-    m.next_block_at(t0 + 160).await;
-    let next = m.open(3_600, 2).await;
+    m.chain.next_block_at(t0 + 160).await;
+    let next = m.rent(3_600, 2).await;
     host.sync(&m).await;
     assert_eq!(
         host.engine.usage(rental_id(&next), t0 + 161).unwrap().gpus,
         vec![mock_uuid(0)]
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,7 +10,6 @@ mod common;
 use std::{collections::BTreeMap, sync::Arc};
 
 use alloy::{primitives::B256, providers::Provider};
-use common::{mined, temp_dir, Market, GPU_MODEL};
 use oracle::{
     clock::{Clock, ManualClock},
     engine::{Engine, EngineConfig},
@@ -22,11 +21,14 @@ use oracle::{
     store::Store,
 };
 use protocol::{bindings::GpuEscrow, rental_id, RentalTerms};
+use testkit::{mined, Market, TempDir, GPU_MODEL};
 
 struct Host {
     clock: Arc<ManualClock>,
     sampler: Sampler,
     engine: Engine,
+    /// The engine's store, removed with the host.
+    _state: TempDir,
 }
 
 impl Host {
@@ -39,9 +41,10 @@ impl Host {
         let inventory = source.inventory().unwrap();
         let sampler = Sampler::new(Box::new(source), clock.clone(), &inventory);
         let pool = (0..gpus).map(mock_uuid).collect();
+        let state = TempDir::new(name);
         let engine = Engine::new(
             EngineConfig {
-                chain_id: m.chain_id(),
+                chain_id: m.chain.chain_id(),
                 escrow: m.escrow,
                 offers: BTreeMap::from([(m.offer_id, (pool, per_rental))]),
                 attest_interval_secs: 60,
@@ -49,17 +52,25 @@ impl Host {
                 provisioning: false,
             },
             m.attester.clone(),
-            Store::open(temp_dir(name)).unwrap(),
+            Store::open(state.path()).unwrap(),
             inventory.gpus,
             Arc::new(Metrics::new("test-host")),
         )
         .unwrap();
-        Self { clock, sampler, engine }
+        Self {
+            clock,
+            sampler,
+            engine,
+            _state: state,
+        }
     }
 
     async fn sync(&mut self, m: &Market) {
-        let head = m.deployer.get_block_number().await.unwrap();
-        for event in protocol::fetch_events(&m.deployer, m.escrow, 0, head).await.unwrap() {
+        let head = m.chain.deployer.get_block_number().await.unwrap();
+        for event in protocol::fetch_events(&m.chain.deployer, m.escrow, 0, head)
+            .await
+            .unwrap()
+        {
             self.engine.apply(&event).unwrap();
         }
     }
@@ -81,8 +92,8 @@ fn started(terms: &RentalTerms) -> u64 {
 
 #[tokio::test]
 async fn faults_on_assigned_gpus_lower_the_seconds_the_escrow_bills() {
-    let m = Market::setup(2).await;
-    let terms = m.open(3_600, 1).await;
+    let m = common::market(2).await;
+    let terms = m.rent(3_600, 1).await;
     let t0 = started(&terms);
     // Three GPUs, two per rental: the rental gets GPUs 0 and 1. GPU 0 hangs for 30 s, GPU 1
     // reports fatal Xid 79 at 500 s (down from then on), GPU 2 (not assigned) falls off the bus.
@@ -118,7 +129,7 @@ async fn faults_on_assigned_gpus_lower_the_seconds_the_escrow_bills() {
     assert!(signed.attestation.seq > periodic.attestation.seq);
     signed.verify(host.engine.domain(), m.attester.address()).unwrap();
 
-    m.next_block_at(t0 + 601).await;
+    m.chain.next_block_at(t0 + 601).await;
     let (usage, signature) = signed.onchain_usage();
     let receipt = mined(m.escrow_as(&m.renter).stopAndSettle(terms, usage, signature)).await;
     let settled = receipt.decoded_log::<GpuEscrow::RentalSettled>().expect("settled");
@@ -131,8 +142,8 @@ async fn faults_on_assigned_gpus_lower_the_seconds_the_escrow_bills() {
 
 #[tokio::test]
 async fn a_rental_that_runs_out_of_deposit_gets_a_final_attestation_the_escrow_accepts() {
-    let m = Market::setup(1).await;
-    let terms = m.open(120, 2).await;
+    let m = common::market(1).await;
+    let terms = m.rent(120, 2).await;
     let t0 = started(&terms);
     let mut host = Host::new(&m, "final", 2, 1, "", t0);
     host.sync(&m).await;
@@ -158,7 +169,7 @@ async fn a_rental_that_runs_out_of_deposit_gets_a_final_attestation_the_escrow_a
         "on request: the same final one"
     );
 
-    m.next_block_at(t0 + 261).await;
+    m.chain.next_block_at(t0 + 261).await;
     let (usage, signature) = last.onchain_usage();
     let receipt = mined(m.escrow_as(&m.renter).settle(terms, usage, signature)).await;
     let settled = receipt.decoded_log::<GpuEscrow::RentalSettled>().expect("settled");
@@ -167,14 +178,14 @@ async fn a_rental_that_runs_out_of_deposit_gets_a_final_attestation_the_escrow_a
 
 #[tokio::test]
 async fn a_stop_seen_late_yields_a_final_attestation_covering_it_and_the_gpu_is_reused() {
-    let m = Market::setup(1).await;
-    let first = m.open(3_600, 3).await;
+    let m = common::market(1).await;
+    let first = m.rent(3_600, 3).await;
     let t0 = started(&first);
     let mut host = Host::new(&m, "latestop", 1, 1, "", t0);
     host.sync(&m).await;
     host.run(t0, t0 + 50);
     // The renter stops at t0 + 50; the oracle learns it only 30 s later.
-    m.next_block_at(t0 + 50).await;
+    m.chain.next_block_at(t0 + 50).await;
     mined(m.escrow_as(&m.renter).stop(first.clone())).await;
     host.run(t0 + 50, t0 + 80);
     let before = host.engine.latest(rental_id(&first)).unwrap();
@@ -189,7 +200,7 @@ async fn a_stop_seen_late_yields_a_final_attestation_covering_it_and_the_gpu_is_
         "never decreases"
     );
 
-    m.next_block_at(t0 + 83).await;
+    m.chain.next_block_at(t0 + 83).await;
     let (usage, signature) = last.onchain_usage();
     let receipt = mined(m.escrow_as(&m.renter).settle(first, usage, signature)).await;
     assert_eq!(
@@ -198,8 +209,8 @@ async fn a_stop_seen_late_yields_a_final_attestation_covering_it_and_the_gpu_is_
     );
 
     // The only GPU goes back to the pool once the rental is closed: the next rental gets it.
-    m.next_block_at(t0 + 90).await;
-    let second = m.open(3_600, 4).await;
+    m.chain.next_block_at(t0 + 90).await;
+    let second = m.rent(3_600, 4).await;
     host.sync(&m).await;
     let usage = host.engine.usage(rental_id(&second), t0 + 91).unwrap();
     assert_eq!(usage.gpus, vec![mock_uuid(0)]);
