@@ -14,9 +14,10 @@
 mod common;
 
 use alloy::{eips::BlockId, primitives::U256, providers::Provider, signers::local::PrivateKeySigner};
-use common::{amount, b256, AccessMode, Market, ATTESTER, DOWN_SECONDS, OTHER, PROVIDER, RENTER};
+use common::{amount, b256, Market, DOWN_SECONDS, OTHER};
 use protocol::bindings::{GpuEscrow, MockERC20};
 use serde_json::Value;
+use testkit::{Access, ATTESTER, PROVIDER, RENTER};
 use tokio::io::AsyncBufReadExt;
 
 const USDC: u64 = 1_000_000;
@@ -111,13 +112,13 @@ async fn renting_with_approve_permit_and_native_coin_then_status_extend_and_hist
         .json();
     assert_eq!(approved["deposit"], "2500000");
     assert_eq!(approved["feeBps"], 250);
-    let usdc = MockERC20::new(m.usdc, m.deployer.clone());
+    let usdc = MockERC20::new(m.usdc, m.chain.deployer.clone());
     assert_eq!(
         usdc.allowance(renter, m.escrow).call().await.unwrap(),
         U256::ZERO,
         "the approval was exactly the deposit"
     );
-    assert_eq!(m.usdc_balance(renter).await, U256::from(17_500_000));
+    assert_eq!(m.balance(renter).await, U256::from(17_500_000));
 
     // A permit: one transaction, no approval left behind.
     let permitted = m
@@ -138,9 +139,10 @@ async fn renting_with_approve_permit_and_native_coin_then_status_extend_and_hist
         .await
         .json();
     assert_eq!(permitted["deposit"], "5000000");
-    assert_eq!(m.usdc_balance(renter).await, U256::from(12_500_000));
+    assert_eq!(m.balance(renter).await, U256::from(12_500_000));
     assert_eq!(usdc.allowance(renter, m.escrow).call().await.unwrap(), U256::ZERO);
     let tx = m
+        .chain
         .deployer
         .get_transaction_by_hash(b256(&permitted["tx"]))
         .await
@@ -149,7 +151,7 @@ async fn renting_with_approve_permit_and_native_coin_then_status_extend_and_hist
     assert_eq!(alloy::consensus::Transaction::to(&tx), Some(m.escrow));
 
     // The native coin: the deposit is the transaction's value.
-    let before = m.deployer.get_balance(renter).await.unwrap();
+    let before = m.chain.deployer.get_balance(renter).await.unwrap();
     let native = m
         .run(
             Some(RENTER),
@@ -159,15 +161,15 @@ async fn renting_with_approve_permit_and_native_coin_then_status_extend_and_hist
         .json();
     assert_eq!(native["deposit"], "2000000000000000");
     assert_eq!(native["token"]["symbol"], "ETH");
-    let spent = before - m.deployer.get_balance(renter).await.unwrap();
+    let spent = before - m.chain.deployer.get_balance(renter).await.unwrap();
     assert!(spent >= U256::from(2_000_000_000_000_000u64), "{spent}");
 
     // status --json is the rental's quote at the block it reports: its state there and the block's time.
-    m.advance(600).await;
+    m.chain.advance(600).await;
     let id = b256(&approved["rentalId"]);
     let status = m.run(None, &["--json", "status", &format!("{id:#x}")]).await.json();
-    let escrow = GpuEscrow::new(m.escrow, m.deployer.clone());
-    let terms = m.terms(id).await;
+    let escrow = GpuEscrow::new(m.escrow, m.chain.deployer.clone());
+    let terms = m.terms(id).await.unwrap();
     let state = escrow
         .rentalState(id)
         .block(BlockId::number(status["block"].as_u64().unwrap()))
@@ -268,10 +270,10 @@ async fn stop_settles_with_a_verified_attestation_and_the_receipt_adds_up() {
     let first = rent("2.5").await;
     let second = rent("2.5").await;
     let third = rent("2.5").await;
-    m.advance(1_200).await;
+    m.chain.advance(1_200).await;
 
     // stop = fresh attestation from the oracle, verified, then stopAndSettle.
-    let before = m.usdc_balance(renter).await;
+    let before = m.balance(renter).await;
     let settled = m.run(Some(RENTER), &["--json", "stop", &first]).await.json();
     let billed = settled["billedSeconds"].as_u64().unwrap();
     assert!(
@@ -279,7 +281,7 @@ async fn stop_settles_with_a_verified_attestation_and_the_receipt_adds_up() {
         "{billed}"
     );
     assert_eq!(
-        m.usdc_balance(renter).await - before,
+        m.balance(renter).await - before,
         amount(&settled["refund"]),
         "the refund reached the renter"
     );
@@ -315,7 +317,7 @@ async fn stop_settles_with_a_verified_attestation_and_the_receipt_adds_up() {
     assert_eq!(amount(&settled["slaCredit"]), credit);
     assert_eq!(amount(&receipt["paid"]), cost - credit);
     for tx in [&receipt["txs"]["open"], &receipt["txs"]["settle"]] {
-        let mined = m.deployer.get_transaction_receipt(b256(tx)).await.unwrap();
+        let mined = m.chain.deployer.get_transaction_receipt(b256(tx)).await.unwrap();
         assert!(mined.is_some_and(|r| r.status()), "{tx} is not on chain");
     }
     let text = m.run(None, &["receipt", &first]).await.expect_ok().stdout;
@@ -340,7 +342,13 @@ async fn stop_settles_with_a_verified_attestation_and_the_receipt_adds_up() {
         &receipt["txs"]["stop"],
         &receipt["txs"]["settle"],
     ] {
-        assert!(m.deployer.get_transaction_receipt(b256(tx)).await.unwrap().is_some());
+        assert!(m
+            .chain
+            .deployer
+            .get_transaction_receipt(b256(tx))
+            .await
+            .unwrap()
+            .is_some());
     }
     assert_eq!(
         amount(&receipt["providerNet"]) + amount(&receipt["fee"]) + amount(&receipt["refund"]),
@@ -364,10 +372,10 @@ async fn stop_settles_with_a_verified_attestation_and_the_receipt_adds_up() {
     let earnings = m.run(Some(PROVIDER), &["--json", "earnings"]).await.json();
     let accrued = amount(&earnings["offers"][0]["accruedNet"]);
     assert!(accrued > U256::ZERO);
-    let payout_before = m.usdc_balance(m.address(PROVIDER)).await;
+    let payout_before = m.balance(m.address(PROVIDER)).await;
     let claimed = m.run(Some(PROVIDER), &["--json", "claim", "1"]).await.json();
     assert_eq!(amount(&claimed["net"]), accrued);
-    assert_eq!(m.usdc_balance(m.address(PROVIDER)).await - payout_before, accrued);
+    assert_eq!(m.balance(m.address(PROVIDER)).await - payout_before, accrued);
     let err = m.run(Some(PROVIDER), &["withdraw", "USDC"]).await.expect_err().stderr;
     assert!(err.contains("nothing to withdraw"), "{err}");
 }
@@ -388,16 +396,16 @@ async fn access_is_asked_with_the_renters_signature() {
 
     let ready = m.run(Some(RENTER), &["access", &id]).await.expect_ok().stdout;
     assert!(ready.contains("ssh -p 2222 renter@127.0.0.1"), "{ready}");
-    assert_eq!(*m.oracle.granted.lock().unwrap(), vec![m.address(RENTER)]);
+    assert_eq!(m.fake().granted(), vec![m.address(RENTER)]);
 
-    *m.oracle.access_mode.lock().unwrap() = AccessMode::Provisioning;
+    m.fake().set_access(Access::Provisioning);
     let waiting = m.run(Some(RENTER), &["access", &id]).await.expect_ok().stdout;
     assert!(
         waiting.contains("still provisioning, attempt 3, last error: hook timed out"),
         "{waiting}"
     );
 
-    *m.oracle.access_mode.lock().unwrap() = AccessMode::Gone;
+    m.fake().set_access(Access::Gone);
     let err = m.run(Some(RENTER), &["access", &id]).await.expect_err().stderr;
     assert!(
         err.contains("410") && err.contains("rental ended: access removed"),
@@ -406,7 +414,7 @@ async fn access_is_asked_with_the_renters_signature() {
 
     let err = m.run(Some(OTHER), &["access", &id]).await.expect_err().stderr;
     assert!(err.contains("only the renter"), "{err}");
-    assert_eq!(m.oracle.granted.lock().unwrap().len(), 3, "each signature was fresh");
+    assert_eq!(m.fake().granted().len(), 3, "each signature was fresh");
 
     // status --watch refreshes every second until Ctrl-C (SIGINT), then exits cleanly.
     let mut watch = m
@@ -426,7 +434,7 @@ async fn access_is_asked_with_the_renters_signature() {
         let view: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(view["status"], "running");
         blocks.push(view["chainTime"].as_u64().unwrap());
-        m.advance(5).await;
+        m.chain.advance(5).await;
     }
     assert!(blocks[1] > blocks[0], "each refresh reads the chain again: {blocks:?}");
     let interrupted = std::process::Command::new("kill")
@@ -484,10 +492,12 @@ async fn errors_say_what_is_wrong_and_what_to_do() {
 
     // Wrong chain: the deployment file names another chain.
     let wrong = m.path("wrong.json");
-    let json = std::fs::read_to_string(&m.deployment)
-        .unwrap()
-        .replace("\"chainId\":31337", "\"chainId\":8453");
-    std::fs::write(&wrong, json).unwrap();
+    protocol::Deployment {
+        chain_id: 8453,
+        ..m.deployment()
+    }
+    .save(&wrong)
+    .unwrap();
     let err = m
         .run(None, &["--deployment", wrong.to_str().unwrap(), "offers"])
         .await
@@ -619,5 +629,9 @@ async fn errors_say_what_is_wrong_and_what_to_do() {
         .output()
         .await
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot decrypt the keystore"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot decrypt keystore") && err.contains("wrong password"),
+        "{err}"
+    );
 }

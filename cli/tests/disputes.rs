@@ -15,12 +15,10 @@
 mod common;
 
 use alloy::primitives::U256;
-use common::{
-    amount, b256, connect, mined, Market, ARBITER, DISPUTE_BOND_UNITS, DOWN_SECONDS, GPU_MODEL, OTHER, PROVIDER,
-    RENTER, RULING_PERIOD, UNBONDING_DELAY,
-};
-use protocol::bindings::{CommitteeArbitrator, DisputeModule};
+use common::{amount, b256, Market, DISPUTE_BOND_UNITS, DOWN_SECONDS, OTHER, RULING_PERIOD, UNBONDING_DELAY};
+use protocol::bindings::DisputeModule;
 use serde_json::json;
+use testkit::{mined, ARBITER, GPU_MODEL, PROVIDER, RENTER};
 
 const USDC: u64 = 1_000_000;
 
@@ -43,7 +41,7 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
     let renter = m.address(RENTER);
     m.mint_usdc(renter, 30 * USDC).await;
     let id = rent_an_hour(&m).await;
-    m.advance(600).await;
+    m.chain.advance(600).await;
 
     // Only the renter or the provider may open one.
     let err = m
@@ -54,7 +52,7 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
     assert!(err.contains("only the renter"), "{err}");
 
     // Open: the exact dispute bond is approved and pulled, the rental frozen, the deadline shown.
-    let before = m.usdc_balance(renter).await;
+    let before = m.balance(renter).await;
     let opened = m
         .run(
             Some(RENTER),
@@ -66,10 +64,10 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
     assert_eq!(amount(&opened["bond"]), bond);
     assert_eq!(opened["arbitrationFee"], "0");
     assert_eq!(opened["evidenceURI"], "https://example.com/case.json");
-    assert_eq!(before - m.usdc_balance(renter).await, bond);
-    let usdc = protocol::bindings::MockERC20::new(m.usdc, m.deployer.clone());
+    assert_eq!(before - m.balance(renter).await, bond);
+    let usdc = protocol::bindings::MockERC20::new(m.usdc, m.chain.deployer.clone());
     assert_eq!(
-        usdc.allowance(renter, m.disputes).call().await.unwrap(),
+        usdc.allowance(renter, m.dispute_module).call().await.unwrap(),
         U256::ZERO,
         "the approval was exactly the bond"
     );
@@ -106,7 +104,7 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
         .json();
     assert_eq!(added["party"], json!(m.address(PROVIDER)));
     assert_eq!(added["evidenceURI"], "ipfs://bafy-provider-logs");
-    let module = DisputeModule::new(m.disputes, m.deployer.clone());
+    let module = DisputeModule::new(m.dispute_module, m.chain.deployer.clone());
     let logs = module.EvidenceSubmitted_filter().from_block(0).query().await.unwrap();
     let (submitted, log) = logs.last().unwrap();
     assert_eq!(submitted.rentalId, b256(&json!(id)));
@@ -135,8 +133,7 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
 
     // The committee's member rules: 70 % of what is at stake to the renter (ruling 7001).
     let dispute_id: U256 = opened["arbitratorDisputeId"].as_str().unwrap().parse().unwrap();
-    let member = connect(&m.anvil, &m.key(ARBITER));
-    mined(CommitteeArbitrator::new(m.arbitrator, member.clone()).vote(dispute_id, U256::from(7_001))).await;
+    mined(m.arbitrator_as(&m.key(ARBITER)).vote(dispute_id, U256::from(7_001))).await;
     let ruled = m.run(None, &["--json", "dispute-status", &id]).await.json();
     assert_eq!(ruled["state"], "ruled");
     assert_eq!(ruled["executable"], true);
@@ -150,7 +147,7 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
 
     // Anyone executes it. The freeze stopped the clock after ~10 minutes: the cost of those is at stake, and the
     // renter gets 70 % of it, the deposit for the rest of the hour and its bond back (it won).
-    let before = m.usdc_balance(renter).await;
+    let before = m.balance(renter).await;
     let executed = m.run(Some(OTHER), &["--json", "execute-ruling", &id]).await.json();
     assert_eq!(executed["renterShareBps"], "7000");
     assert_eq!(executed["fallbackApplied"], false);
@@ -165,7 +162,7 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
         "at stake: the cost of the {frozen_after} s before the freeze"
     );
     assert_eq!(to_renter, at_stake * U256::from(7_000) / U256::from(10_000));
-    assert_eq!(m.usdc_balance(renter).await - before, returned + to_renter + bond);
+    assert_eq!(m.balance(renter).await - before, returned + to_renter + bond);
 
     // Closed: the receipt and status tell the outcome; the provider's record counts a lost dispute.
     let receipt = m.run(None, &["--json", "receipt", &id]).await.json();
@@ -190,20 +187,20 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
     // No ruling by the deadline: the billing rules apply as if no dispute had been opened. Anyone settles the
     // rental with the provider's final attestation: the renter pays the seconds before the freeze, the bond back.
     let second = rent_an_hour(&m).await;
-    m.advance(300).await;
+    m.chain.advance(300).await;
     m.run(
         Some(RENTER),
         &["dispute", &second, "--evidence", "ipfs://bafy-evidence"],
     )
     .await
     .expect_ok();
-    m.advance(RULING_PERIOD).await;
+    m.chain.advance(RULING_PERIOD).await;
     let expired = m.run(None, &["--json", "dispute-status", &second]).await.json();
     assert_eq!(expired["state"], "expired");
     assert_eq!(expired["executable"], true);
     let text = m.run(None, &["dispute-status", &second]).await.expect_ok().stdout;
     assert!(text.contains("the billing rules apply"), "{text}");
-    let before = m.usdc_balance(renter).await;
+    let before = m.balance(renter).await;
     let executed = m.run(Some(OTHER), &["--json", "execute-ruling", &second]).await.json();
     assert_eq!(executed["fallbackApplied"], true);
     assert_eq!(executed["bondTo"], json!(renter));
@@ -216,7 +213,7 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
         U256::from(2_500_000) + amount(&executed["slaCredit"])
     );
     assert_eq!(
-        m.usdc_balance(renter).await - before,
+        m.balance(renter).await - before,
         amount(&executed["refund"]) + bond,
         "nobody gains from a dispute nobody rules on"
     );
@@ -235,7 +232,7 @@ async fn the_renter_rates_a_settled_rental_once() {
 
     let err = m.run(Some(RENTER), &["rate", &id, "5"]).await.expect_err().stderr;
     assert!(err.contains("still open"), "{err}");
-    m.advance(1_200).await;
+    m.chain.advance(1_200).await;
     let settled = m.run(Some(RENTER), &["--json", "stop", &id]).await.json();
     assert!(settled["billedSeconds"].as_u64().unwrap() >= 1_200 - DOWN_SECONDS);
 
@@ -300,12 +297,12 @@ async fn a_provider_unbonds_and_withdraws_after_the_delay() {
     let text = m.run(Some(PROVIDER), &["bond-status"]).await.expect_ok().stdout;
     assert!(text.contains("20.00 USDC (from "), "{text}");
 
-    m.advance(UNBONDING_DELAY).await;
-    let before = m.usdc_balance(provider).await;
+    m.chain.advance(UNBONDING_DELAY).await;
+    let before = m.balance(provider).await;
     let withdrawn = m.run(Some(PROVIDER), &["--json", "withdraw-bond"]).await.json();
     assert_eq!(withdrawn["amount"], "20000000");
-    assert_eq!(m.usdc_balance(provider).await - before, U256::from(20 * USDC));
-    let module = DisputeModule::new(m.disputes, m.deployer.clone());
+    assert_eq!(m.balance(provider).await - before, U256::from(20 * USDC));
+    let module = DisputeModule::new(m.dispute_module, m.chain.deployer.clone());
     let account = module.bondOf(provider, m.usdc).call().await.unwrap();
     assert_eq!(account.amount, 100 * u128::from(USDC));
     assert_eq!(account.unbonding, 0);
@@ -321,10 +318,10 @@ async fn settle_refuses_an_attestation_of_another_gpu_and_prove_wrong_gpu_slashe
     let renter = m.address(RENTER);
     m.mint_usdc(renter, 10 * USDC).await;
     let id = rent_an_hour(&m).await;
-    m.advance(600).await;
+    m.chain.advance(600).await;
 
     // The host now attests an A100 for an H100 offer.
-    *m.oracle.gpu_model.lock().unwrap() = "NVIDIA A100-SXM4-40GB".into();
+    m.fake().set_gpu_model("NVIDIA A100-SXM4-40GB");
     let err = m.run(Some(RENTER), &["stop", &id]).await.expect_err().stderr;
     assert!(
         err.contains("other than offer 1's") && err.contains(&format!("gpu-escrow prove-wrong-gpu {id}")),
@@ -336,14 +333,14 @@ async fn settle_refuses_an_attestation_of_another_gpu_and_prove_wrong_gpu_slashe
 
     // Anyone proves it: the whole deposit back, 20 % of the 100 USDC bond slashed, 10 % of that to
     // the prover and 50 % to the renter.
-    let before = m.usdc_balance(renter).await;
+    let before = m.balance(renter).await;
     let proven = m.run(Some(OTHER), &["--json", "prove-wrong-gpu", &id]).await.json();
     assert_eq!(proven["refund"], "2500000");
     assert_eq!(proven["slashed"], "20000000");
     assert_eq!(proven["bounty"], "2000000");
     assert_eq!(proven["toRenter"], "10000000");
-    assert_eq!(m.usdc_balance(m.address(OTHER)).await, U256::from(2 * USDC));
-    assert_eq!(m.usdc_balance(renter).await - before, U256::from(2_500_000 + 10 * USDC));
+    assert_eq!(m.balance(m.address(OTHER)).await, U256::from(2 * USDC));
+    assert_eq!(m.balance(renter).await - before, U256::from(2_500_000 + 10 * USDC));
     let receipt = m.run(None, &["--json", "receipt", &id]).await.json();
     assert_eq!(receipt["status"], "resolved");
     assert_eq!(receipt["refund"], "2500000");
@@ -372,7 +369,7 @@ async fn settle_refuses_an_attestation_of_another_gpu_and_prove_wrong_gpu_slashe
     );
 
     // The right model proves nothing.
-    *m.oracle.gpu_model.lock().unwrap() = GPU_MODEL.into();
+    m.fake().set_gpu_model(GPU_MODEL);
     let other = rent_an_hour(&m).await;
     let err = m
         .run(Some(OTHER), &["prove-wrong-gpu", &other])

@@ -7,124 +7,31 @@
 
 mod common;
 
-use std::{
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use alloy::primitives::U256;
-use common::{amount, b256, Market, ATTESTER, GPU_MODEL, RENTER, SSH_KEY};
-
-/// Kills the oracle when the test ends, passed or not.
-struct Oracle(Child);
-
-impl Drop for Oracle {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The `gpu-oracle` binary next to `gpu-escrow`, built first (a no-op when up to date).
-fn oracle_binary() -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_BIN_EXE_gpu-escrow")).with_file_name("gpu-oracle");
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "gpu-oracle"])
-            .current_dir(repo_root())
-            .status()
-            .unwrap();
-        assert!(status.success(), "cannot build gpu-oracle");
-    }
-    assert!(
-        path.exists(),
-        "{} missing: run `cargo build -p gpu-oracle`",
-        path.display()
-    );
-    path
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn healthy(url: &str, log: &std::path::Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if reqwest::get(format!("{url}/healthz"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gpu-oracle did not become healthy:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Starts gpu-oracle for offer 1 with a mock GPU and the authorized_keys hook writing into the
-/// test folder; returns it with the authorized_keys file and its log.
-async fn start_oracle(m: &Market, port: u16) -> (Oracle, PathBuf, PathBuf) {
-    let url = format!("http://127.0.0.1:{port}");
-    let hook = repo_root().join("hooks/authorized-keys.sh");
-    let authorized_keys = m.path("authorized_keys");
-    let log = m.path("oracle.log");
-    let oracle = Oracle(
-        Command::new(oracle_binary())
-            .args(["run", "--rpc-url", &m.anvil.endpoint()])
-            .args(["--deployment", m.deployment.to_str().unwrap()])
-            .args(["--state-dir", m.path("oracle-state").to_str().unwrap()])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--dev-private-key", &m.key_hex(ATTESTER)])
-            .args(["--mock-gpus", "1", "--mock-model", GPU_MODEL])
-            .args(["--offer", "1=GPU-00000000-0000-4000-8000-000000000000"])
-            .args([
-                "--confirmations",
-                "0",
-                "--poll-interval-ms",
-                "200",
-                "--attest-interval-secs",
-                "2",
-            ])
-            .args(["--provision-hook", hook.to_str().unwrap()])
-            .args(["--teardown-hook", hook.to_str().unwrap()])
-            .env("AUTHORIZED_KEYS_FILE", &authorized_keys)
-            .env("ACCESS_USER", "renter")
-            .env("ACCESS_HOST", "127.0.0.1")
-            .env("ACCESS_PORT", "2222")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    healthy(&url, &log).await;
-    (oracle, authorized_keys, log)
-}
+use common::{amount, b256, Market};
+use testkit::{process::build_bin, GpuOracle, GPU_MODEL, RENTER, RENTER_SSH_KEY as SSH_KEY};
 
 #[tokio::test]
 async fn renter_story_against_the_real_oracle() {
     // One block a second: chain time follows the clock the oracle measures with.
     let m = Market::setup_with(Some(1)).await;
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    m.provide_at(&url).await;
-
-    let (_oracle, authorized_keys, log) = start_oracle(&m, port).await;
+    // gpu-oracle for offer 1 on a mock GPU, the authorized_keys hook writing into the test folder.
+    let authorized_keys = m.path("authorized_keys");
+    let log = m.path("oracle.log");
+    let oracle = GpuOracle::new(
+        build_bin("gpu-oracle", "gpu-oracle"),
+        &m,
+        &m.deployment_file,
+        &m.path("oracle-state"),
+    )
+    .offer(1)
+    .mock_model(GPU_MODEL)
+    .args(["--attest-interval-secs", "2"])
+    .authorized_keys_hook(&authorized_keys, 2222);
+    m.provide_at(&oracle.url()).await;
+    let _oracle = oracle.spawn(&log);
 
     // Rent one hour with a permit.
     m.mint_usdc(m.address(RENTER), 10_000_000).await;

@@ -78,6 +78,19 @@ impl GpuOracle {
         self
     }
 
+    /// Names its mock GPUs `model` (the oracle's default otherwise).
+    #[must_use]
+    pub fn mock_model(self, model: &str) -> Self {
+        self.args(["--mock-model", model])
+    }
+
+    /// Serves offer `offer_id` instead of the market's (one the test created itself).
+    #[must_use]
+    pub fn offer(mut self, offer_id: u64) -> Self {
+        self.offer_id = offer_id;
+        self
+    }
+
     /// Signs with `key` (hex) instead of the attester's.
     #[must_use]
     pub fn key(mut self, key: &str) -> Self {
