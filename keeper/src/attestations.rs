@@ -1,6 +1,6 @@
 //! Attestations from the providers' oracles: fetching them over HTTP (timeouts, size limit,
-//! retries with backoff). The keeper checks them with the escrow's own rules
-//! (`protocol::acceptance`) before using them.
+//! retries with backoff), many at once in a round ([`round`]). The keeper checks them with the
+//! escrow's own rules (`protocol::acceptance`) before using them.
 
 use std::time::Duration;
 
@@ -8,6 +8,10 @@ use alloy::primitives::B256;
 use protocol::{oracle_api::OracleEndpoint, SignedAttestation};
 
 use crate::error::FetchError;
+
+pub mod round;
+
+pub use round::Fetched;
 
 /// HTTP client settings for the oracles.
 #[derive(Debug, Clone)]
@@ -20,6 +24,10 @@ pub struct FetchSettings {
     pub backoff: Duration,
     /// Largest accepted body.
     pub max_response_bytes: usize,
+    /// Most requests at once to one oracle endpoint in a round.
+    pub max_per_oracle: usize,
+    /// Most requests at once in a round, all oracles together.
+    pub max_in_flight: usize,
 }
 
 /// Fetches the latest signed attestation of a rental from its provider's oracle.

@@ -63,6 +63,10 @@ pub struct Settings {
     pub http_backoff_ms: u64,
     /// Largest attestation response accepted, in bytes.
     pub max_response_bytes: usize,
+    /// Most requests at once to one oracle endpoint (a slow oracle holds up only these).
+    pub http_max_per_oracle: usize,
+    /// Most requests at once to all oracles together.
+    pub http_max_in_flight: usize,
     /// Seconds to wait before asking an oracle again about a rental that failed.
     pub retry_after_secs: u64,
     /// Blocks a receipt must have (1 = mined).
@@ -108,6 +112,8 @@ impl Default for Settings {
             http_retries: 2,
             http_backoff_ms: 250,
             max_response_bytes: 64 * 1024,
+            http_max_per_oracle: 4,
+            http_max_in_flight: 64,
             retry_after_secs: 60,
             receipt_confirmations: 1,
             stuck_blocks: 3,
@@ -227,6 +233,9 @@ impl Settings {
         if self.max_response_bytes < 256 {
             return invalid("`max_response_bytes` below 256 cannot hold an attestation");
         }
+        if self.http_max_per_oracle == 0 || self.http_max_in_flight == 0 {
+            return invalid("`http_max_per_oracle` and `http_max_in_flight` must be at least 1");
+        }
         if let Some(url) = &self.webhook_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return invalid("`webhook_url` must be an http(s) URL");
@@ -252,6 +261,8 @@ impl Settings {
             retries: self.http_retries,
             backoff: Duration::from_millis(self.http_backoff_ms),
             max_response_bytes: self.max_response_bytes,
+            max_per_oracle: self.http_max_per_oracle,
+            max_in_flight: self.http_max_in_flight,
         }
     }
 
@@ -350,6 +361,16 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("12.5 %"), "{err}");
+        let err = Settings::load(
+            None,
+            env(&[
+                ("GPU_KEEPER_RPC_URL", "http://x"),
+                ("GPU_KEEPER_HTTP_MAX_PER_ORACLE", "0"),
+            ]),
+            toml::Table::new(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("at least 1"), "{err}");
         let err = Settings::load(None, env(&[]), toml::Table::new()).unwrap_err();
         assert!(err.to_string().contains("rpc_url"), "{err}");
         let err = Settings::load(

@@ -53,6 +53,12 @@ pub enum FetchError {
         /// The client's error.
         source: reqwest::Error,
     },
+    /// Not asked: the endpoint did not answer another request of this round.
+    #[error("not asked: the oracle at {endpoint} did not answer another request this round; asked again next round")]
+    Unresponsive {
+        /// The endpoint.
+        endpoint: String,
+    },
     /// The oracle answered with an error status.
     #[error("{url} answered HTTP {status}")]
     Status {

@@ -298,8 +298,9 @@ impl Keeper {
             .collect())
     }
 
-    /// One round: sync, then refund, settle and checkpoint what is due (or prove the provider's
-    /// misbehaviour instead), execute due dispute outcomes; sync again.
+    /// One round: sync, then refund what is due, ask the oracles of the rentals due for settlement
+    /// or a checkpoint for their attestations (all at once), settle and checkpoint them (or prove
+    /// the provider's misbehaviour instead), execute due dispute outcomes; sync again.
     pub async fn tick(&mut self) -> Result<TickReport, KeeperError> {
         self.sync().await?;
         self.reconcile().await?;
@@ -336,8 +337,9 @@ impl Keeper {
         }
         self.metrics.low_balance_rentals.set(low);
         self.refund_all(refund, &mut report).await?;
-        self.settle_all(settle, now, &mut report).await?;
-        self.checkpoint_all(checkpoint, now, &mut report).await?;
+        let mut answers = self.ask_oracles(settle.iter().chain(&checkpoint)).await?;
+        self.settle_all(settle, &mut answers, now, &mut report).await?;
+        self.checkpoint_all(checkpoint, &mut answers, now, &mut report).await?;
         self.execute_rulings(now, &mut report).await?;
         self.sync().await?;
         self.update_gauges().await?;

@@ -126,7 +126,7 @@ impl Keeper {
         now: u64,
         report: &mut TickReport,
     ) -> Result<(), KeeperError> {
-        let signed = self.attestation_for(rental, now, Purpose::Settle).await?;
+        let signed = self.fetch_attestation_for(rental, now, Purpose::Settle).await?;
         if self.prove_misbehaviour(rental, report).await? {
             return Ok(());
         }

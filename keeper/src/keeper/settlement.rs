@@ -14,7 +14,7 @@ use protocol::{
     ContractError, SkippedSettlement, Usage,
 };
 
-use super::{executor::Outcome, Keeper, TickReport};
+use super::{executor::Outcome, oracles::Answers, Keeper, TickReport};
 use crate::{
     error::{KeeperError, TxError},
     index::IndexedRental,
@@ -55,15 +55,18 @@ impl Keeper {
         Ok(())
     }
 
+    /// Settles `rentals` with their oracles' `answers` (or stored attestations), in batches of
+    /// `batch_size`; proves a provider's misbehaviour instead where the evidence shows it.
     pub(super) async fn settle_all(
         &mut self,
         rentals: Vec<IndexedRental>,
+        answers: &mut Answers,
         now: u64,
         report: &mut TickReport,
     ) -> Result<(), KeeperError> {
         let mut ready: Vec<(IndexedRental, Usage, Bytes)> = Vec::new();
         for rental in rentals {
-            let signed = self.attestation_for(&rental, now, Purpose::Settle).await?;
+            let signed = self.attestation_for(&rental, answers.remove(&rental.id), now, Purpose::Settle)?;
             if self.prove_misbehaviour(&rental, report).await? {
                 continue;
             }
@@ -177,16 +180,19 @@ impl Keeper {
         Ok(())
     }
 
+    /// Checkpoints `rentals` with the newest stored attestation past its challenge window (their
+    /// oracles' `answers` stored first); proves a provider's misbehaviour instead where the
+    /// evidence shows it.
     pub(super) async fn checkpoint_all(
         &mut self,
         rentals: Vec<IndexedRental>,
+        answers: &mut Answers,
         now: u64,
         report: &mut TickReport,
     ) -> Result<(), KeeperError> {
         for rental in rentals {
-            // Fetch (and store) the latest; checkpoint with the newest stored one whose challenge
-            // window is over.
-            let _latest = self.attestation_for(&rental, now, Purpose::Checkpoint).await?;
+            // Store the latest; checkpoint with the newest stored one whose challenge window is over.
+            let _latest = self.attestation_for(&rental, answers.remove(&rental.id), now, Purpose::Checkpoint)?;
             if self.prove_misbehaviour(&rental, report).await? {
                 continue;
             }

@@ -52,6 +52,10 @@ pub const BOND: u64 = 100_000_000;
 pub const DISPUTE_BOND: u64 = 5_000_000;
 /// Anvil account of the committee's only member.
 pub const ARBITER: usize = 6;
+/// Anvil account of the market's provider.
+const PROVIDER: usize = 2;
+/// Anvil account of its attester.
+const ATTESTER: usize = 3;
 
 pub fn anvil_path() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/anvil");
@@ -187,48 +191,58 @@ impl Market {
 
         let oracle = OracleState::default();
         let oracle_url = serve_oracle(oracle.clone()).await;
-        let provider = key(2);
-        let attester = key(3);
-        let provider_chain = connect(&anvil, &provider);
-        let provider_usdc = MockERC20::new(*usdc.address(), provider_chain.clone());
-        mined(provider_usdc.mint(provider.address(), U256::from(BOND))).await;
-        mined(provider_usdc.approve(stack.dispute_module, U256::from(BOND))).await;
-        let module = DisputeModule::new(stack.dispute_module, provider_chain.clone());
-        mined(module.bond(*usdc.address(), U256::from(BOND))).await;
-        let as_provider = GpuEscrow::new(*escrow.address(), provider_chain);
-        mined(as_provider.registerProvider(provider.address(), attester.address(), oracle_url.clone())).await;
-        let offer = GpuEscrow::OfferParams {
-            gpuModel: GPU_MODEL.into(),
-            vramGiB: 80,
-            gpuCount: 1,
-            token: *usdc.address(),
-            pricePerHour: U96::from(PRICE_PER_HOUR),
-            minDuration: 60,
-            maxDuration: 7 * 24 * 3_600,
-            spot: false,
-            slaBps: 9_900,
-            region: "eu-west".into(),
-            capacity: 2_000,
-        };
-        let offer_id = as_provider.createOffer(offer.clone()).call().await.unwrap();
-        mined(as_provider.createOffer(offer)).await;
         let dir = std::env::temp_dir().join(format!("gpu-keeper-test-{}-{}", std::process::id(), anvil.port()));
         std::fs::create_dir_all(&dir).unwrap();
-        Self {
+        let mut market = Self {
             escrow: *escrow.address(),
             dispute_module: stack.dispute_module,
             arbitrator: stack.arbitrator,
             usdc: *usdc.address(),
-            provider,
-            offer_id,
-            attester,
+            provider: key(PROVIDER),
+            offer_id: 0,
+            attester: key(ATTESTER),
             renter: key(4),
             deployer,
             oracle,
             oracle_url,
             dir,
             anvil,
-        }
+        };
+        market.offer_id = market
+            .add_provider(PROVIDER, ATTESTER, &market.oracle_url.clone())
+            .await;
+        market
+    }
+
+    /// Anvil account `provider` bonds, registers with attester account `attester` and oracle
+    /// `endpoint`, and offers the market's GPU (for as many rentals at once as an offer may
+    /// hold); returns the offer's id.
+    pub async fn add_provider(&self, provider: usize, attester: usize, endpoint: &str) -> u64 {
+        let (provider, attester) = (self.key(provider), self.key(attester));
+        let chain = connect(&self.anvil, &provider);
+        let usdc = MockERC20::new(self.usdc, chain.clone());
+        mined(usdc.mint(provider.address(), U256::from(BOND))).await;
+        mined(usdc.approve(self.dispute_module, U256::from(BOND))).await;
+        let module = DisputeModule::new(self.dispute_module, chain.clone());
+        mined(module.bond(self.usdc, U256::from(BOND))).await;
+        let escrow = GpuEscrow::new(self.escrow, chain);
+        mined(escrow.registerProvider(provider.address(), attester.address(), endpoint.to_owned())).await;
+        let offer = GpuEscrow::OfferParams {
+            gpuModel: GPU_MODEL.into(),
+            vramGiB: 80,
+            gpuCount: 1,
+            token: self.usdc,
+            pricePerHour: U96::from(PRICE_PER_HOUR),
+            minDuration: 60,
+            maxDuration: 7 * 24 * 3_600,
+            spot: false,
+            slaBps: 9_900,
+            region: "eu-west".into(),
+            capacity: u16::MAX,
+        };
+        let offer_id = escrow.createOffer(offer.clone()).call().await.unwrap();
+        mined(escrow.createOffer(offer)).await;
+        offer_id
     }
 
     pub fn key(&self, i: usize) -> PrivateKeySigner {
@@ -323,21 +337,23 @@ impl Market {
             .unwrap()
     }
 
-    /// Mints, approves and opens `n` rentals of `seconds` each (all in consecutive blocks).
-    pub async fn open_many(&self, n: usize, seconds: u64, first_salt: u64) -> Vec<RentalTerms> {
+    /// Mints and approves the deposits of `n` rentals of `seconds` each; returns one deposit.
+    async fn fund_renter(&self, n: usize, seconds: u64) -> U256 {
         let deposit = protocol::billing::deposit_for(U256::from(PRICE_PER_HOUR), seconds);
         let usdc = MockERC20::new(self.usdc, connect(&self.anvil, &self.renter));
         mined(usdc.mint(self.renter.address(), deposit * U256::from(n))).await;
         mined(usdc.approve(self.escrow, deposit * U256::from(n))).await;
+        deposit
+    }
+
+    /// Mints, approves and opens `n` rentals of `seconds` each (all in consecutive blocks).
+    pub async fn open_many(&self, n: usize, seconds: u64, first_salt: u64) -> Vec<RentalTerms> {
+        let deposit = self.fund_renter(n, seconds).await;
         let escrow = self.escrow_as(&self.renter);
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
             let receipt = mined(escrow.open(
-                GpuEscrow::OpenParams {
-                    offerId: self.offer_id,
-                    deposit: U96::from(deposit),
-                    salt: B256::from(U256::from(first_salt + i as u64)),
-                },
+                open_params(self.offer_id, deposit, first_salt + i as u64),
                 renter_access_key(),
             ))
             .await;
@@ -345,6 +361,70 @@ impl Market {
             out.push(protocol::terms::terms_from_opened(&opened.data));
         }
         out
+    }
+
+    /// Mints, approves and opens `n` rentals of `seconds` each on `offer_id` without waiting for
+    /// each: anvil's automine is paused, the renter's `open` transactions are sent with
+    /// consecutive nonces (`SENDERS` at a time), then mined in as few blocks as the block gas
+    /// limit allows (the rentals of one block start together). Terms in the order of the salts.
+    pub async fn open_pipelined(&self, offer_id: u64, n: usize, seconds: u64, first_salt: u64) -> Vec<RentalTerms> {
+        /// Sends in flight at once.
+        const SENDERS: usize = 16;
+        /// Above what one `open` uses (about 90k with the access key).
+        const OPEN_GAS: u64 = 200_000;
+        let deposit = self.fund_renter(n, seconds).await;
+        let chain = connect(&self.anvil, &self.renter);
+        let from = self.renter.address();
+        let first_nonce = chain.get_transaction_count(from).await.unwrap();
+        let fees = chain.estimate_eip1559_fees().await.unwrap();
+        let first_block = chain.get_block_number().await.unwrap() + 1;
+        self.deployer.anvil_set_auto_mine(false).await.unwrap();
+        let mut senders = tokio::task::JoinSet::new();
+        for sender in 0..SENDERS {
+            let escrow = GpuEscrow::new(self.escrow, chain.clone());
+            senders.spawn(async move {
+                for i in (sender..n).step_by(SENDERS) {
+                    // Mined below, all together: no receipt is awaited here.
+                    let _pending = escrow
+                        .open(
+                            open_params(offer_id, deposit, first_salt + i as u64),
+                            renter_access_key(),
+                        )
+                        .nonce(first_nonce + i as u64)
+                        .gas(OPEN_GAS)
+                        .max_fee_per_gas(fees.max_fee_per_gas)
+                        .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            });
+        }
+        while let Some(sent) = senders.join_next().await {
+            sent.unwrap();
+        }
+        while chain.get_transaction_count(from).await.unwrap() < first_nonce + n as u64 {
+            self.deployer.evm_mine(None).await.unwrap();
+        }
+        self.deployer.anvil_set_auto_mine(true).await.unwrap();
+        let last_block = chain.get_block_number().await.unwrap();
+        let salts = first_salt..first_salt + n as u64;
+        let mut opened: Vec<RentalTerms> = protocol::fetch_events(&self.deployer, self.escrow, first_block, last_block)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| match e.event {
+                protocol::EscrowEvent::RentalOpened { terms, .. }
+                    if terms.renter == from && salts.contains(&U256::from_be_bytes(terms.salt.0).to::<u64>()) =>
+                {
+                    Some(terms)
+                }
+                _ => None,
+            })
+            .collect();
+        opened.sort_by_key(|t| t.salt);
+        assert_eq!(opened.len(), n, "every rental opened");
+        opened
     }
 
     pub fn domain(&self) -> alloy::sol_types::Eip712Domain {
@@ -508,6 +588,44 @@ impl Drop for Proxy {
         self.cut();
         // Wakes the accept loop so that it sees `stop`.
         std::net::TcpStream::connect(self.addr).ok();
+    }
+}
+
+/// `open`'s parameters for one rental of `deposit` on `offer_id`.
+fn open_params(offer_id: u64, deposit: U256, salt: u64) -> GpuEscrow::OpenParams {
+    GpuEscrow::OpenParams {
+        offerId: offer_id,
+        deposit: U96::from(deposit),
+        salt: B256::from(U256::from(salt)),
+    }
+}
+
+/// An oracle endpoint that accepts connections and never answers: each is held open, unread,
+/// until the test's runtime ends.
+pub struct HungOracle {
+    pub url: String,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl HungOracle {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = connections.clone();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(socket);
+            }
+        });
+        Self { url, connections }
+    }
+
+    /// Connections accepted so far: one per request (none is ever answered, so none is reused).
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
