@@ -13,19 +13,14 @@ mod common;
 
 use std::time::Duration;
 
-use alloy::{
-    primitives::{B256, U256},
-    providers::Provider,
-};
-use common::{
-    mined, Attester, Market, ARBITER, BOND, DISPUTE_BOND, FEE_BPS, GPU_MODEL, HOUR, KEEPER, PRICE_PER_HOUR, PROVIDER,
-    RENTER, TREASURY,
-};
+use alloy::primitives::{B256, U256};
+use common::{Attester, Market, BOND, DISPUTE_BOND, FEE_BPS, HOUR, PRICE_PER_HOUR};
 use protocol::{
     billing,
     bindings::{DisputeModule, GpuEscrow},
-    rental_id, RentalStatus, RentalTerms,
+    gpu_model_hash, rental_id, RentalStatus, RentalTerms, UsageAttestation,
 };
+use testkit::{mined, ARBITER, KEEPER, PROVIDER, RENTER, TREASURY};
 
 /// Another model than the offer's H100.
 const OTHER_MODEL: &str = "NVIDIA A100-SXM4-40GB";
@@ -44,9 +39,9 @@ struct Books {
 }
 
 async fn books(m: &Market) -> Books {
-    let account = m.escrow_as(&m.renter()).offerAccount(m.offer_id).call().await.unwrap();
+    let account = m.escrow_as(&m.renter).offerAccount(m.offer_id).call().await.unwrap();
     Books {
-        renter: m.balance(m.renter().address()).await,
+        renter: m.balance(m.renter.address()).await,
         escrow: m.balance(m.escrow).await,
         net: U256::from(account.net),
         fees: U256::from(account.fees),
@@ -100,7 +95,7 @@ async fn check_settlement(
         "nothing lost, nothing created"
     );
     let state = m
-        .escrow_as(&m.renter())
+        .escrow_as(&m.renter)
         .rentalState(rental_id(terms))
         .call()
         .await
@@ -115,7 +110,7 @@ async fn check_cors(m: &Market, id: alloy::primitives::B256) {
     let preflight = client
         .request(
             reqwest::Method::OPTIONS,
-            format!("{}/v1/rentals/{id}/access", m.oracle_url),
+            format!("{}/v1/rentals/{id}/access", m.endpoint),
         )
         .header("Origin", "https://dapp.example")
         .header("Access-Control-Request-Method", "GET")
@@ -142,7 +137,7 @@ async fn check_cors(m: &Market, id: alloy::primitives::B256) {
         "{allowed}"
     );
     let usage = client
-        .get(format!("{}/v1/rentals/{id}/usage", m.oracle_url))
+        .get(format!("{}/v1/rentals/{id}/usage", m.endpoint))
         .header("Origin", "https://dapp.example")
         .send()
         .await
@@ -156,20 +151,13 @@ async fn keeper_settles_after_the_challenge_window() {
     m.start_keeper(&[]);
     let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), 3_600);
     let before = before_open(&m, deposit).await;
-    let (terms, _) = m.open(deposit).await;
+    let (terms, _) = m.open(deposit, 1).await;
     let id = rental_id(&terms);
 
     // The GPU runs a few seconds, then the renter stops and walks away without settling.
     tokio::time::sleep(Duration::from_secs(6)).await;
-    let stop = mined(m.escrow_as(&m.renter()).stop(terms.clone())).await;
-    let stopped_at = m
-        .chain
-        .get_block_by_number(stop.block_number.unwrap().into())
-        .await
-        .unwrap()
-        .unwrap()
-        .header
-        .timestamp;
+    let stop = mined(m.escrow_as(&m.renter).stop(terms.clone())).await;
+    let stopped_at = m.chain.block_time(&stop).await;
 
     // The oracle sees the stop and signs a final attestation covering it.
     let mut final_attestation = None;
@@ -191,11 +179,11 @@ async fn keeper_settles_after_the_challenge_window() {
     );
 
     // Nobody else settles: an hour later (the challenge window) the keeper does, with that attestation.
-    m.advance(u64::from(terms.challengeWindow) + 5).await;
+    m.chain.advance(u64::from(terms.challengeWindow) + 5).await;
     let (settled, receipt) = m.settled(id, Duration::from_secs(90)).await;
     assert_eq!(
         receipt.from,
-        m.keeper_key().address(),
+        m.keeper.address(),
         "settled by the keeper, not the renter"
     );
     assert_eq!(settled.billedSeconds, uptime, "billed the attested uptime");
@@ -209,7 +197,7 @@ async fn gpu_fault_lowers_the_bill() {
     let m = Market::start("gpu-fault", Some(plan)).await;
     let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), 3_600);
     let before = before_open(&m, deposit).await;
-    let (terms, _) = m.open(deposit).await;
+    let (terms, _) = m.open(deposit, 1).await;
     let id = rental_id(&terms);
 
     tokio::time::sleep(Duration::from_secs(20)).await;
@@ -227,7 +215,7 @@ async fn gpu_fault_lowers_the_bill() {
     // Billing ends at the stop's block, so the gas depends on that block's time: leave headroom over the estimate
     // (as the CLI and the dApp do).
     let receipt = mined(
-        m.escrow_as(&m.renter())
+        m.escrow_as(&m.renter)
             .stopAndSettle(terms.clone(), usage, fresh.signature_65().into())
             .gas(500_000),
     )
@@ -236,14 +224,7 @@ async fn gpu_fault_lowers_the_bill() {
         .decoded_log::<protocol::bindings::GpuEscrow::RentalSettled>()
         .expect("RentalSettled")
         .data;
-    let stopped_at = m
-        .chain
-        .get_block_by_number(receipt.block_number.unwrap().into())
-        .await
-        .unwrap()
-        .unwrap()
-        .header
-        .timestamp;
+    let stopped_at = m.chain.block_time(&receipt).await;
     let wall = stopped_at - terms.startedAt.to::<u64>();
     // Billing ends at the stop's block: the seconds after the attestation's period end count as delivered.
     let billed = billing::billed_seconds(
@@ -270,7 +251,7 @@ async fn gpu_fault_lowers_the_bill() {
     assert_eq!(credit, cost / U256::from(2), "the 50 % cap");
     assert_eq!(split.sla_credit, credit);
     assert_eq!(
-        m.balance(m.renter().address()).await + cost,
+        m.balance(m.renter.address()).await + cost,
         before.renter + credit,
         "the renter gained exactly the SLA credit on top of the unbilled deposit"
     );
@@ -337,9 +318,9 @@ async fn check_access_granted(m: &Market, id: B256) {
 
 /// The rental is closed in the escrow and has no dispute left in the module.
 async fn check_closed(m: &Market, id: B256) {
-    let state = m.escrow_as(&m.renter()).rentalState(id).call().await.unwrap();
+    let state = m.escrow_as(&m.renter).rentalState(id).call().await.unwrap();
     assert_eq!(state.status, 0, "rental closed, its slot deleted");
-    let dispute = m.disputes_as(&m.renter()).dispute(id).call().await.unwrap();
+    let dispute = m.disputes_as(&m.renter).dispute(id).call().await.unwrap();
     assert_eq!(dispute.status, DISPUTE_NONE, "no dispute left on the rental");
     assert_eq!(m.bond().await.1, 0, "no open dispute counted against the bond");
 }
@@ -348,18 +329,21 @@ async fn check_closed(m: &Market, id: B256) {
 async fn keeper_proves_a_wrong_gpu_instead_of_settling() {
     let mut m = Market::start_with("wrong-gpu", Attester::Fake).await;
     let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), HOUR);
-    let (terms, _) = m.open(deposit).await;
+    let (terms, _) = m.open(deposit, 1).await;
     let id = rental_id(&terms);
     let started: u64 = terms.startedAt.to();
     let before = wallets(&m).await;
 
     // The provider's host attests a full hour of an A100 for the H100 offer.
-    let wrong = m.attest(&terms, OTHER_MODEL, (1, started + HOUR, HOUR));
-    m.fake.as_ref().unwrap().queue(&terms, vec![wrong]);
+    let wrong = m.sign(&UsageAttestation {
+        gpuModelHash: gpu_model_hash(OTHER_MODEL),
+        ..m.usage_attestation(&terms, (1, started + HOUR, HOUR))
+    });
+    m.fake().queue(&terms, vec![wrong]);
     m.start_keeper(&[]);
 
     // When the rental is due, the keeper proves the wrong GPU instead of settling with that attestation.
-    m.advance(HOUR + u64::from(terms.challengeWindow) + 1).await;
+    m.chain.advance(HOUR + u64::from(terms.challengeWindow) + 1).await;
     let (slashed, receipt) = m
         .event::<DisputeModule::Slashed>(m.dispute_module, id, Duration::from_secs(30))
         .await;
@@ -399,7 +383,7 @@ async fn keeper_proves_a_wrong_gpu_instead_of_settling() {
     assert_eq!(after.provider, before.provider, "the provider earns nothing");
     assert_eq!(m.bond().await.0, U256::from(BOND) - amount, "what is left of the bond");
     let reputation = m
-        .disputes_as(&m.renter())
+        .disputes_as(&m.renter)
         .reputation(m.address(PROVIDER))
         .call()
         .await
@@ -413,18 +397,18 @@ async fn keeper_proves_a_wrong_gpu_instead_of_settling() {
 async fn keeper_proves_equivocation_and_the_whole_bond_is_slashed() {
     let mut m = Market::start_with("equivocation", Attester::Fake).await;
     let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), 10 * HOUR);
-    let (terms, _) = m.open(deposit).await;
+    let (terms, _) = m.open(deposit, 1).await;
     let id = rental_id(&terms);
     let started: u64 = terms.startedAt.to();
     let before = wallets(&m).await;
 
     // The attester signs seq 1 twice, with different uptimes: the keeper fetches one, then the other.
-    let first = m.attest(&terms, GPU_MODEL, (1, started + 1_800, 1_800));
-    let second = m.attest(&terms, GPU_MODEL, (1, started + 1_800, 1_680));
-    m.fake.as_ref().unwrap().queue(&terms, vec![first, second]);
+    let first = m.attest(&terms, (1, started + 1_800, 1_800));
+    let second = m.attest(&terms, (1, started + 1_800, 1_680));
+    m.fake().queue(&terms, vec![first, second]);
     // The keeper fetches attestations of running rentals that have half an hour unpaid, to checkpoint them.
     m.start_keeper(&["--checkpoint-interval-secs", "1800"]);
-    m.advance(HOUR).await;
+    m.chain.advance(HOUR).await;
 
     let (slashed, receipt) = m
         .event::<DisputeModule::Slashed>(m.dispute_module, id, Duration::from_secs(30))
@@ -491,9 +475,9 @@ async fn dispute_with_cli(m: &Market, terms: &RentalTerms) -> serde_json::Value 
         U256::from(DISPUTE_BOND),
         "the bond was pulled"
     );
-    let state = m.escrow_as(&m.renter()).rentalState(id).call().await.unwrap();
+    let state = m.escrow_as(&m.renter).rentalState(id).call().await.unwrap();
     assert_eq!(state.status, RENTAL_FROZEN, "the dispute froze the rental");
-    let dispute = m.disputes_as(&m.renter()).dispute(id).call().await.unwrap();
+    let dispute = m.disputes_as(&m.renter).dispute(id).call().await.unwrap();
     assert_eq!((dispute.status, dispute.opener), (DISPUTE_OPEN, m.address(RENTER)));
     assert_eq!(m.bond().await.1, 1, "one open dispute on the provider's bond");
     opened
@@ -544,7 +528,7 @@ async fn committee_ruling_on_a_cli_dispute_is_executed_by_the_keeper() {
     let mut m = Market::start("committee-ruling", None).await;
     m.start_keeper(&[]);
     let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), HOUR);
-    let (terms, _) = m.open(deposit).await;
+    let (terms, _) = m.open(deposit, 1).await;
     let id = rental_id(&terms);
     check_access_granted(&m, id).await;
     let opened = dispute_with_cli(&m, &terms).await;
@@ -576,7 +560,7 @@ async fn committee_ruling_on_a_cli_dispute_is_executed_by_the_keeper() {
     );
     check_outcome(&before, &wallets(&m).await, deposit, at_stake, 3_000, PROVIDER);
     let reputation = m
-        .disputes_as(&m.renter())
+        .disputes_as(&m.renter)
         .reputation(m.address(PROVIDER))
         .call()
         .await
@@ -593,7 +577,7 @@ async fn unruled_dispute_is_settled_by_the_billing_rules_after_its_deadline() {
     m.start_keeper(&[]);
     let deposit = billing::deposit_for(U256::from(PRICE_PER_HOUR), HOUR);
     let before_open = before_open(&m, deposit).await;
-    let (terms, _) = m.open(deposit).await;
+    let (terms, _) = m.open(deposit, 1).await;
     let id = rental_id(&terms);
     check_access_granted(&m, id).await;
     let opened = dispute_with_cli(&m, &terms).await;
@@ -602,17 +586,17 @@ async fn unruled_dispute_is_settled_by_the_billing_rules_after_its_deadline() {
 
     // Nobody votes. Past the rental's end and grace period it stays frozen: neither settled nor refunded.
     let deadline = opened["deadline"].as_u64().unwrap();
-    m.advance(HOUR + u64::from(terms.gracePeriod) + 1).await;
+    m.chain.advance(HOUR + u64::from(terms.gracePeriod) + 1).await;
     // Eight keeper rounds (not chain time) for it to leave the rental alone.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let state = m.escrow_as(&m.renter()).rentalState(id).call().await.unwrap();
+    let state = m.escrow_as(&m.renter).rentalState(id).call().await.unwrap();
     assert_eq!(state.status, RENTAL_FROZEN, "the keeper leaves a frozen rental alone");
     assert_eq!(wallets(&m).await, before);
 
     // Past the ruling deadline the billing rules apply as if no dispute had been opened: the keeper settles the
     // rental with the oracle's final attestation, which covers the freeze.
-    let now = m.now().await;
-    m.advance(deadline.saturating_sub(now) + 1).await;
+    let now = m.chain.now().await;
+    m.chain.advance(deadline.saturating_sub(now) + 1).await;
     let (resolved, receipt) = m
         .event::<DisputeModule::DisputeResolved>(m.dispute_module, id, Duration::from_secs(30))
         .await;

@@ -75,7 +75,7 @@ async fn attest(m: &Market, terms: &RentalTerms, seq: u64, period_end: u64, upti
     let attestation = UsageAttestation {
         gpuUuidsHash: gpu_uuids_hash(&["GPU-3c4d5e6f-0001-4a7b-9c8d-7e6f5a4b3c2d".to_owned()]),
         avgUtilBps: 9_100,
-        ..m.usage(terms, (seq, period_end, uptime))
+        ..m.usage_attestation(terms, (seq, period_end, uptime))
     };
     let signed = m.sign(&attestation);
     signed.verify(&m.domain(), m.attester.address()).unwrap();

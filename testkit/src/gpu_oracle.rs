@@ -41,7 +41,6 @@ impl GpuOracle {
     /// port, signing with the attester key, following the chain with no confirmations every 200 ms,
     /// an attestation a second, on one mock GPU that serves the offer.
     pub fn new(binary: impl Into<PathBuf>, market: &Market, deployment: &Path, state_dir: &Path) -> Self {
-        let port = free_port();
         let args = [
             "run",
             "--rpc-url",
@@ -50,8 +49,6 @@ impl GpuOracle {
             &deployment.display().to_string(),
             "--state-dir",
             &state_dir.display().to_string(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
             "--confirmations",
             "0",
             "--poll-interval-ms",
@@ -62,7 +59,7 @@ impl GpuOracle {
         Self {
             binary: binary.into(),
             offer_id: market.offer_id,
-            port,
+            port: free_port(),
             args,
             mock_gpus: 1,
             key: market.chain.key_hex(ATTESTER),
@@ -75,6 +72,14 @@ impl GpuOracle {
     #[must_use]
     pub fn mock_gpus(mut self, n: u32) -> Self {
         self.mock_gpus = n;
+        self
+    }
+
+    /// Listens on `port` (one the test registered as the provider's endpoint before the oracle
+    /// could start) instead of a free one of its own.
+    #[must_use]
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
         self
     }
 
@@ -145,6 +150,8 @@ impl GpuOracle {
         let gpus: Vec<String> = (0..self.mock_gpus).map(mock_gpu_uuid).collect();
         let mut args = self.args.clone();
         args.extend([
+            "--listen".to_owned(),
+            format!("127.0.0.1:{}", self.port),
             "--mock-gpus".to_owned(),
             self.mock_gpus.to_string(),
             "--offer".to_owned(),

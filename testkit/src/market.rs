@@ -577,7 +577,11 @@ impl Market {
     /// An attestation of `terms` for the offer's GPU model on [`MOCK_GPU`]: `uptime` seconds up
     /// by `period_end`, 650 J a second at 90 % utilization. Change a field with struct update
     /// syntax, then sign it.
-    pub fn usage(&self, terms: &RentalTerms, (seq, period_end, uptime): (u64, u64, u64)) -> UsageAttestation {
+    pub fn usage_attestation(
+        &self,
+        terms: &RentalTerms,
+        (seq, period_end, uptime): (u64, u64, u64),
+    ) -> UsageAttestation {
         UsageAttestation {
             rentalId: rental_id(terms),
             seq,
@@ -603,9 +607,9 @@ impl Market {
             .expect("the attestation signs")
     }
 
-    /// [`Self::usage`] signed with the attester key.
+    /// [`Self::usage_attestation`] signed with the attester key.
     pub fn attest(&self, terms: &RentalTerms, usage: (u64, u64, u64)) -> SignedAttestation {
-        self.sign(&self.usage(terms, usage))
+        self.sign(&self.usage_attestation(terms, usage))
     }
 
     /// The terms of rental `id`, from the escrow's `RentalOpened`.
