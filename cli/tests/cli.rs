@@ -14,13 +14,11 @@
 mod common;
 
 use alloy::{eips::BlockId, primitives::U256, providers::Provider, signers::local::PrivateKeySigner};
-use common::{amount, b256, Market, DOWN_SECONDS, OTHER};
+use common::{amount, b256, Market, DOWN_SECONDS, OTHER, USDC};
 use protocol::bindings::{GpuEscrow, MockERC20};
 use serde_json::Value;
 use testkit::{Access, ATTESTER, PROVIDER, RENTER};
 use tokio::io::AsyncBufReadExt;
-
-const USDC: u64 = 1_000_000;
 
 fn ids(list: &Value) -> Vec<u64> {
     list.as_array()
@@ -385,14 +383,7 @@ async fn access_is_asked_with_the_renters_signature() {
     let m = Market::setup().await;
     m.provide().await;
     m.mint_usdc(m.address(RENTER), 10 * USDC).await;
-    let opened = m
-        .run(
-            Some(RENTER),
-            &["--json", "rent", "1", "--hours", "1", "--ssh-key", &m.ssh_key_arg()],
-        )
-        .await
-        .json();
-    let id = format!("{:#x}", b256(&opened["rentalId"]));
+    let id = m.rent_an_hour(1).await;
 
     let ready = m.run(Some(RENTER), &["access", &id]).await.expect_ok().stdout;
     assert!(ready.contains("ssh -p 2222 renter@127.0.0.1"), "{ready}");

@@ -15,24 +15,10 @@
 mod common;
 
 use alloy::primitives::U256;
-use common::{amount, b256, Market, DISPUTE_BOND_UNITS, DOWN_SECONDS, OTHER, RULING_PERIOD, UNBONDING_DELAY};
+use common::{amount, b256, Market, DISPUTE_BOND_UNITS, DOWN_SECONDS, OTHER, RULING_PERIOD, UNBONDING_DELAY, USDC};
 use protocol::bindings::DisputeModule;
 use serde_json::json;
 use testkit::{mined, ARBITER, GPU_MODEL, PROVIDER, RENTER};
-
-const USDC: u64 = 1_000_000;
-
-/// Rents offer 1 (2.50 USDC/h) for an hour as the renter; returns the rental id as `0x…`.
-async fn rent_an_hour(m: &Market) -> String {
-    let opened = m
-        .run(
-            Some(RENTER),
-            &["--json", "rent", "1", "--hours", "1", "--ssh-key", &m.ssh_key_arg()],
-        )
-        .await
-        .json();
-    format!("{:#x}", b256(&opened["rentalId"]))
-}
 
 #[tokio::test]
 async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() {
@@ -40,7 +26,7 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
     m.provide().await;
     let renter = m.address(RENTER);
     m.mint_usdc(renter, 30 * USDC).await;
-    let id = rent_an_hour(&m).await;
+    let id = m.rent_an_hour(1).await;
     m.chain.advance(600).await;
 
     // Only the renter or the provider may open one.
@@ -186,7 +172,7 @@ async fn a_dispute_freezes_the_rental_until_the_committees_ruling_is_executed() 
 
     // No ruling by the deadline: the billing rules apply as if no dispute had been opened. Anyone settles the
     // rental with the provider's final attestation: the renter pays the seconds before the freeze, the bond back.
-    let second = rent_an_hour(&m).await;
+    let second = m.rent_an_hour(1).await;
     m.chain.advance(300).await;
     m.run(
         Some(RENTER),
@@ -228,7 +214,7 @@ async fn the_renter_rates_a_settled_rental_once() {
     let m = Market::setup().await;
     m.provide().await;
     m.mint_usdc(m.address(RENTER), 10 * USDC).await;
-    let id = rent_an_hour(&m).await;
+    let id = m.rent_an_hour(1).await;
 
     let err = m.run(Some(RENTER), &["rate", &id, "5"]).await.expect_err().stderr;
     assert!(err.contains("still open"), "{err}");
@@ -317,7 +303,7 @@ async fn settle_refuses_an_attestation_of_another_gpu_and_prove_wrong_gpu_slashe
     m.provide().await;
     let renter = m.address(RENTER);
     m.mint_usdc(renter, 10 * USDC).await;
-    let id = rent_an_hour(&m).await;
+    let id = m.rent_an_hour(1).await;
     m.chain.advance(600).await;
 
     // The host now attests an A100 for an H100 offer.
@@ -370,7 +356,7 @@ async fn settle_refuses_an_attestation_of_another_gpu_and_prove_wrong_gpu_slashe
 
     // The right model proves nothing.
     m.fake().set_gpu_model(GPU_MODEL);
-    let other = rent_an_hour(&m).await;
+    let other = m.rent_an_hour(1).await;
     let err = m
         .run(Some(OTHER), &["prove-wrong-gpu", &other])
         .await

@@ -14,7 +14,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy::providers::Provider;
 use oracle::{
     access::{
         worker::{run_job, Provisioner},
@@ -97,11 +96,7 @@ impl Host {
     }
 
     async fn sync(&mut self, m: &Market) {
-        let head = m.chain.deployer.get_block_number().await.unwrap();
-        for event in protocol::fetch_events(&m.chain.deployer, m.escrow, 0, head)
-            .await
-            .unwrap()
-        {
+        for event in m.escrow_events().await {
             self.engine.apply(&event).unwrap();
         }
     }

@@ -9,7 +9,7 @@ mod common;
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use alloy::{primitives::B256, providers::Provider};
+use alloy::primitives::B256;
 use oracle::{
     clock::{Clock, ManualClock},
     engine::{Engine, EngineConfig},
@@ -66,11 +66,7 @@ impl Host {
     }
 
     async fn sync(&mut self, m: &Market) {
-        let head = m.chain.deployer.get_block_number().await.unwrap();
-        for event in protocol::fetch_events(&m.chain.deployer, m.escrow, 0, head)
-            .await
-            .unwrap()
-        {
+        for event in m.escrow_events().await {
             self.engine.apply(&event).unwrap();
         }
     }

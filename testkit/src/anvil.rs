@@ -68,11 +68,7 @@ impl ChainBuilder {
 
     /// Passes `args` to anvil (e.g. `["--gas-limit", "60000000"]`).
     #[must_use]
-    pub fn args<I, S>(mut self, args: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
+    pub fn args(mut self, args: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.args.extend(args.into_iter().map(Into::into));
         self
     }

@@ -112,11 +112,7 @@ impl GpuOracle {
 
     /// Adds `args` (e.g. `["--attest-interval-secs", "2"]`).
     #[must_use]
-    pub fn args<I, S>(mut self, args: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
+    pub fn args(mut self, args: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.args.extend(args.into_iter().map(Into::into));
         self
     }

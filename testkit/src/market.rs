@@ -31,7 +31,7 @@ use protocol::{
     deploy::{deploy_stack, StackParams},
     gpu_model_hash, gpu_uuids_hash, rental_id,
     terms::terms_from_opened,
-    EscrowEvent, RentalTerms, SignedAttestation, UsageAttestation,
+    EscrowEvent, LoggedEvent, RentalTerms, SignedAttestation, UsageAttestation,
 };
 
 use crate::{
@@ -180,21 +180,10 @@ impl MarketBuilder {
         self
     }
 
-    /// Anvil mines a block every `seconds` from the start (default: one per transaction).
+    /// Starts anvil as `chain` says (default: [`Chain::start`]'s, one block per transaction).
     #[must_use]
-    pub fn block_time(mut self, seconds: u64) -> Self {
-        self.chain = self.chain.block_time(seconds);
-        self
-    }
-
-    /// Passes `args` to anvil.
-    #[must_use]
-    pub fn anvil_args<I, S>(mut self, args: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.chain = self.chain.args(args);
+    pub fn chain(mut self, chain: ChainBuilder) -> Self {
+        self.chain = chain;
         self
     }
 
@@ -614,7 +603,7 @@ impl Market {
 
     /// The terms of rental `id`, from the escrow's `RentalOpened`.
     pub async fn terms(&self, id: B256) -> Option<RentalTerms> {
-        self.escrow_events().await.into_iter().find_map(|e| match e {
+        self.escrow_events().await.into_iter().find_map(|e| match e.event {
             EscrowEvent::RentalOpened { rental_id, terms, .. } if rental_id == id => Some(terms),
             _ => None,
         })
@@ -623,8 +612,8 @@ impl Market {
     /// How many times each rental was settled.
     pub async fn settled_counts(&self) -> HashMap<B256, usize> {
         let mut counts = HashMap::new();
-        for event in self.escrow_events().await {
-            if let EscrowEvent::RentalSettled(settled) = event {
+        for logged in self.escrow_events().await {
+            if let EscrowEvent::RentalSettled(settled) = logged.event {
                 *counts.entry(settled.rentalId).or_insert(0) += 1;
             }
         }
@@ -632,14 +621,11 @@ impl Market {
     }
 
     /// Every escrow event so far, in chain order.
-    pub async fn escrow_events(&self) -> Vec<EscrowEvent> {
+    pub async fn escrow_events(&self) -> Vec<LoggedEvent> {
         let head = self.chain.deployer.get_block_number().await.expect("the chain answers");
         protocol::fetch_events(&self.chain.deployer, self.escrow, 0, head)
             .await
             .expect("the escrow's events")
-            .into_iter()
-            .map(|logged| logged.event)
-            .collect()
     }
 
     /// The logs of event `E` that `contract` emitted about rental `id` (its first indexed field).

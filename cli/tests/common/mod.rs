@@ -10,8 +10,10 @@ use std::{ops::Deref, path::PathBuf, process::Output};
 
 use alloy::primitives::{Address, B256, U256};
 use serde_json::{json, Value};
-use testkit::{Reply, Token, ATTESTER, GPU_MODEL, PROVIDER, RENTER_SSH_KEY};
+use testkit::{Chain, Reply, Token, ATTESTER, GPU_MODEL, PROVIDER, RENTER, RENTER_SSH_KEY};
 
+/// One USDC in base units.
+pub const USDC: u64 = 1_000_000;
 /// Seconds of downtime the fake oracle attests for every rental.
 pub const DOWN_SECONDS: u64 = 30;
 /// Anyone but the renter and the provider.
@@ -103,7 +105,7 @@ impl Market {
             .without_provider()
             .fake_oracle();
         if let Some(seconds) = block_time {
-            builder = builder.block_time(seconds);
+            builder = builder.chain(Chain::builder().block_time(seconds));
         }
         let market = builder.start().await;
         market.fake().set_default(Reply::Live);
@@ -170,7 +172,7 @@ impl Market {
         )
         .await
         .expect_ok();
-        self.mint_usdc(self.address(PROVIDER), MIN_BOND_UNITS * 1_000_000).await;
+        self.mint_usdc(self.address(PROVIDER), MIN_BOND_UNITS * USDC).await;
         self.mint_token(
             self.tokens["DAI"],
             self.address(PROVIDER),
@@ -243,6 +245,26 @@ impl Market {
             let created = self.run(Some(PROVIDER), &full).await.json();
             assert_eq!(created["offerId"], json!(i + 1));
         }
+    }
+
+    /// Rents offer `offer` for an hour as the renter; returns the rental id as `0x…`.
+    pub async fn rent_an_hour(&self, offer: u64) -> String {
+        let opened = self
+            .run(
+                Some(RENTER),
+                &[
+                    "--json",
+                    "rent",
+                    &offer.to_string(),
+                    "--hours",
+                    "1",
+                    "--ssh-key",
+                    &self.ssh_key_arg(),
+                ],
+            )
+            .await
+            .json();
+        format!("{:#x}", b256(&opened["rentalId"]))
     }
 
     /// Mints `units` base units of USDC to `to`.
