@@ -10,7 +10,7 @@ mod common;
 use std::{
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use alloy::{
@@ -24,7 +24,7 @@ use oracle::{
 };
 use protocol::{oracle_api::access_message, rental_id, RentalTerms, SignedAttestation};
 use serde_json::Value;
-use testkit::{mined, GpuOracle, Market, RunningOracle, TempDir};
+use testkit::{mined, wait, GpuOracle, Market, RunningOracle, TempDir};
 
 /// Everything one test's oracle needs; `start` runs it (again) on the same state.
 struct Setup {
@@ -55,15 +55,11 @@ impl Setup {
 }
 
 fn wait_for(secs: u64, what: &str, log: &Path, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; oracle log:\n{}",
-            read(log)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait::until(
+        Duration::from_secs(secs),
+        || done().then_some(()),
+        || format!("waiting for {what}; oracle log:\n{}", read(log)),
+    );
 }
 
 /// A test hook: logs every call to `$HOOK_DIR/calls`; a provisioning attempt fails, hangs,

@@ -15,7 +15,7 @@ use std::{
 };
 
 use alloy::primitives::B256;
-use common::{get_attestation, read};
+use common::{get_attestation, read, wait_for_attestation};
 use oracle::{client::request, gpu::mock::mock_uuid};
 use protocol::{
     bindings::{DisputeModule::DisputeModuleErrors, GpuEscrow},
@@ -73,15 +73,7 @@ async fn kill_9_and_restart_never_equivocate_and_the_escrow_accepts_the_later_at
     let id = rental_id(&terms);
     let url = first.url.clone();
     let mut seen = Vec::new();
-    let waited = Instant::now();
-    while get_attestation(&url, id).is_none() {
-        assert!(
-            waited.elapsed() < Duration::from_secs(20),
-            "no attestation; log: {}",
-            read(&log)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_attestation(&url, id, &log);
     collect(&url, id, 3, &mut seen);
 
     check_http_and_metrics(&url, id, &m);
@@ -261,15 +253,7 @@ async fn an_honest_oracle_across_restarts_never_signs_a_pair_the_dispute_module_
     let mut oracle = run.spawn(&log);
     let terms = m.rent(3_600, 11).await;
     let id = rental_id(&terms);
-    let waited = Instant::now();
-    while get_attestation(&oracle.url, id).is_none() {
-        assert!(
-            waited.elapsed() < Duration::from_secs(20),
-            "no attestation; log: {}",
-            read(&log)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_attestation(&oracle.url, id, &log);
 
     // Every attestation served, across kill -9 and SIGTERM restarts on the same state directory,
     // plus one signed on demand right after each start.

@@ -13,7 +13,7 @@ use std::{
 };
 
 use alloy::primitives::B256;
-use common::{get_attestation, read};
+use common::{read, wait_for_attestation};
 use oracle::client::request;
 use protocol::rental_id;
 use testkit::{GpuOracle, Market, TempDir};
@@ -58,18 +58,12 @@ async fn closed_by_server(mut stream: TcpStream, limit: Duration) -> Option<Inst
 
 /// The latest attestation's seq, asked until the API answers.
 async fn latest_seq(url: &str, id: B256, log: &Path) -> u64 {
-    let (url, deadline) = (url.to_owned(), Instant::now() + Duration::from_secs(20));
-    loop {
-        let url = url.clone();
-        if let Some(a) = tokio::task::spawn_blocking(move || get_attestation(&url, id))
-            .await
-            .unwrap()
-        {
-            return a.attestation.seq;
-        }
-        assert!(Instant::now() < deadline, "no attestation; log: {}", read(log));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (url, log) = (url.to_owned(), log.to_owned());
+    tokio::task::spawn_blocking(move || wait_for_attestation(&url, id, &log))
+        .await
+        .unwrap()
+        .attestation
+        .seq
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

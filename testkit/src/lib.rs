@@ -11,6 +11,7 @@
 //! | [`gpu_oracle`] | the real `gpu-oracle run` for a market's offer as a child process, healthy before it is returned |
 //! | [`process`] | child processes killed on drop with their log's tail, free ports, temporary folders, workspace binaries |
 //! | [`proxy`] | a TCP proxy in front of a server that a test cuts and restores |
+//! | [`wait`] | asking again until something happens, failing after a deadline with what was seen |
 //!
 //! Used only as a dev-dependency: a test starts what it needs with [`Market::builder`] and drops
 //! it at the end, which stops every process and server it started.
@@ -28,6 +29,7 @@ pub mod gpu_oracle;
 pub mod market;
 pub mod process;
 pub mod proxy;
+pub mod wait;
 
 use std::path::PathBuf;
 

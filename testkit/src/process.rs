@@ -10,10 +10,10 @@ use std::{
     path::{Path, PathBuf},
     process::{Child, Command, ExitStatus, Stdio},
     sync::atomic::{AtomicU64, Ordering},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
-use crate::repo_root;
+use crate::{repo_root, wait};
 
 /// How many lines of a child's log a failure message shows.
 const TAIL_LINES: usize = 30;
@@ -175,39 +175,37 @@ impl ChildGuard {
         let pid = self.pid().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
         assert!(sent.success(), "cannot send SIGTERM to {} ({pid})", self.name);
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.try_wait() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not exit within {within:?} of SIGTERM; log:\n{}",
-                self.name,
-                self.log_tail()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let child = &mut self.child;
+        wait::until(
+            within,
+            || child.try_wait().expect("the child's status"),
+            || {
+                format!(
+                    "{} did not exit after SIGTERM; log:\n{}",
+                    self.name,
+                    tail(&self.log, TAIL_LINES)
+                )
+            },
+        )
     }
 
     /// Waits until `GET url` answers 200 (a health check), or panics with the log's tail when the
     /// process exits or `within` runs out.
     pub fn wait_healthy(&mut self, url: &str, within: Duration) {
-        let deadline = Instant::now() + within;
-        loop {
-            if http_status(url) == Some(200) {
-                return;
-            }
-            let exited = self.try_wait();
-            assert!(
-                exited.is_none() && Instant::now() < deadline,
-                "{} did not answer {url} ({}):\n{}",
-                self.name,
-                exited.map_or_else(|| format!("not within {within:?}"), |s| format!("exited: {s}")),
-                self.log_tail()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let child = &mut self.child;
+        wait::until(
+            within,
+            || {
+                let exited = child.try_wait().expect("the child's status");
+                assert!(
+                    exited.is_none(),
+                    "{} exited ({exited:?}) before {url} answered",
+                    self.name
+                );
+                (http_status(url) == Some(200)).then_some(())
+            },
+            || format!("{} did not answer {url}:\n{}", self.name, tail(&self.log, TAIL_LINES)),
+        );
     }
 }
 
@@ -289,11 +287,11 @@ mod tests {
         let mut command = Command::new("sh");
         command.args(["-c", "for i in 1 2 3; do echo line $i; done; exec sleep 30"]);
         let mut child = ChildGuard::spawn(&mut command, &log);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !child.log_text().contains("line 3") {
-            assert!(Instant::now() < deadline, "no output");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait::until(
+            Duration::from_secs(10),
+            || child.log_text().contains("line 3").then_some(()),
+            || "no output".to_owned(),
+        );
         assert_eq!(tail(&log, 2), "line 2\nline 3");
         assert!(child.try_wait().is_none());
         let pid = child.pid();

@@ -8,10 +8,11 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::{
+    cell::Cell,
     ops::Deref,
     path::PathBuf,
     process::{Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use alloy::{
@@ -28,6 +29,7 @@ use protocol::{
 use testkit::{
     free_port,
     process::{workspace_bin, ChildGuard},
+    wait::eventually,
     GpuOracle, RunningOracle, GPU_MODEL, KEEPER,
 };
 
@@ -155,20 +157,18 @@ impl Market {
 
     /// The keeper's `/metrics` text, once its server answers.
     pub async fn keeper_metrics(&self) -> String {
-        let url = format!("{}/metrics", self.keeper_metrics.as_ref().expect("the keeper runs"));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(response) = reqwest::get(&url).await {
-                if response.status().is_success() {
-                    return response.text().await.unwrap();
-                }
+        let url = &format!("{}/metrics", self.keeper_metrics.as_ref().expect("the keeper runs"));
+        let text = || async move {
+            let response = reqwest::get(url).await.ok()?;
+            if !response.status().is_success() {
+                return None;
             }
-            assert!(
-                Instant::now() < deadline,
-                "the keeper's metrics server did not answer at {url}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+            response.text().await.ok()
+        };
+        eventually(Duration::from_secs(10), text, || {
+            format!("the keeper's metrics server did not answer at {url}")
+        })
+        .await
     }
 
     /// Runs the `gpu-escrow` CLI as anvil account `key` on this market with `--json`; returns its output.
@@ -204,21 +204,18 @@ impl Market {
     /// Waits until the access hook has granted (`granted`) or removed the renter's key for rental `id`: the
     /// hook marks each line with its rental's id.
     pub async fn wait_for_access(&self, id: B256, granted: bool) {
-        let mark = format!("# gpu-escrow {id:#x}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let keys = std::fs::read_to_string(self.authorized_keys_file()).unwrap_or_default();
-            if keys.contains(&mark) == granted {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the renter's key for {id} was not {} within 30 s; authorized_keys:\n{keys}\noracle log:\n{}",
+        let (mark, file) = (&format!("# gpu-escrow {id:#x}"), &self.authorized_keys_file());
+        let keys = move || std::fs::read_to_string(file).unwrap_or_default();
+        let done = || async move { (keys().contains(mark) == granted).then_some(()) };
+        eventually(Duration::from_secs(30), done, || {
+            format!(
+                "the renter's key for {id} was not {}; authorized_keys:\n{}\noracle log:\n{}",
                 if granted { "granted" } else { "removed" },
+                keys(),
                 self.oracle_log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            )
+        })
+        .await;
     }
 
     fn oracle_endpoint(&self) -> OracleEndpoint {
@@ -251,20 +248,20 @@ impl Market {
 
     /// Waits until the oracle has closed rental `id` as `status` (it follows the chain behind its confirmations).
     pub async fn wait_for_oracle_status(&self, id: B256, status: RentalStatus) -> UsageView {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
+        let seen = &Cell::new(None);
+        let closed = || async move {
             let usage = self.usage(id).await;
-            if usage.status == status {
-                return usage;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the oracle still shows rental {id} as {} after 30 s, not {status}; oracle log:\n{}",
-                usage.status,
+            seen.set(Some(usage.status));
+            (usage.status == status).then_some(usage)
+        };
+        eventually(Duration::from_secs(30), closed, || {
+            format!(
+                "the oracle still shows rental {id} as {:?}, not {status}; oracle log:\n{}",
+                seen.get(),
                 self.oracle_log()
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+            )
+        })
+        .await
     }
 
     /// Waits until the escrow emits `RentalSettled` for `id`; returns the event and its transaction's receipt.
@@ -279,25 +276,24 @@ impl Market {
         id: B256,
         within: Duration,
     ) -> (E, TransactionReceipt) {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(log) = self.logs::<E>(contract, id).await.first() {
-                let event = E::decode_log(&log.inner).unwrap().data;
-                let tx = log.transaction_hash.unwrap();
-                let receipt = self.chain.deployer.get_transaction_receipt(tx).await.unwrap().unwrap();
-                return (event, receipt);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {} for rental {id} in {within:?}\nkeeper log:\n{}\noracle log:\n{}",
+        let emitted = || async move {
+            let log = self.logs::<E>(contract, id).await.into_iter().next()?;
+            let event = E::decode_log(&log.inner).unwrap().data;
+            let tx = log.transaction_hash.unwrap();
+            let receipt = self.chain.deployer.get_transaction_receipt(tx).await.unwrap().unwrap();
+            Some((event, receipt))
+        };
+        eventually(within, emitted, || {
+            format!(
+                "no {} for rental {id}\nkeeper log:\n{}\noracle log:\n{}",
                 E::SIGNATURE,
                 self.keeper_process
                     .as_ref()
                     .map(ChildGuard::log_tail)
                     .unwrap_or_default(),
                 self.oracle_log(),
-            );
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+            )
+        })
+        .await
     }
 }

@@ -3,12 +3,12 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::path::Path;
+use std::{path::Path, time::Duration};
 
 use alloy::primitives::{aliases::U96, B256};
 use oracle::client::request;
 use protocol::SignedAttestation;
-use testkit::{GpuOracle, Market};
+use testkit::{wait, GpuOracle, Market};
 
 /// 3.6 USDC per hour: 1000 base units per second.
 pub const PRICE_PER_HOUR: u64 = 3_600_000;
@@ -40,6 +40,15 @@ pub fn get_attestation(url: &str, id: B256) -> Option<SignedAttestation> {
         Ok((200, body)) => Some(serde_json::from_str(&body).unwrap()),
         _ => None,
     }
+}
+
+/// Waits up to 20 s for the oracle at `url` to serve an attestation of `id`; returns it.
+pub fn wait_for_attestation(url: &str, id: B256, log: &Path) -> SignedAttestation {
+    wait::until(
+        Duration::from_secs(20),
+        || get_attestation(url, id),
+        || format!("no attestation; log: {}", read(log)),
+    )
 }
 
 /// A log file's text, empty if it is missing.
