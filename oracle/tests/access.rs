@@ -17,7 +17,7 @@ use alloy::{
     primitives::B256,
     signers::{local::PrivateKeySigner, SignerSync},
 };
-use common::read;
+use common::{metric, read};
 use oracle::{
     client::{request, request_with_headers},
     gpu::mock::mock_uuid,
@@ -171,25 +171,6 @@ fn usage(url: &str, rental: B256) -> Value {
     let (status, body) = request(url, "GET", &format!("/v1/rentals/{rental:#x}/usage")).unwrap();
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).unwrap()
-}
-
-/// The value of a metric sample whose labels include `label`.
-fn metric(url: &str, name: &str, label: Option<(&str, &str)>) -> f64 {
-    let (_, text) = request(url, "GET", "/metrics").unwrap();
-    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
-    scrape
-        .samples
-        .iter()
-        .find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
-        .map_or_else(
-            || panic!("{name} {label:?} missing:\n{text}"),
-            |s| match s.value {
-                prometheus_parse::Value::Counter(v)
-                | prometheus_parse::Value::Gauge(v)
-                | prometheus_parse::Value::Untyped(v) => v,
-                _ => f64::NAN,
-            },
-        )
 }
 
 fn lines_with(path: &Path, needle: &str) -> usize {

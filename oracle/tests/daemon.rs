@@ -15,7 +15,7 @@ use std::{
 };
 
 use alloy::primitives::B256;
-use common::{get_attestation, read, wait_for_attestation};
+use common::{get_attestation, metric, read, wait_for_attestation};
 use oracle::{client::request, gpu::mock::mock_uuid};
 use protocol::{
     bindings::{DisputeModule::DisputeModuleErrors, GpuEscrow},
@@ -148,17 +148,7 @@ fn check_http_and_metrics(url: &str, id: B256, m: &Market) {
             assert_eq!(s.labels.get("modelName"), Some(testkit::GPU_MODEL));
         }
     }
-    let value = |name: &str| {
-        scrape.samples.iter().find(|s| s.metric == name).map_or_else(
-            || panic!("{name} missing\n{text}"),
-            |s| match s.value {
-                prometheus_parse::Value::Counter(v)
-                | prometheus_parse::Value::Gauge(v)
-                | prometheus_parse::Value::Untyped(v) => v,
-                _ => f64::NAN,
-            },
-        )
-    };
+    let value = |name: &str| metric(url, name, None);
     assert!(value("gpu_oracle_attestations_signed_total") >= 1.0);
     assert!((value("gpu_oracle_active_rentals") - 1.0).abs() < f64::EPSILON);
     assert!(value("gpu_oracle_chain_last_block") >= 1.0);

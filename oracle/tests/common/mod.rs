@@ -51,6 +51,25 @@ pub fn wait_for_attestation(url: &str, id: B256, log: &Path) -> SignedAttestatio
     )
 }
 
+/// The value of a metric sample whose labels include `label`.
+pub fn metric(url: &str, name: &str, label: Option<(&str, &str)>) -> f64 {
+    let (_, text) = request(url, "GET", "/metrics").unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
+        .map_or_else(
+            || panic!("{name} {label:?} missing:\n{text}"),
+            |s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            },
+        )
+}
+
 /// A log file's text, empty if it is missing.
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
