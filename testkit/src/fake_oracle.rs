@@ -105,6 +105,7 @@ struct Answers {
     seen_signatures: HashSet<String>,
     granted: Vec<Address>,
     webhooks: Vec<Value>,
+    requests: usize,
 }
 
 #[derive(Debug)]
@@ -155,6 +156,7 @@ impl FakeOracle {
                 seen_signatures: HashSet::new(),
                 granted: Vec::new(),
                 webhooks: Vec::new(),
+                requests: 0,
             }),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -228,6 +230,12 @@ impl FakeOracle {
     /// The webhook bodies received, in order.
     pub fn webhooks(&self) -> Vec<Value> {
         self.answers().webhooks.clone()
+    }
+
+    /// The attestation requests received so far, answered or not (with [`Reply::Hang`], none is
+    /// answered and none of their connections is reused: one per connection).
+    pub fn requests(&self) -> usize {
+        self.answers().requests
     }
 }
 
@@ -345,6 +353,7 @@ async fn attestation(State(shared): State<Arc<Shared>>, Path(id): Path<B256>) ->
     let step = {
         let mut answers = shared.answers();
         let answers = &mut *answers;
+        answers.requests += 1;
         next(answers.replies.get_mut(&id).unwrap_or(&mut answers.default))
     };
     match step {

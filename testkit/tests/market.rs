@@ -127,3 +127,33 @@ async fn the_fake_oracle_signs_live_what_the_escrow_accepts_and_grants_access_to
     assert_eq!(ask(&m.renter).await, 410);
     assert_eq!(fake.granted(), [m.address(RENTER), m.address(RENTER)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_provider_gets_its_own_offer_and_pipelined_rentals_open_in_salt_order() {
+    let m = Market::builder()
+        .bonds(U256::from(100 * USDC), U256::from(5 * USDC))
+        .fake_oracle()
+        .start()
+        .await;
+    let second = m.add_provider(7, 8, m.fake().url(), |o| o.capacity = 100).await;
+    assert_ne!(second, m.offer_id);
+    let offer = m.escrow_as(&m.renter).offer(second).call().await.unwrap();
+    assert_eq!((offer.provider, offer.capacity), (m.address(7), 100));
+
+    let opened = m.open_pipelined(second, 20, 600, 100).await;
+    let salts: Vec<_> = opened.iter().map(|t| t.salt).collect();
+    assert_eq!(salts, (100..120).map(testkit::market::salt).collect::<Vec<_>>());
+    assert!(opened
+        .iter()
+        .all(|t| t.offerId == second && t.renter == m.address(RENTER)));
+    assert_eq!(m.balance(m.escrow).await, m.deposit_for(600) * U256::from(20));
+
+    // A hung oracle: asked, never answers.
+    m.fake().set_default(Reply::Hang);
+    let url = OracleEndpoint::parse(m.fake().url())
+        .unwrap()
+        .attestation_url(rental_id(&opened[0]));
+    let answer = tokio::task::spawn_blocking(move || http_get(&url)).await.unwrap();
+    assert_eq!(answer, None);
+    assert_eq!(m.fake().requests(), 1);
+}
