@@ -78,13 +78,9 @@ impl Keeper {
                 self.backoff(rental.id);
             }
         }
-        let batch_size = self.settings.batch_size;
-        let mut queue: Vec<Vec<(IndexedRental, Usage, Bytes)>> = Vec::new();
-        while !ready.is_empty() {
-            let rest = ready.split_off(ready.len().min(batch_size));
-            queue.push(std::mem::replace(&mut ready, rest));
-        }
-        for chunk in queue {
+        let mut ready = ready.into_iter().peekable();
+        while ready.peek().is_some() {
+            let chunk: Vec<_> = ready.by_ref().take(self.settings.batch_size).collect();
             let ids: Vec<B256> = chunk.iter().map(|(r, _, _)| r.id).collect();
             let (kind, input): (&'static str, Bytes) = if let [(rental, usage, signature)] = chunk.as_slice() {
                 let call = settleCall {
