@@ -8,7 +8,10 @@ use std::{
 };
 
 use alloy::{primitives::Address, signers::local::PrivateKeySigner};
-use protocol::http_server::{ServerLimits, ServerLimitsConfig};
+use protocol::{
+    http_server::{ServerLimits, ServerLimitsConfig},
+    keys::{self, Password},
+};
 use serde::Deserialize;
 
 use crate::{attestations::FetchSettings, error::ConfigError, tx::TxSettings};
@@ -283,23 +286,14 @@ impl Settings {
     /// explicit development key.
     pub fn signer(&self, password_env: Option<String>) -> Result<PrivateKeySigner, ConfigError> {
         if let Some(key) = &self.private_key {
-            return key
-                .trim()
-                .parse()
-                .map_err(|e| ConfigError::Signer(format!("--private-key is not a hex private key: {e}")));
+            return Ok(keys::parse_private_key(key, "--private-key")?);
         }
         let Some(keystore) = &self.keystore else {
             return Err(ConfigError::NoSigner);
         };
         let password = match (&self.keystore_password_file, password_env) {
-            (Some(file), _) => std::fs::read_to_string(file)
-                .map_err(|source| ConfigError::Read {
-                    path: file.clone(),
-                    source,
-                })?
-                .trim_end_matches(['\n', '\r'])
-                .to_owned(),
-            (None, Some(password)) => password,
+            (Some(file), _) => Password::File(file.clone()),
+            (None, Some(password)) => Password::Given(password),
             (None, None) => {
                 return Err(ConfigError::Signer(format!(
                     "keystore {} needs a password: set `keystore_password_file` or {PASSWORD_ENV}",
@@ -307,8 +301,7 @@ impl Settings {
                 )))
             }
         };
-        PrivateKeySigner::decrypt_keystore(keystore, password)
-            .map_err(|e| ConfigError::Signer(format!("cannot decrypt keystore {}: {e}", keystore.display())))
+        Ok(keys::decrypt_keystore(keystore, &password)?)
     }
 }
 

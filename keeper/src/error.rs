@@ -147,6 +147,9 @@ pub enum ConfigError {
     /// The deployment file is missing or wrong.
     #[error(transparent)]
     Deployment(#[from] protocol::ConfigError),
+    /// The keystore, its password file or the raw key does not load.
+    #[error(transparent)]
+    Key(#[from] protocol::KeyError),
     /// The node is on another chain than configured.
     #[error(
         "the RPC URL serves chain {actual}, but the configuration says chain {configured}; fix `chain_id` or `rpc_url`"

@@ -159,7 +159,7 @@ async fn main() -> eyre::Result<()> {
             }
             let (tx, rx) = tokio::sync::watch::channel(false);
             tokio::spawn(async move {
-                wait_for_signal().await;
+                protocol::shutdown::signal().await;
                 tracing::info!(target: "keeper", "shutdown requested; finishing the current round");
                 let _ = tx.send(true);
             });
@@ -204,26 +204,4 @@ async fn main() -> eyre::Result<()> {
 #[allow(clippy::print_stdout)]
 fn print(text: &str) {
     print!("{text}");
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

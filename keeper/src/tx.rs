@@ -64,13 +64,6 @@ fn rpc(method: &'static str) -> impl FnOnce(TransportError) -> TxError {
     move |source| TxError::Rpc { method, source }
 }
 
-/// The contracts' error in a failed call (the escrow's, its dispute module's, the arbitrator's),
-/// when the node returned revert data that decodes.
-pub fn decode_revert(err: &TransportError) -> Option<ContractError> {
-    #[allow(clippy::redundant_closure_for_method_calls)] // the payload type is not re-exported by `alloy`
-    let data = err.as_error_resp().and_then(|payload| payload.as_revert_data())?;
-    ContractError::decode(&data)
-}
 
 impl TxSender {
     /// A sender for `from`, whose key signs in `provider`'s wallet.
@@ -299,7 +292,7 @@ impl TxSender {
 }
 
 fn revert_or_rpc(source: TransportError, method: &'static str) -> TxError {
-    if let Some(error) = decode_revert(&source) {
+    if let Some(error) = ContractError::from_transport(&source) {
         return TxError::Reverted {
             reason: error.to_string(),
             error: Some(Box::new(error)),
