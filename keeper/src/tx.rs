@@ -64,7 +64,6 @@ fn rpc(method: &'static str) -> impl FnOnce(TransportError) -> TxError {
     move |source| TxError::Rpc { method, source }
 }
 
-
 impl TxSender {
     /// A sender for `from`, whose key signs in `provider`'s wallet.
     pub fn new(provider: DynProvider, from: Address, chain_id: u64, settings: TxSettings) -> Self {
