@@ -99,7 +99,7 @@ bench: install ## gas per operation beside the anchors, keeper batch settlement,
 	mkdir -p $(dir $(BENCH_RESULTS)) && : > $(BENCH_RESULTS)
 	cargo run --release --locked -p gpu-oracle --example bench_sign | tee -a $(BENCH_RESULTS)
 	cargo run --release --locked -p gpu-oracle --example bench_daemon 60 | tee -a $(BENCH_RESULTS)
-	cargo run --release --locked -p gpu-keeper --example bench_settle -- 1000 100 | tee -a $(BENCH_RESULTS)
+	cargo run --release --locked -p gpu-keeper --example bench_settle -- 10000 100 | tee -a $(BENCH_RESULTS)
 	@echo
 	node tools/bench-report.js $(BENCH_RESULTS) --readme README.md
 

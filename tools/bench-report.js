@@ -91,11 +91,14 @@ if (k) {
     table(
       ["what", "figure", "target"],
       [
+        [`rentals indexed (${fmt(k.rentals)} opened, ending together)`, `${fmt(k.indexSeconds, 2)} s`, ""],
         ["rentals settled", `${fmt(k.rentals)} in ${fmt(k.wallSeconds, 2)} s (${k.rounds} round${k.rounds === 1 ? "" : "s"})`, ""],
         ["transactions", `${k.transactions} settleBatch of ${k.batchSize}`, ""],
         ["gas per rental (receipts)", fmt(k.gasPerRental), "≤ 40,000"],
-        ["keeper CPU during settlement", `${fmt(k.cpuSeconds, 2)} s`, ""],
-        ["peak RSS (keeper and the bench's attestation server)", `${k.peakRssMiB} MiB`, ""],
+        ["per 1,000 rentals: keeper time (index and settle)", `${fmt(k.secondsPer1000, 2)} s`, ""],
+        ["per 1,000 rentals: keeper CPU", `${fmt(k.cpuSecondsPer1000, 2)} s`, ""],
+        ["per 1,000 rentals: memory growth", `${fmt(k.rssGrowthMiBPer1000, 1)} MiB`, ""],
+        ["peak RSS (keeper and the bench's attestation server)", `${fmt(k.peakRssMiB)} MiB`, ""],
       ],
       [1, 2],
     ),

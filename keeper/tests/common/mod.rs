@@ -371,12 +371,14 @@ impl Market {
         /// Sends in flight at once.
         const SENDERS: usize = 16;
         /// Above what one `open` uses (about 90k with the access key).
-        const OPEN_GAS: u64 = 200_000;
+        const OPEN_GAS: u64 = 150_000;
         let deposit = self.fund_renter(n, seconds).await;
         let chain = connect(&self.anvil, &self.renter);
         let from = self.renter.address();
         let first_nonce = chain.get_transaction_count(from).await.unwrap();
         let fees = chain.estimate_eip1559_fees().await.unwrap();
+        // Full blocks raise the base fee by up to 12.5 % each: room for the last of them.
+        let max_fee = fees.max_fee_per_gas * 100;
         let first_block = chain.get_block_number().await.unwrap() + 1;
         self.deployer.anvil_set_auto_mine(false).await.unwrap();
         let mut senders = tokio::task::JoinSet::new();
@@ -392,7 +394,7 @@ impl Market {
                         )
                         .nonce(first_nonce + i as u64)
                         .gas(OPEN_GAS)
-                        .max_fee_per_gas(fees.max_fee_per_gas)
+                        .max_fee_per_gas(max_fee)
                         .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
                         .send()
                         .await
@@ -403,8 +405,16 @@ impl Market {
         while let Some(sent) = senders.join_next().await {
             sent.unwrap();
         }
-        while chain.get_transaction_count(from).await.unwrap() < first_nonce + n as u64 {
+        let (mut next, last) = (first_nonce, first_nonce + n as u64);
+        while next < last {
             self.deployer.evm_mine(None).await.unwrap();
+            let mined = chain.get_transaction_count(from).await.unwrap();
+            assert!(
+                mined > next,
+                "a block took none of the {} open transactions left from nonce {next}: the node's pool dropped them",
+                last - next
+            );
+            next = mined;
         }
         self.deployer.anvil_set_auto_mine(true).await.unwrap();
         let last_block = chain.get_block_number().await.unwrap();
