@@ -11,6 +11,7 @@ use alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use protocol::{
     http_server::{ServerLimits, ServerLimitsConfig},
     keys::{self, Password},
+    layers::{self, EnvNames},
 };
 use serde::Deserialize;
 
@@ -131,29 +132,15 @@ impl Default for Settings {
     }
 }
 
-/// Merges `overlay` into `base`, key by key (tables recursively).
-fn merge(base: &mut toml::Table, overlay: toml::Table) {
-    for (key, value) in overlay {
-        match (base.get_mut(&key), value) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
-            (_, value) => {
-                base.insert(key, value);
-            }
-        }
-    }
-}
-
-/// A string from the environment or the command line as the TOML value it most likely is.
-pub fn guess_value(text: &str) -> toml::Value {
-    if let Ok(n) = text.parse::<i64>() {
-        return toml::Value::Integer(n);
-    }
-    match text {
-        "true" => toml::Value::Boolean(true),
-        "false" => toml::Value::Boolean(false),
-        _ => toml::Value::String(text.to_owned()),
-    }
-}
+/// How the `GPU_KEEPER_*` variables name the settings: `GPU_KEEPER_<KEY>`, and
+/// `GPU_KEEPER_METRICS_<KEY>` for `<key>` of the `[metrics]` section (`GPU_KEEPER_METRICS_ADDR` is
+/// the top-level `metrics_addr`); the password and the raw key are never settings read this way.
+const ENV_NAMES: EnvNames<'static> = EnvNames {
+    prefix: ENV_PREFIX,
+    sections: &[METRICS_SECTION],
+    top_level: &["METRICS_ADDR"],
+    skip: &["KEYSTORE_PASSWORD", "PRIVATE_KEY"],
+};
 
 impl Settings {
     /// Layers the optional file, the `GPU_KEEPER_*` variables in `env` and the `overrides`
@@ -163,53 +150,14 @@ impl Settings {
         env: impl IntoIterator<Item = (String, String)>,
         overrides: toml::Table,
     ) -> Result<Self, ConfigError> {
-        let mut table = toml::Table::new();
-        if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            let parsed: toml::Table =
-                toml::from_str(&text).map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
-            merge(&mut table, parsed);
-        }
-        let mut from_env = toml::Table::new();
-        let mut private_key = None;
-        for (key, value) in env {
-            let Some(name) = key.strip_prefix(ENV_PREFIX) else {
-                continue;
-            };
-            match name {
-                "KEYSTORE_PASSWORD" => {}
-                "PRIVATE_KEY" => private_key = Some(value),
-                "METRICS_ADDR" => {
-                    from_env.insert("metrics_addr".into(), guess_value(&value));
-                }
-                _ => {
-                    // GPU_KEEPER_METRICS_<KEY> sets `<key>` of the `[metrics]` section (where an
-                    // unknown key is refused like any other).
-                    if let Some(field) = name.strip_prefix("METRICS_") {
-                        let section = from_env
-                            .entry(METRICS_SECTION)
-                            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-                        if let toml::Value::Table(section) = section {
-                            section.insert(field.to_ascii_lowercase(), guess_value(&value));
-                        }
-                    } else {
-                        from_env.insert(name.to_ascii_lowercase(), guess_value(&value));
-                    }
-                }
-            }
-        }
-        merge(&mut table, from_env);
+        let vars: Vec<(String, String)> = env.into_iter().collect();
+        let private_key_env = format!("{ENV_PREFIX}PRIVATE_KEY");
+        let mut private_key = vars.iter().find(|(k, _)| *k == private_key_env).map(|(_, v)| v.clone());
         let mut overrides = overrides;
         if let Some(toml::Value::String(key)) = overrides.remove("private_key") {
             private_key = Some(key);
         }
-        merge(&mut table, overrides);
-        let mut settings: Self = table
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        let mut settings: Self = layers::load_tables(file, [ENV_NAMES.table(vars), overrides])?;
         settings.private_key = private_key;
         settings.validate()?;
         Ok(settings)

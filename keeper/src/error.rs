@@ -130,15 +130,10 @@ pub enum TxError {
 /// Configuration that cannot work.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The config file could not be read.
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        /// File.
-        path: PathBuf,
-        /// I/O error.
-        source: std::io::Error,
-    },
-    /// A layer does not parse or a value has the wrong type.
+    /// The config file cannot be read, or a layer does not parse or has a value of the wrong type.
+    #[error(transparent)]
+    Layers(#[from] protocol::LayerError),
+    /// A setting is out of its bounds.
     #[error("invalid configuration: {0}")]
     Invalid(String),
     /// The `[metrics]` limits are out of range.

@@ -25,9 +25,82 @@ pub fn merge(base: &mut toml::Table, overlay: toml::Table) {
     }
 }
 
+/// A string from the environment as the TOML value it most likely is.
+pub fn guess_value(text: &str) -> toml::Value {
+    if let Ok(n) = text.parse::<i64>() {
+        return toml::Value::Integer(n);
+    }
+    match text {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(text.to_owned()),
+    }
+}
+
+/// How a program's environment variables name its settings.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvNames<'a> {
+    /// Every variable starts with it, e.g. `GPU_KEEPER_`.
+    pub prefix: &'a str,
+    /// `<SECTION>_<KEY>` sets `key` of the `[section]` table, for these sections.
+    pub sections: &'a [&'a str],
+    /// Names (after the prefix) that are top-level keys although they start with a section's name.
+    pub top_level: &'a [&'a str],
+    /// Names (after the prefix) read elsewhere, never as settings (secrets).
+    pub skip: &'a [&'a str],
+}
+
+impl EnvNames<'_> {
+    /// The program's variables among `vars` as a settings table: `<PREFIX><KEY>` sets `key`.
+    pub fn table(&self, vars: impl IntoIterator<Item = (String, String)>) -> toml::Table {
+        let mut table = toml::Table::new();
+        for (name, value) in vars {
+            let Some(name) = name.strip_prefix(self.prefix) else {
+                continue;
+            };
+            if self.skip.contains(&name) {
+                continue;
+            }
+            let section = self.sections.iter().find(|s| {
+                !self.top_level.contains(&name)
+                    && name.len() > s.len()
+                    && name[..s.len()].eq_ignore_ascii_case(s)
+                    && name.as_bytes()[s.len()] == b'_'
+            });
+            match section {
+                Some(section) => {
+                    let entry = table
+                        .entry((*section).to_owned())
+                        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                    if let toml::Value::Table(t) = entry {
+                        t.insert(name[section.len() + 1..].to_ascii_lowercase(), guess_value(&value));
+                    }
+                }
+                None => {
+                    table.insert(name.to_ascii_lowercase(), guess_value(&value));
+                }
+            }
+        }
+        table
+    }
+}
+
 /// The settings `T` from the optional `file` with `overrides` (the environment and the flags, as
 /// a serializable value whose unset fields are skipped) over it.
 pub fn load<T: DeserializeOwned>(file: Option<&Path>, overrides: &impl Serialize) -> Result<T, LayerError> {
+    let overrides = toml::Table::try_from(overrides).map_err(|e| LayerError::Invalid {
+        origin: PathBuf::from("(flags and environment)"),
+        reason: e.to_string(),
+    })?;
+    load_tables(file, [overrides])
+}
+
+/// The settings `T` from the optional `file` with each of `layers` over it in turn (the
+/// environment's table, then the flags').
+pub fn load_tables<T: DeserializeOwned>(
+    file: Option<&Path>,
+    layers: impl IntoIterator<Item = toml::Table>,
+) -> Result<T, LayerError> {
     let origin = file.map_or_else(|| PathBuf::from("(no config file)"), Path::to_path_buf);
     let mut table = match file {
         Some(path) => {
@@ -42,11 +115,9 @@ pub fn load<T: DeserializeOwned>(file: Option<&Path>, overrides: &impl Serialize
         }
         None => toml::Table::new(),
     };
-    let overrides = toml::Table::try_from(overrides).map_err(|e| LayerError::Invalid {
-        origin: PathBuf::from("(flags and environment)"),
-        reason: e.to_string(),
-    })?;
-    merge(&mut table, overrides);
+    for layer in layers {
+        merge(&mut table, layer);
+    }
     T::deserialize(table).map_err(|e| LayerError::Invalid {
         origin,
         reason: e.to_string(),
@@ -115,6 +186,31 @@ mod tests {
         let defaults: Settings = load(None, &Flags::default()).unwrap();
         assert_eq!(defaults, Settings::default());
         std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn environment_variables_name_keys_and_section_keys() {
+        let names = EnvNames {
+            prefix: "APP_",
+            sections: &["limits"],
+            top_level: &["LIMITS_FILE"],
+            skip: &["PASSWORD"],
+        };
+        let vars = [
+            ("APP_PORT", "7"),
+            ("APP_LIMITS_MAX", "9"),
+            ("APP_LIMITS_FILE", "/x"),
+            ("APP_PASSWORD", "secret"),
+            ("OTHER_PORT", "1"),
+            ("APP_NAME", "true"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let table = names.table(vars);
+        assert_eq!(table["port"], toml::Value::Integer(7));
+        assert_eq!(table["limits"]["max"], toml::Value::Integer(9));
+        assert_eq!(table["limits_file"], toml::Value::String("/x".into()));
+        assert_eq!(table["name"], toml::Value::Boolean(true));
+        assert!(!table.contains_key("password") && table.len() == 4, "{table:?}");
     }
 
     #[test]
