@@ -144,40 +144,44 @@ fn observed(r: &Rental) -> Value {
     })
 }
 
-#[test]
-fn every_vector_folds_to_its_expected_state() {
+/// Each case's name, its events (built with the file's terms) and the state it expects of the
+/// file's rental.
+fn cases() -> (B256, Vec<(String, Vec<EscrowEvent>, Value)>) {
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(VECTORS).unwrap()).unwrap();
     let terms = terms(&doc["terms"]);
-    let id = b256(&doc, "rentalId");
-    let cases = doc["cases"].as_array().unwrap();
+    let cases = doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| {
+            let events = case["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| event(e, &terms))
+                .collect();
+            (text(case, "name").to_owned(), events, case["expect"].clone())
+        })
+        .collect();
+    (b256(&doc, "rentalId"), cases)
+}
+
+#[test]
+fn every_vector_folds_to_its_expected_state() {
+    let (id, cases) = cases();
     assert!(cases.len() >= 10, "the vectors lost cases");
-    for case in cases {
-        let name = text(case, "name");
-        let events: Vec<EscrowEvent> = case["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| event(e, &terms))
-            .collect();
+    for (name, events, expect) in cases {
         let rental = Rental::fold(id, &events).unwrap_or_else(|| panic!("{name}: the rental never opened"));
-        assert_eq!(observed(&rental), case["expect"], "{name}");
+        assert_eq!(observed(&rental), expect, "{name}");
     }
 }
 
 #[test]
 fn the_stored_form_reads_back_exactly() {
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(VECTORS).unwrap()).unwrap();
-    let terms = terms(&doc["terms"]);
-    let id = b256(&doc, "rentalId");
-    for case in doc["cases"].as_array().unwrap() {
-        let events: Vec<EscrowEvent> = case["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| event(e, &terms))
-            .collect();
-        let rental = Rental::fold(id, &events).unwrap();
+    let (id, cases) = cases();
+    for (name, events, _) in cases {
+        let rental = Rental::fold(id, &events).unwrap_or_else(|| panic!("{name}: the rental never opened"));
         let stored = serde_json::to_string(&rental).unwrap();
-        assert_eq!(serde_json::from_str::<Rental>(&stored).unwrap(), rental);
+        assert_eq!(serde_json::from_str::<Rental>(&stored).unwrap(), rental, "{name}");
     }
 }
