@@ -8,13 +8,13 @@ import {RentalState, RentalTerms, Usage} from "../../../contracts/types/DataType
 import {MockERC20} from "../../mocks/MockERC20.sol";
 import {IGpuEscrowFull} from "../../utils/IGpuEscrowFull.sol";
 import {RentalStore} from "../stores/RentalStore.sol";
-import {BaseHandler} from "./BaseHandler.sol";
 import {RentalHandler} from "./RentalHandler.sol";
+import {StoreHandler} from "./StoreHandler.sol";
 
 /// @notice Drives the dispute module next to `RentalHandler`: the provider's bonds (bond, unbond, withdraw),
 /// subjective disputes opened by either party, committee votes and executions, attempts to move frozen money, proofs
 /// against the honest provider (which must all fail), and owner calls (which must leave bonds alone).
-contract DisputeHandler is BaseHandler {
+contract DisputeHandler is StoreHandler {
     struct Actors {
         address owner;
         address provider;
@@ -26,7 +26,6 @@ contract DisputeHandler is BaseHandler {
     }
 
     ICommitteeArbitrator internal immutable committee;
-    RentalStore internal immutable store;
     RentalHandler internal immutable rentals;
     Actors internal a;
     address[] internal tokens;
@@ -41,9 +40,8 @@ contract DisputeHandler is BaseHandler {
         Actors memory actors,
         address[] memory renters,
         address[] memory tokens_
-    ) BaseHandler(escrow_) {
+    ) StoreHandler(escrow_, store_) {
         committee = committee_;
-        store = store_;
         rentals = rentals_;
         a = actors;
         tokens = tokens_;
@@ -270,17 +268,5 @@ contract DisputeHandler is BaseHandler {
             IDisputeModule.BondAccount memory b = disputes.bondOf(a.provider, tokens[k]);
             total += uint256(b.amount) + b.unbonding + b.unbondableAt + b.openDisputes;
         }
-    }
-
-    function _rentalCount() internal view override returns (uint256) {
-        return store.count();
-    }
-
-    function _termsOf(uint256 i) internal view override returns (RentalTerms memory) {
-        return store.get(i).terms;
-    }
-
-    function _isClosed(uint256 i) internal view override returns (bool) {
-        return store.get(i).closed;
     }
 }

@@ -21,14 +21,13 @@ import {MockERC20} from "../../mocks/MockERC20.sol";
 import {ED25519_ACCESS_KEY} from "../../utils/AccessKeys.sol";
 import {IGpuEscrowFull} from "../../utils/IGpuEscrowFull.sol";
 import {RentalStore} from "../stores/RentalStore.sol";
-import {BaseHandler} from "./BaseHandler.sol";
+import {StoreHandler} from "./StoreHandler.sol";
 
 /// @notice Drives random sequences of rental actions by several renters on two offers (a 6-decimal token with a
 /// USDC-style blacklist, and an 18-decimal token), keeper and provider calls, blacklisting and time warps. Every
 /// action is made valid from the current state (or skipped) so the campaign explores deep states; what each
 /// successful call moved is written to the store.
-contract RentalHandler is BaseHandler {
-    RentalStore internal immutable store;
+contract RentalHandler is StoreHandler {
     uint256 internal immutable attesterKey;
     address internal immutable provider;
     address internal immutable treasury;
@@ -57,8 +56,7 @@ contract RentalHandler is BaseHandler {
         address[] memory renters_,
         uint64[] memory offers_,
         address[] memory tokens_
-    ) BaseHandler(escrow_) {
-        store = store_;
+    ) StoreHandler(escrow_, store_) {
         attesterKey = attesterKey_;
         provider = provider_;
         treasury = treasury_;
@@ -444,17 +442,5 @@ contract RentalHandler is BaseHandler {
 
     function _quote(RentalTerms memory t) internal view returns (Quote memory) {
         return RentalQuote.quote(t, escrow.rentalState(_id(t)), block.timestamp);
-    }
-
-    function _rentalCount() internal view override returns (uint256) {
-        return store.count();
-    }
-
-    function _termsOf(uint256 i) internal view override returns (RentalTerms memory) {
-        return store.get(i).terms;
-    }
-
-    function _isClosed(uint256 i) internal view override returns (bool) {
-        return store.get(i).closed;
     }
 }
