@@ -34,14 +34,8 @@ impl Keeper {
             .into();
             match self.execute(self.escrow, "refund", &[rental.id], input).await? {
                 Outcome::Mined(receipt) => {
-                    let n = count_logs::<GpuEscrow::RentalRefunded>(&receipt, &[rental.id]);
-                    report.refunded += n;
-                    report.txs += 1;
-                    report.gas_used += receipt.gas_used;
-                    self.metrics
-                        .rentals_closed
-                        .with_label_values(&["refund"])
-                        .inc_by(n as u64);
+                    report.refunded +=
+                        self.count_closed::<GpuEscrow::RentalRefunded>("refund", &receipt, &[rental.id], report);
                     self.mark_done(rental.id);
                     tracing::info!(target: "keeper::refund", rental = %rental.id, tx = %receipt.transaction_hash, "refunded");
                 }
@@ -99,14 +93,8 @@ impl Keeper {
             };
             match self.execute(self.escrow, kind, &ids, input).await? {
                 Outcome::Mined(receipt) => {
-                    let n = count_logs::<GpuEscrow::RentalSettled>(&receipt, &ids);
+                    let n = self.count_closed::<GpuEscrow::RentalSettled>("settle", &receipt, &ids, report);
                     report.settled += n;
-                    report.txs += 1;
-                    report.gas_used += receipt.gas_used;
-                    self.metrics
-                        .rentals_closed
-                        .with_label_values(&["settle"])
-                        .inc_by(n as u64);
                     let skipped = SkippedSettlement::in_receipt(&receipt, self.escrow);
                     for id in ids.iter().filter(|id| !skipped.iter().any(|s| s.rental_id == **id)) {
                         self.mark_done(*id);
@@ -132,6 +120,22 @@ impl Keeper {
             }
         }
         Ok(())
+    }
+
+    /// Counts a mined closing transaction (`how`: refund or settle) in `report`, and the rentals it
+    /// closed (its `E` events about `rentals`) in the `rentals_closed` metric; returns how many.
+    fn count_closed<E: SolEvent>(
+        &self,
+        how: &'static str,
+        receipt: &TransactionReceipt,
+        rentals: &[B256],
+        report: &mut TickReport,
+    ) -> usize {
+        let n = count_logs::<E>(receipt, rentals);
+        report.txs += 1;
+        report.gas_used += receipt.gas_used;
+        self.metrics.rentals_closed.with_label_values(&[how]).inc_by(n as u64);
+        n
     }
 
     /// A settlement the escrow did not make (a batch item it skipped, or one whose simulation
