@@ -22,7 +22,7 @@ mod common;
 
 use std::time::Instant;
 
-use common::{Market, HOUR};
+use common::{KeeperMarket, HOUR};
 use keeper::{Keeper, Metrics};
 
 /// User + system CPU seconds of this process, from /proc/self/stat.
@@ -61,9 +61,9 @@ async fn main() {
     let rentals: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let batch_size: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
 
-    let m = Market::setup_with(&["--gas-limit", "100000000"]).await;
+    let m = common::market_with(&["--gas-limit", "100000000"]).await;
     let setup = Instant::now();
-    let opened = m.open_pipelined(m.offer_id, rentals, HOUR, 1).await;
+    let opened = m.open_pipelined(m.offer_id, rentals as u64, HOUR, 1).await;
     for terms in &opened {
         m.serve_final(terms, HOUR, 3);
     }
@@ -73,7 +73,7 @@ async fn main() {
     let mut settings = m.settings("bench.sqlite");
     settings.batch_size = batch_size;
     settings.max_log_range = 100_000;
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
 
     let peak_reset = reset_peak_rss();
     let rss_before = status_kib("VmRSS");

@@ -12,7 +12,8 @@ use std::{
 };
 
 use alloy::hex;
-use common::{Market, HOUR};
+use common::{KeeperMarket, HOUR};
+use testkit::Market;
 
 /// Kills the child if the test fails before it stops it.
 struct Child(std::process::Child);
@@ -28,7 +29,7 @@ impl Drop for Child {
 
 fn keeper_cmd(m: &Market, index: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpu-keeper"));
-    cmd.args(["--rpc-url", &m.anvil.endpoint()])
+    cmd.args(["--rpc-url", &m.chain.anvil.endpoint()])
         .args(["--escrow", &m.escrow.to_string()])
         .args(["--index-path", index.to_str().unwrap()])
         .args(["--confirmations", "0"])
@@ -42,10 +43,10 @@ fn keeper_cmd(m: &Market, index: &std::path::Path) -> Command {
 
 #[tokio::test]
 async fn run_settles_then_stops_on_sigterm_and_status_reads_the_index() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
     m.serve_final(&terms, HOUR, 0);
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     let index = m.dir.join("cli.sqlite");
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -94,9 +95,9 @@ async fn run_settles_then_stops_on_sigterm_and_status_reads_the_index() {
 
 #[tokio::test]
 async fn a_missing_signer_is_a_clear_error() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let out = Command::new(env!("CARGO_BIN_EXE_gpu-keeper"))
-        .args(["--rpc-url", &m.anvil.endpoint(), "status"])
+        .args(["--rpc-url", &m.chain.anvil.endpoint(), "status"])
         .env_remove("GPU_KEEPER_PRIVATE_KEY")
         .output()
         .unwrap();
@@ -147,15 +148,15 @@ async fn kill_9_in_the_middle_of_a_batch_then_a_restart_settles_everything_exact
     use common::PRICE_PER_HOUR;
     use protocol::billing;
 
-    let m = Market::setup().await;
+    let m = common::market().await;
     let rentals = m.open_many(6, HOUR, 1).await;
     for t in &rentals {
         m.serve_final(t, HOUR, 0);
     }
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     let index = m.dir.join("kill9.sqlite");
     let keeper = m.key(5).address();
-    let pending = || async { m.deployer.get_transaction_count(keeper).pending().await.unwrap() };
+    let pending = || async { m.chain.deployer.get_transaction_count(keeper).pending().await.unwrap() };
     let wait_for_pending = |n: u64| async move {
         let deadline = Instant::now() + Duration::from_secs(10);
         while pending().await < n {
@@ -174,10 +175,10 @@ async fn kill_9_in_the_middle_of_a_batch_then_a_restart_settles_everything_exact
     };
 
     // Blocks are mined only on request, so the test decides what is in flight when the keeper dies.
-    m.deployer.anvil_set_auto_mine(false).await.unwrap();
+    m.chain.deployer.anvil_set_auto_mine(false).await.unwrap();
     let mut first = spawn();
     wait_for_pending(1).await;
-    m.deployer.anvil_mine(Some(1), None).await.unwrap();
+    m.chain.deployer.anvil_mine(Some(1), None).await.unwrap();
     // The first batch is mined; the keeper moves on and sends the second one.
     wait_for_pending(2).await;
     wait_until_recorded_pending(&index, 1).await;
@@ -185,13 +186,13 @@ async fn kill_9_in_the_middle_of_a_batch_then_a_restart_settles_everything_exact
     first.0.wait().unwrap();
     status_lists_the_pending_batch(&m, &index);
     // The second batch lands after its sender is gone.
-    m.deployer.anvil_mine(Some(1), None).await.unwrap();
+    m.chain.deployer.anvil_mine(Some(1), None).await.unwrap();
     assert_eq!(
         m.settled_counts().await.len(),
         4,
         "two batches of 2 mined before the restart"
     );
-    m.deployer.anvil_set_auto_mine(true).await.unwrap();
+    m.chain.deployer.anvil_set_auto_mine(true).await.unwrap();
 
     let mut second = spawn();
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -215,7 +216,7 @@ async fn kill_9_in_the_middle_of_a_batch_then_a_restart_settles_everything_exact
         assert_eq!(counts[&protocol::rental_id(t)], 1, "each rental settled exactly once");
     }
     assert_eq!(
-        m.deployer.get_transaction_count(keeper).await.unwrap(),
+        m.chain.deployer.get_transaction_count(keeper).await.unwrap(),
         3,
         "three batches of 2, no transaction sent twice"
     );

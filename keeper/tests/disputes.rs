@@ -7,17 +7,11 @@
 
 mod common;
 
-use std::{
-    collections::VecDeque,
-    sync::{Arc, Mutex},
-};
-
 use alloy::primitives::U256;
-use common::{Market, Reply, ARBITER, BOND, HOUR, PRICE_PER_HOUR};
+use common::{KeeperMarket, BOND, HOUR, PRICE_PER_HOUR};
 use keeper::{Keeper, Metrics};
-use protocol::{billing, rental_id, RentalStatus};
-
-const KEEPER: usize = 5;
+use protocol::{billing, gpu_model_hash, rental_id, RentalStatus, UsageAttestation};
+use testkit::{Market, Reply, ARBITER, KEEPER};
 
 fn deposit(seconds: u64) -> U256 {
     billing::deposit_for(U256::from(PRICE_PER_HOUR), seconds)
@@ -30,7 +24,7 @@ fn bps(amount: U256, bps: U256) -> U256 {
 
 #[tokio::test]
 async fn two_contradicting_attestations_get_the_bond_slashed_and_the_renter_refunded() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, 10 * HOUR, 1).await.remove(0);
     let started: u64 = terms.startedAt.to();
     let mut settings = m.settings("a.sqlite");
@@ -38,13 +32,10 @@ async fn two_contradicting_attestations_get_the_bond_slashed_and_the_renter_refu
     let mut keeper = Keeper::connect(settings, m.key(KEEPER), Metrics::new()).await.unwrap();
 
     // The oracle answers the same seq twice with different uptimes.
-    let now = m.advance(HOUR).await;
-    let first = m.attest_with(&m.attester, &terms, 1, now, now - started);
-    let second = m.attest_with(&m.attester, &terms, 1, now, now - started - 120);
-    m.reply(
-        &terms,
-        Reply::Sequence(Arc::new(Mutex::new(VecDeque::from([first, second])))),
-    );
+    let now = m.chain.advance(HOUR).await;
+    let first = m.attest(&terms, (1, now, now - started));
+    let second = m.attest(&terms, (1, now, now - started - 120));
+    m.fake().queue(&terms, vec![first, second]);
     let report = keeper.tick().await.unwrap();
     assert_eq!(report.proven, 0, "one attestation contradicts nothing: {report:?}");
     let report = keeper.tick().await.unwrap();
@@ -53,7 +44,7 @@ async fn two_contradicting_attestations_get_the_bond_slashed_and_the_renter_refu
     let module = m.disputes_as(&m.renter);
     let renter_bps = module.SLASH_RENTER_BPS().call().await.unwrap();
     let bounty_bps = module.SLASH_BOUNTY_BPS().call().await.unwrap();
-    assert_eq!(m.bond().await, U256::ZERO, "equivocation slashes the whole bond");
+    assert_eq!(m.bond().await.0, U256::ZERO, "equivocation slashes the whole bond");
     assert_eq!(
         m.balance(m.renter.address()).await,
         deposit(10 * HOUR) + bps(U256::from(BOND), renter_bps),
@@ -78,20 +69,23 @@ async fn two_contradicting_attestations_get_the_bond_slashed_and_the_renter_refu
 
 #[tokio::test]
 async fn an_attestation_of_another_gpu_model_is_proven_instead_of_settled() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
     let started: u64 = terms.startedAt.to();
-    let wrong = m.attest_model(&m.attester, &terms, "NVIDIA A100-SXM4-40GB", (1, started + HOUR, HOUR));
-    m.reply(&terms, Reply::Attestation(wrong));
+    let wrong = m.sign(&UsageAttestation {
+        gpuModelHash: gpu_model_hash("NVIDIA A100-SXM4-40GB"),
+        ..m.usage_attestation(&terms, (1, started + HOUR, HOUR))
+    });
+    m.fake().reply(rental_id(&terms), Reply::Attestation(wrong));
     let mut keeper = m.keeper("a.sqlite", KEEPER).await;
-    m.advance(HOUR + u64::from(terms.challengeWindow) + 1).await;
+    m.chain.advance(HOUR + u64::from(terms.challengeWindow) + 1).await;
 
     let report = keeper.tick().await.unwrap();
     assert_eq!((report.proven, report.settled), (1, 0), "{report:?}");
     let module = m.disputes_as(&m.renter);
     let slashed = bps(U256::from(BOND), module.WRONG_GPU_SLASH_BPS().call().await.unwrap());
     let renter_share = bps(slashed, module.SLASH_RENTER_BPS().call().await.unwrap());
-    assert_eq!(m.bond().await, U256::from(BOND) - slashed);
+    assert_eq!(m.bond().await.0, U256::from(BOND) - slashed);
     assert_eq!(m.balance(m.renter.address()).await, deposit(HOUR) + renter_share);
     let metrics = keeper.metrics().render();
     assert!(
@@ -118,20 +112,20 @@ async fn frozen_at(m: &Market, terms: &protocol::RentalTerms) -> u64 {
 
 #[tokio::test]
 async fn an_unruled_dispute_is_settled_by_the_billing_rules_with_the_final_attestation() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
     let started: u64 = terms.startedAt.to();
-    m.advance(600).await;
-    m.open_dispute(&terms).await;
+    m.chain.advance(600).await;
+    m.open_dispute(&terms, "ipfs://evidence").await;
     let frozen = frozen_at(&m, &terms).await;
     // The provider's oracle attests the rental up to the freeze, 20 s of it down.
     let wall = frozen - started;
-    let final_attestation = m.attest_with(&m.attester, &terms, 1, frozen, wall - 20);
-    m.reply(&terms, Reply::Attestation(final_attestation));
+    let final_attestation = m.attest(&terms, (1, frozen, wall - 20));
+    m.fake().reply(rental_id(&terms), Reply::Attestation(final_attestation));
     let mut keeper = m.keeper("a.sqlite", KEEPER).await;
 
     // Past its end, its challenge window and its grace period: frozen, so neither settled nor refunded.
-    m.advance(HOUR + u64::from(terms.gracePeriod) + 1).await;
+    m.chain.advance(HOUR + u64::from(terms.gracePeriod) + 1).await;
     let report = keeper.tick().await.unwrap();
     assert_eq!(report.txs, 0, "{report:?}");
     let rental = keeper.index().rental(rental_id(&terms)).unwrap().unwrap();
@@ -141,7 +135,10 @@ async fn an_unruled_dispute_is_settled_by_the_billing_rules_with_the_final_attes
     assert_eq!(dispute.ruling, None);
 
     // Nobody ruled by the deadline: the keeper settles it as if no dispute had been opened.
-    let now = m.advance(dispute.deadline.saturating_sub(m.now().await)).await;
+    let now = m
+        .chain
+        .advance(dispute.deadline.saturating_sub(m.chain.now().await))
+        .await;
     assert!(now >= dispute.deadline);
     let report = keeper.tick().await.unwrap();
     assert_eq!((report.rulings_executed, report.failures), (1, 0), "{report:?}");
@@ -177,21 +174,23 @@ async fn an_unruled_dispute_is_settled_by_the_billing_rules_with_the_final_attes
 
 #[tokio::test]
 async fn an_unruled_dispute_without_a_final_attestation_is_refunded_after_the_grace_period() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
-    m.open_dispute(&terms).await;
+    m.open_dispute(&terms, "ipfs://evidence").await;
     let mut keeper = m.keeper("a.sqlite", KEEPER).await;
     assert_eq!(keeper.tick().await.unwrap().txs, 0);
     let dispute = keeper.index().pending_disputes().unwrap().remove(0);
 
     // Past the deadline with no attestation: the escrow waits the grace period for one.
-    m.advance(dispute.deadline.saturating_sub(m.now().await) + 1).await;
+    m.chain
+        .advance(dispute.deadline.saturating_sub(m.chain.now().await) + 1)
+        .await;
     let report = keeper.tick().await.unwrap();
     assert_eq!((report.txs, report.rulings_executed), (0, 0), "{report:?}");
     assert_eq!(keeper.index().pending_disputes().unwrap().len(), 1);
 
     // Then anyone closes it by the refund rules: nothing was paid, so the whole deposit goes back.
-    m.advance(u64::from(terms.gracePeriod) + 1).await;
+    m.chain.advance(u64::from(terms.gracePeriod) + 1).await;
     let report = keeper.tick().await.unwrap();
     assert_eq!((report.rulings_executed, report.failures), (1, 0), "{report:?}");
     assert_eq!(
@@ -212,10 +211,10 @@ async fn an_unruled_dispute_without_a_final_attestation_is_refunded_after_the_gr
 
 #[tokio::test]
 async fn a_committee_ruling_is_executed_without_waiting_for_the_deadline() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
-    m.advance(900).await;
-    m.open_dispute(&terms).await;
+    m.chain.advance(900).await;
+    m.open_dispute(&terms, "ipfs://evidence").await;
     let at_stake = billing::cost(
         U256::from(PRICE_PER_HOUR),
         frozen_at(&m, &terms).await - terms.startedAt.to::<u64>(),
@@ -226,7 +225,7 @@ async fn a_committee_ruling_is_executed_without_waiting_for_the_deadline() {
     // The committee gives the renter 30 %: ruling 3001.
     let dispute = keeper.index().pending_disputes().unwrap().remove(0);
     let arbiter = m.key(ARBITER);
-    common::mined(
+    testkit::mined(
         m.arbitrator_as(&arbiter)
             .vote(dispute.arbitrator_dispute_id, U256::from(3_001)),
     )

@@ -6,9 +6,10 @@
 mod common;
 
 use alloy::{network::TransactionBuilder, primitives::U256, providers::Provider, rpc::types::TransactionRequest};
-use common::{connect, Market, Reply, HOUR, PRICE_PER_HOUR};
+use common::{KeeperMarket, HOUR, PRICE_PER_HOUR};
 use keeper::{Due, Keeper, Metrics, TickReport};
 use protocol::{billing, rental_id, RentalStatus};
+use testkit::{connect, Reply};
 
 fn price() -> U256 {
     U256::from(PRICE_PER_HOUR)
@@ -16,13 +17,13 @@ fn price() -> U256 {
 
 #[tokio::test]
 async fn settles_an_ended_rental_after_the_challenge_window_as_billing_predicts() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
     let signed = m.serve_final(&terms, HOUR, 17);
     let mut keeper = m.keeper("a.sqlite", 5).await;
 
     // Ended, but the challenge window is still open: nothing is sent.
-    m.advance(HOUR + 10).await;
+    m.chain.advance(HOUR + 10).await;
     assert_eq!(keeper.tick().await.unwrap(), TickReport::default());
     let status = keeper.status().await.unwrap();
     assert!(
@@ -31,7 +32,7 @@ async fn settles_an_ended_rental_after_the_challenge_window_as_billing_predicts(
         status[0].due
     );
 
-    m.advance(u64::from(terms.challengeWindow)).await;
+    m.chain.advance(u64::from(terms.challengeWindow)).await;
     let report = keeper.tick().await.unwrap();
     assert_eq!((report.settled, report.txs, report.failures), (1, 1, 0), "{report:?}");
 
@@ -60,7 +61,7 @@ async fn settles_an_ended_rental_after_the_challenge_window_as_billing_predicts(
 
 #[tokio::test]
 async fn several_due_rentals_are_settled_with_settle_batch() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let rentals = m.open_many(5, HOUR, 1).await;
     for t in &rentals {
         m.serve_final(t, HOUR, 0);
@@ -68,7 +69,7 @@ async fn several_due_rentals_are_settled_with_settle_batch() {
     let mut settings = m.settings("a.sqlite");
     settings.batch_size = 3;
     let mut keeper = Keeper::connect(settings, m.key(5), Metrics::new()).await.unwrap();
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     let report = keeper.tick().await.unwrap();
     assert_eq!(
         (report.settled, report.txs),
@@ -85,7 +86,7 @@ async fn several_due_rentals_are_settled_with_settle_batch() {
 
 #[tokio::test]
 async fn a_batch_settles_the_others_when_one_rental_was_frozen_and_one_closed_first() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let rentals = m.open_many(3, HOUR, 1).await;
     let finals: Vec<_> = rentals.iter().map(|t| m.serve_final(t, HOUR, 0)).collect();
     // A keeper four blocks behind the head: it cannot have seen what happens just before it acts.
@@ -97,11 +98,11 @@ async fn a_batch_settles_the_others_when_one_rental_was_frozen_and_one_closed_fi
     // second itself. Then the window closes.
     let window = u64::from(rentals[0].challengeWindow);
     let first_end = rentals[0].startedAt.to::<u64>() + HOUR;
-    m.advance(first_end + window - 20 - m.now().await).await;
-    m.open_dispute(&rentals[0]).await;
+    m.chain.advance(first_end + window - 20 - m.chain.now().await).await;
+    m.open_dispute(&rentals[0], "ipfs://evidence").await;
     let (usage, signature) = finals[1].onchain_usage();
-    common::mined(m.escrow_as(&m.renter).settle(rentals[1].clone(), usage, signature)).await;
-    m.advance(30).await;
+    testkit::mined(m.escrow_as(&m.renter).settle(rentals[1].clone(), usage, signature)).await;
+    m.chain.advance(30).await;
 
     // The keeper's batch holds all three: the escrow settles the third and skips the other two with their reasons.
     let report = keeper.tick().await.unwrap();
@@ -143,7 +144,7 @@ async fn a_batch_settles_the_others_when_one_rental_was_frozen_and_one_closed_fi
 
     // Once the index catches up, nothing is left to settle: the frozen rental belongs to its dispute.
     for _ in 0..4 {
-        m.advance(1).await;
+        m.chain.advance(1).await;
     }
     let report = keeper.tick().await.unwrap();
     assert_eq!(report, TickReport::default());
@@ -153,16 +154,16 @@ async fn a_batch_settles_the_others_when_one_rental_was_frozen_and_one_closed_fi
 
 #[tokio::test]
 async fn refunds_after_the_grace_period_when_the_oracle_never_answers() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
-    m.reply(&terms, Reply::Hang);
+    m.fake().reply(rental_id(&terms), Reply::Hang);
     let mut keeper = m.keeper("a.sqlite", 5).await;
 
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     let report = keeper.tick().await.unwrap();
     assert_eq!((report.txs, report.failures), (0, 1), "{report:?}");
 
-    m.advance(u64::from(terms.gracePeriod)).await;
+    m.chain.advance(u64::from(terms.gracePeriod)).await;
     let report = keeper.tick().await.unwrap();
     assert_eq!((report.refunded, report.txs), (1, 1), "{report:?}");
     assert_eq!(
@@ -179,20 +180,20 @@ async fn refunds_after_the_grace_period_when_the_oracle_never_answers() {
 
 #[tokio::test]
 async fn forged_stale_or_garbage_attestations_are_never_submitted() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let rentals = m.open_many(4, HOUR, 1).await;
     let started: u64 = rentals[0].startedAt.to();
     // Signed by the renter, not the attester.
-    let forged = m.attest_with(&m.renter, &rentals[0], 1, started + HOUR, HOUR);
-    m.reply(&rentals[0], Reply::Attestation(forged));
+    let forged = m.sign_as(&m.renter, &m.usage_attestation(&rentals[0], (1, started + HOUR, HOUR)));
+    m.fake().reply(rental_id(&rentals[0]), Reply::Attestation(forged));
     // Another rental's attestation.
-    let other = m.attest_with(&m.attester, &rentals[2], 1, started + HOUR, HOUR);
-    m.reply(&rentals[1], Reply::Attestation(other));
-    m.reply(&rentals[2], Reply::Garbage);
-    m.reply(&rentals[3], Reply::Status(500));
+    let other = m.attest(&rentals[2], (1, started + HOUR, HOUR));
+    m.fake().reply(rental_id(&rentals[1]), Reply::Attestation(other));
+    m.fake().reply(rental_id(&rentals[2]), Reply::Garbage);
+    m.fake().reply(rental_id(&rentals[3]), Reply::Status(500));
 
     let mut keeper = m.keeper("a.sqlite", 5).await;
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     let report = keeper.tick().await.unwrap();
     assert_eq!((report.txs, report.settled, report.failures), (0, 0, 4), "{report:?}");
     assert!(
@@ -208,14 +209,14 @@ async fn forged_stale_or_garbage_attestations_are_never_submitted() {
 
 #[tokio::test]
 async fn two_keepers_racing_pay_nothing_twice_and_report_no_errors() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let rentals = m.open_many(6, HOUR, 1).await;
     for t in &rentals {
         m.serve_final(t, HOUR, 5);
     }
     let mut a = m.keeper("a.sqlite", 5).await;
     let mut b = m.keeper("b.sqlite", 6).await;
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     let (ra, rb) = tokio::join!(a.tick(), b.tick());
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
     assert_eq!(ra.settled + rb.settled, 6, "{ra:?} {rb:?}");
@@ -230,7 +231,7 @@ async fn two_keepers_racing_pay_nothing_twice_and_report_no_errors() {
 
 #[tokio::test]
 async fn a_restart_from_the_persisted_index_finishes_the_work_exactly_once() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let rentals = m.open_many(3, HOUR, 1).await;
     {
         let mut first = m.keeper("a.sqlite", 5).await;
@@ -240,7 +241,7 @@ async fn a_restart_from_the_persisted_index_finishes_the_work_exactly_once() {
     for t in &rentals {
         m.serve_final(t, HOUR, 0);
     }
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     let mut second = m.keeper("a.sqlite", 5).await;
     let report = second.tick().await.unwrap();
     assert_eq!(report.settled, 3, "{report:?}");
@@ -252,15 +253,15 @@ async fn a_restart_from_the_persisted_index_finishes_the_work_exactly_once() {
 
 #[tokio::test]
 async fn the_nonce_is_resynced_after_an_external_transaction_from_the_same_key() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let rentals = m.open_many(2, HOUR, 1).await;
     m.serve_final(&rentals[0], HOUR, 0);
     let mut keeper = m.keeper("a.sqlite", 5).await;
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     assert_eq!(keeper.tick().await.unwrap().settled, 1);
 
     // The operator uses the keeper's key elsewhere: the keeper's cached nonce is now stale.
-    let same_key = connect(&m.anvil, &m.key(5));
+    let same_key = connect(&m.chain.anvil, &m.key(5));
     let transfer = TransactionRequest::default()
         .with_to(m.renter.address())
         .with_value(U256::from(1));
@@ -279,16 +280,16 @@ async fn the_nonce_is_resynced_after_an_external_transaction_from_the_same_key()
 
 #[tokio::test]
 async fn long_rentals_are_checkpointed_with_an_attestation_past_its_challenge_window() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, 10 * HOUR, 1).await.remove(0);
     let started: u64 = terms.startedAt.to();
     let mut settings = m.settings("a.sqlite");
     settings.checkpoint_interval_secs = HOUR;
     let mut keeper = Keeper::connect(settings, m.key(5), Metrics::new()).await.unwrap();
 
-    let now = m.advance(2 * HOUR).await;
-    let signed = m.attest_with(&m.attester, &terms, 1, now, now - started - 3);
-    m.reply(&terms, Reply::Attestation(signed.clone()));
+    let now = m.chain.advance(2 * HOUR).await;
+    let signed = m.attest(&terms, (1, now, now - started - 3));
+    m.fake().reply(rental_id(&terms), Reply::Attestation(signed.clone()));
     let report = keeper.tick().await.unwrap();
     assert_eq!(
         report.checkpointed, 0,
@@ -296,8 +297,8 @@ async fn long_rentals_are_checkpointed_with_an_attestation_past_its_challenge_wi
     );
 
     // The oracle is down now, but the keeper kept the attestation it saw.
-    m.reply(&terms, Reply::Status(503));
-    m.advance(u64::from(terms.challengeWindow) + 1).await;
+    m.fake().reply(rental_id(&terms), Reply::Status(503));
+    m.chain.advance(u64::from(terms.challengeWindow) + 1).await;
     let report = keeper.tick().await.unwrap();
     assert_eq!(report.checkpointed, 1, "{report:?}");
     let rental = keeper.index().rental(rental_id(&terms)).unwrap().unwrap();
@@ -307,24 +308,24 @@ async fn long_rentals_are_checkpointed_with_an_attestation_past_its_challenge_wi
 
 #[tokio::test]
 async fn low_balance_alerts_go_to_the_log_metric_and_webhook_once() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
     let mut settings = m.settings("a.sqlite");
     settings.low_balance_alert_secs = 900;
-    settings.webhook_url = Some(format!("{}/webhook", m.oracle_url));
+    settings.webhook_url = Some(m.fake().webhook_url());
     let mut keeper = Keeper::connect(settings, m.key(5), Metrics::new()).await.unwrap();
     keeper.tick().await.unwrap();
-    assert!(m.oracle.webhooks.lock().unwrap().is_empty());
+    assert!(m.fake().webhooks().is_empty());
 
-    m.advance(HOUR - 600).await;
+    m.chain.advance(HOUR - 600).await;
     keeper.tick().await.unwrap();
     keeper.tick().await.unwrap();
     let mut waited = 0;
-    while m.oracle.webhooks.lock().unwrap().is_empty() && waited < 100 {
+    while m.fake().webhooks().is_empty() && waited < 100 {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         waited += 1;
     }
-    let bodies = m.oracle.webhooks.lock().unwrap().clone();
+    let bodies = m.fake().webhooks();
     assert_eq!(bodies.len(), 1, "one alert per rental: {bodies:?}");
     assert_eq!(bodies[0]["rentalId"], serde_json::json!(rental_id(&terms)));
     assert!(bodies[0]["secondsLeft"].as_u64().unwrap() <= 600);
@@ -335,7 +336,7 @@ async fn low_balance_alerts_go_to_the_log_metric_and_webhook_once() {
 
 #[tokio::test]
 async fn reindexing_from_the_chain_rebuilds_the_same_index() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let rentals = m.open_many(3, HOUR, 1).await;
     m.serve_final(&rentals[0], HOUR, 0);
     m.escrow_as(&m.renter)
@@ -347,7 +348,7 @@ async fn reindexing_from_the_chain_rebuilds_the_same_index() {
         .await
         .unwrap();
     let mut keeper = m.keeper("a.sqlite", 5).await;
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     keeper.tick().await.unwrap();
     let before = keeper.index().snapshot().unwrap();
     assert!(before.iter().any(|l| l.contains("settled")));
@@ -361,7 +362,7 @@ async fn reindexing_from_the_chain_rebuilds_the_same_index() {
 
 #[tokio::test]
 async fn configuration_mistakes_are_refused_with_clear_errors() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let mut wrong_chain = m.settings("a.sqlite");
     wrong_chain.chain_id = Some(1);
     let err = Keeper::connect(wrong_chain, m.key(5), Metrics::new())
@@ -382,7 +383,7 @@ async fn configuration_mistakes_are_refused_with_clear_errors() {
 
     let mut wrong_file = m.settings("d.sqlite");
     wrong_file.escrow = None;
-    wrong_file.deployments_dir = m.dir.clone();
+    wrong_file.deployments_dir = m.dir.path().to_path_buf();
     std::fs::write(
         m.dir.join("31337.json"),
         r#"{"chainId": 1, "deployBlock": 0, "escrow": "0x610178dA211FEF7D417bC0e6FeD39F05609AD788", "tokens": {}}"#,
@@ -395,18 +396,18 @@ async fn configuration_mistakes_are_refused_with_clear_errors() {
 #[tokio::test]
 async fn a_reorg_rewinds_the_index_to_the_new_chain() {
     use alloy::providers::ext::AnvilApi;
-    let m = Market::setup().await;
+    let m = common::market().await;
     let mut keeper = m.keeper("a.sqlite", 5).await;
     keeper.sync().await.unwrap();
-    let snapshot = m.deployer.anvil_snapshot().await.unwrap();
+    let snapshot = m.chain.deployer.anvil_snapshot().await.unwrap();
     let dropped = m.open_many(1, HOUR, 1).await.remove(0);
     keeper.sync().await.unwrap();
     assert!(keeper.index().rental(rental_id(&dropped)).unwrap().is_some());
 
     // The blocks with that rental are replaced by others holding a different rental.
-    assert!(m.deployer.anvil_revert(snapshot).await.unwrap());
-    m.advance(30).await;
-    m.deployer.anvil_mine(Some(4), None).await.unwrap();
+    assert!(m.chain.deployer.anvil_revert(snapshot).await.unwrap());
+    m.chain.advance(30).await;
+    m.chain.deployer.anvil_mine(Some(4), None).await.unwrap();
     let kept = m.open_many(1, HOUR, 99).await.remove(0);
     keeper.sync().await.unwrap();
     let ids: Vec<_> = keeper.index().all_rentals().unwrap().iter().map(|r| r.id).collect();
@@ -424,18 +425,19 @@ async fn a_reorg_rewinds_the_index_to_the_new_chain() {
 #[tokio::test]
 async fn a_stuck_transaction_is_replaced_with_a_higher_fee_and_the_same_nonce() {
     use alloy::providers::ext::AnvilApi;
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
     m.serve_final(&terms, HOUR, 0);
     let mut keeper = m.keeper("a.sqlite", 5).await;
     keeper.sync().await.unwrap();
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     let keeper_address = m.key(5).address();
-    let nonce_before = m.deployer.get_transaction_count(keeper_address).await.unwrap();
-    m.deployer.anvil_set_auto_mine(false).await.unwrap();
+    let nonce_before = m.chain.deployer.get_transaction_count(keeper_address).await.unwrap();
+    m.chain.deployer.anvil_set_auto_mine(false).await.unwrap();
 
     let pending = || async {
-        m.deployer
+        m.chain
+            .deployer
             .get_transaction_count(keeper_address)
             .pending()
             .await
@@ -453,12 +455,12 @@ async fn a_stuck_transaction_is_replaced_with_a_higher_fee_and_the_same_nonce() 
     let chain = async {
         // The first transaction vanishes from the pool (as if underpriced and evicted) while blocks go by.
         wait_for_pending().await;
-        m.deployer.anvil_drop_all_transactions().await.unwrap();
-        m.deployer.anvil_mine(Some(3), None).await.unwrap();
+        m.chain.deployer.anvil_drop_all_transactions().await.unwrap();
+        m.chain.deployer.anvil_mine(Some(3), None).await.unwrap();
         // The keeper bumps it: same nonce, higher fee; the next block includes it.
         wait_for_pending().await;
-        m.deployer.anvil_mine(Some(1), None).await.unwrap();
-        m.deployer.anvil_set_auto_mine(true).await.unwrap();
+        m.chain.deployer.anvil_mine(Some(1), None).await.unwrap();
+        m.chain.deployer.anvil_set_auto_mine(true).await.unwrap();
     };
     // The keeper's future is Send: it can run on another task.
     let task = tokio::spawn(async move {
@@ -470,7 +472,7 @@ async fn a_stuck_transaction_is_replaced_with_a_higher_fee_and_the_same_nonce() 
     let report = report.unwrap();
     assert_eq!(report.settled, 1, "{report:?}");
     assert_eq!(
-        m.deployer.get_transaction_count(keeper_address).await.unwrap(),
+        m.chain.deployer.get_transaction_count(keeper_address).await.unwrap(),
         nonce_before + 1,
         "one nonce used"
     );
@@ -487,15 +489,15 @@ async fn a_stuck_transaction_is_replaced_with_a_higher_fee_and_the_same_nonce() 
 #[tokio::test]
 async fn the_rpc_going_away_and_coming_back_delays_a_settlement_but_never_doubles_it() {
     use std::time::{Duration, Instant};
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
     let signed = m.serve_final(&terms, HOUR, 17);
-    let proxy = common::Proxy::start(m.anvil.port());
+    let proxy = testkit::Proxy::start(m.chain.anvil.port());
     let mut settings = m.settings("a.sqlite");
     settings.rpc_url = proxy.url();
     let mut keeper = Keeper::connect(settings, m.key(5), Metrics::new()).await.unwrap();
     keeper.sync().await.unwrap();
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
 
     // The RPC goes away while the rental is due; the keeper runs through the outage.
     proxy.cut();
@@ -572,7 +574,11 @@ async fn the_rpc_going_away_and_coming_back_delays_a_settlement_but_never_double
     assert_eq!(U256::from(account.net), expected.provider_net);
     assert_eq!(U256::from(account.fees), expected.fee);
     assert_eq!(
-        m.deployer.get_transaction_count(m.key(5).address()).await.unwrap(),
+        m.chain
+            .deployer
+            .get_transaction_count(m.key(5).address())
+            .await
+            .unwrap(),
         1,
         "the keeper sent exactly one transaction"
     );

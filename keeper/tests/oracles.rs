@@ -8,8 +8,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{HungOracle, Market, HOUR};
+use common::{KeeperMarket, HOUR};
 use keeper::{Keeper, Metrics};
+use testkit::{FakeOracle, Reply};
 
 /// Its rentals, more than the requests one oracle gets at once (4 by default).
 const HUNG_RENTALS: usize = 8;
@@ -24,13 +25,14 @@ const MARGIN: Duration = Duration::from_secs(2);
 
 #[tokio::test]
 async fn a_hung_oracle_delays_none_of_the_other_providers_settlements() {
-    let m = Market::setup().await;
-    let hung = HungOracle::start().await;
-    let hung_offer = m.add_provider(7, 8, &hung.url).await;
+    let m = common::market().await;
+    let hung = FakeOracle::start().await;
+    hung.set_default(Reply::Hang);
+    let hung_offer = m.add_provider(7, 8, hung.url(), |o| o.capacity = u16::MAX).await;
     // The hung oracle's rentals are older: a keeper asking one oracle after the other would wait
     // on each of them before asking about any other.
-    m.open_pipelined(hung_offer, HUNG_RENTALS, HOUR, 1).await;
-    let due = m.open_pipelined(m.offer_id, DUE_RENTALS, HOUR, 1_000).await;
+    m.open_pipelined(hung_offer, HUNG_RENTALS as u64, HOUR, 1).await;
+    let due = m.open_pipelined(m.offer_id, DUE_RENTALS as u64, HOUR, 1_000).await;
     for terms in &due {
         m.serve_final(terms, HOUR, 0);
     }
@@ -39,7 +41,7 @@ async fn a_hung_oracle_delays_none_of_the_other_providers_settlements() {
     let one_rental = Duration::from_millis(2 * TIMEOUT_MS + settings.http_backoff_ms);
     let mut keeper = Keeper::connect(settings, m.key(5), Metrics::new()).await.unwrap();
     keeper.sync().await.unwrap();
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
 
     let started = Instant::now();
     let report = keeper.tick().await.unwrap();
@@ -55,9 +57,9 @@ async fn a_hung_oracle_delays_none_of_the_other_providers_settlements() {
         "the round took {took:?}: more than one hung request ({one_rental:?}) + {MARGIN:?}"
     );
     assert!(
-        hung.connections() <= 4 * 2,
+        hung.requests() <= 4 * 2,
         "the hung oracle is asked about 4 rentals at once (twice each), then not again this round: {} requests",
-        hung.connections()
+        hung.requests()
     );
     let metrics = keeper.metrics().render();
     let hung_provider = m.key(7).address();

@@ -13,22 +13,23 @@ use alloy::{
     providers::{ext::AnvilApi, Provider},
     rpc::types::anvil::ReorgOptions,
 };
-use common::{Market, HOUR};
+use common::{KeeperMarket, HOUR};
 use keeper::{
     index::{Index, TxResult},
     Keeper, TickReport,
 };
 use protocol::{rental_id, RentalTerms};
+use testkit::Market;
 
 /// The account's nonce in the latest block.
 async fn mined_nonce(m: &Market, who: Address) -> u64 {
-    m.deployer.get_transaction_count(who).await.unwrap()
+    m.chain.deployer.get_transaction_count(who).await.unwrap()
 }
 
 /// Waits until a transaction of `who` with nonce `nonce` is in the pool.
 async fn wait_for_pool(m: &Market, who: Address, nonce: u64) {
     for _ in 0..500 {
-        if m.deployer.get_transaction_count(who).pending().await.unwrap() > nonce {
+        if m.chain.deployer.get_transaction_count(who).pending().await.unwrap() > nonce {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -41,7 +42,7 @@ async fn wait_for_pool(m: &Market, who: Address, nonce: u64) {
 async fn crash_after_sending(m: &Market, mut keeper: Keeper) {
     let from = keeper.address();
     let nonce = mined_nonce(m, from).await;
-    m.deployer.anvil_set_auto_mine(false).await.unwrap();
+    m.chain.deployer.anvil_set_auto_mine(false).await.unwrap();
     let task = tokio::spawn(async move { keeper.tick().await });
     wait_for_pool(m, from, nonce).await;
     task.abort();
@@ -56,11 +57,11 @@ fn index_of(m: &Market, name: &str) -> Index {
 /// A market with one hour-long rental that is over and due, its final attestation served, and a keeper
 /// (index `a.sqlite`, key 5) that has not run a round yet, with its nonce in the latest block.
 async fn due_rental_and_keeper() -> (Market, RentalTerms, Keeper, u64) {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
     m.serve_final(&terms, HOUR, 0);
     let keeper = m.keeper("a.sqlite", 5).await;
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     let nonce = mined_nonce(&m, keeper.address()).await;
     (m, terms, keeper, nonce)
 }
@@ -68,17 +69,17 @@ async fn due_rental_and_keeper() -> (Market, RentalTerms, Keeper, u64) {
 /// Mines `n` blocks, each a second after the previous one.
 async fn mine(m: &Market, n: u64) {
     for _ in 0..n {
-        m.advance(1).await;
+        m.chain.advance(1).await;
     }
 }
 
 #[tokio::test]
 async fn a_reorg_that_drops_the_keepers_settlement_has_it_settled_again_at_once_with_the_chains_nonce() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
     m.serve_final(&terms, HOUR, 0);
     let mut keeper = m.keeper("a.sqlite", 5).await;
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     let from = keeper.address();
     let nonce = mined_nonce(&m, from).await;
 
@@ -88,7 +89,8 @@ async fn a_reorg_that_drops_the_keepers_settlement_has_it_settled_again_at_once_
     keeper.sync().await.unwrap();
 
     // The three blocks from the settlement on are replaced by three others without it.
-    m.deployer
+    m.chain
+        .deployer
         .anvil_reorg(ReorgOptions {
             depth: 3,
             tx_block_pairs: vec![],
@@ -104,12 +106,12 @@ async fn a_reorg_that_drops_the_keepers_settlement_has_it_settled_again_at_once_
 
     // The keeper notices the reorg and settles again with the nonce the chain gives back: the same
     // round, no blocks waited for on a nonce the chain cannot mine.
-    let (head, started) = (m.deployer.get_block_number().await.unwrap(), Instant::now());
+    let (head, started) = (m.chain.deployer.get_block_number().await.unwrap(), Instant::now());
     let report = tokio::time::timeout(Duration::from_secs(30), keeper.tick())
         .await
         .expect("the round does not wait on an unminable nonce")
         .unwrap();
-    let blocks = m.deployer.get_block_number().await.unwrap() - head;
+    let blocks = m.chain.deployer.get_block_number().await.unwrap() - head;
     eprintln!(
         "settled again {blocks} block(s) and {:.2} s after the reorg",
         started.elapsed().as_secs_f64()
@@ -134,7 +136,7 @@ async fn a_reorg_that_drops_the_keepers_settlement_has_it_settled_again_at_once_
 
 #[tokio::test]
 async fn a_settlement_reorged_out_while_its_confirmations_are_awaited_counts_as_not_mined() {
-    let m = Market::setup().await;
+    let m = common::market().await;
     let terms = m.open_many(1, HOUR, 1).await.remove(0);
     m.serve_final(&terms, HOUR, 0);
     let mut settings = m.settings("a.sqlite");
@@ -142,12 +144,12 @@ async fn a_settlement_reorged_out_while_its_confirmations_are_awaited_counts_as_
     let mut keeper = Keeper::connect(settings, m.key(5), keeper::Metrics::new())
         .await
         .unwrap();
-    m.advance(2 * HOUR + 10).await;
+    m.chain.advance(2 * HOUR + 10).await;
     keeper.sync().await.unwrap();
     let from = keeper.address();
     let nonce = mined_nonce(&m, from).await;
 
-    m.deployer.anvil_set_auto_mine(false).await.unwrap();
+    m.chain.deployer.anvil_set_auto_mine(false).await.unwrap();
     let task = tokio::spawn(async move {
         let report = keeper.tick().await;
         (keeper, report)
@@ -156,7 +158,8 @@ async fn a_settlement_reorged_out_while_its_confirmations_are_awaited_counts_as_
     // Mined, then, while the keeper waits for its confirmations, its block is replaced.
     mine(&m, 1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    m.deployer
+    m.chain
+        .deployer
         .anvil_reorg(ReorgOptions {
             depth: 1,
             tx_block_pairs: vec![],
@@ -175,7 +178,7 @@ async fn a_settlement_reorged_out_while_its_confirmations_are_awaited_counts_as_
     }
     let (keeper, report) = task.await.unwrap();
     let report = report.unwrap();
-    m.deployer.anvil_set_auto_mine(true).await.unwrap();
+    m.chain.deployer.anvil_set_auto_mine(true).await.unwrap();
 
     assert_eq!((report.settled, report.failures), (1, 0), "{report:?}");
     assert_eq!(mined_nonce(&m, from).await, nonce + 1, "one nonce used");
@@ -222,7 +225,7 @@ async fn a_transaction_is_recorded_pending_when_sent_and_a_restarted_keeper_find
 
     // Mined: the next round records its result from the receipt.
     mine(&m, 1).await;
-    m.deployer.anvil_set_auto_mine(true).await.unwrap();
+    m.chain.deployer.anvil_set_auto_mine(true).await.unwrap();
     assert_eq!(keeper.tick().await.unwrap(), TickReport::default());
     let mined = keeper.index().txs_with(TxResult::Ok).unwrap();
     assert_eq!(mined.len(), 1, "{mined:?}");
@@ -238,8 +241,8 @@ async fn a_restarted_keeper_marks_a_pending_transaction_dropped_when_the_node_fo
     let from = keeper.address();
 
     crash_after_sending(&m, keeper).await;
-    m.deployer.anvil_drop_all_transactions().await.unwrap();
-    m.deployer.anvil_set_auto_mine(true).await.unwrap();
+    m.chain.deployer.anvil_drop_all_transactions().await.unwrap();
+    m.chain.deployer.anvil_set_auto_mine(true).await.unwrap();
 
     let mut keeper = m.keeper("a.sqlite", 5).await;
     assert_eq!(
@@ -262,9 +265,9 @@ async fn a_restarted_keeper_marks_a_pending_transaction_replaced_when_its_nonce_
 
     crash_after_sending(&m, keeper).await;
     // The pool forgets it, and the same key sends something else with that nonce.
-    m.deployer.anvil_drop_all_transactions().await.unwrap();
-    m.deployer.anvil_set_auto_mine(true).await.unwrap();
-    let same_key = common::connect(&m.anvil, &m.key(5));
+    m.chain.deployer.anvil_drop_all_transactions().await.unwrap();
+    m.chain.deployer.anvil_set_auto_mine(true).await.unwrap();
+    let same_key = testkit::connect(&m.chain.anvil, &m.key(5));
     let other = alloy::rpc::types::TransactionRequest::default()
         .to(Address::repeat_byte(0x42))
         .nonce(nonce);

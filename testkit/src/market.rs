@@ -559,8 +559,9 @@ impl Market {
 
     /// As [`Self::open_many`] on `offer_id`, without waiting for each: automine is paused, the
     /// renter's `open` transactions are sent with consecutive nonces (16 at a time), then mined in
-    /// as few blocks as the block gas limit allows (the rentals of one block start together).
-    /// Terms in the order of the salts.
+    /// as few blocks as the block gas limit allows (the rentals of one block start together), at a
+    /// fee cap that outlasts the base fee's rise over many full blocks. Terms in the order of the
+    /// salts.
     pub async fn open_pipelined(&self, offer_id: u64, n: u64, seconds: u64, first_salt: u64) -> Vec<RentalTerms> {
         /// Sends in flight at once.
         const SENDERS: usize = 16;
@@ -571,6 +572,8 @@ impl Market {
         let from = self.renter.address();
         let first_nonce = chain.get_transaction_count(from).await.expect("the renter's nonce");
         let fees = chain.estimate_eip1559_fees().await.expect("the chain's fees");
+        // Each full block raises the base fee by up to 12.5 %: room for the last of many.
+        let max_fee = fees.max_fee_per_gas * 100;
         let first_block = chain.get_block_number().await.expect("the chain answers") + 1;
         self.chain
             .deployer
@@ -592,7 +595,7 @@ impl Market {
                         .open(params, renter_access_key())
                         .nonce(first_nonce + i)
                         .gas(OPEN_GAS)
-                        .max_fee_per_gas(fees.max_fee_per_gas)
+                        .max_fee_per_gas(max_fee)
                         .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
                         .send()
                         .await
@@ -603,8 +606,16 @@ impl Market {
         while let Some(sent) = senders.join_next().await {
             sent.expect("a sender finished");
         }
-        while chain.get_transaction_count(from).await.expect("the renter's nonce") < first_nonce + n {
+        let (mut next, last) = (first_nonce, first_nonce + n);
+        while next < last {
             self.chain.deployer.evm_mine(None).await.expect("evm_mine");
+            let mined = chain.get_transaction_count(from).await.expect("the renter's nonce");
+            assert!(
+                mined > next,
+                "a block took none of the {} open transactions left from nonce {next}: the node dropped them or the base fee outgrew their cap",
+                last - next
+            );
+            next = mined;
         }
         self.chain
             .deployer

@@ -157,3 +157,30 @@ async fn a_second_provider_gets_its_own_offer_and_pipelined_rentals_open_in_salt
     assert_eq!(answer, None);
     assert_eq!(m.fake().requests(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_rentals_open_over_more_full_blocks_than_the_fee_estimate_covers() {
+    use alloy::providers::{ext::AnvilApi, Provider};
+    let m = Market::builder().offer(|o| o.capacity = 200).start().await;
+    // Two opens (150k gas each, ~90k used) fill a block: 120 take 60 blocks, each 20 % above the
+    // gas target, which lift the base fee above the estimate's cap (twice the base fee now).
+    assert!(m.chain.deployer.anvil_set_block_gas_limit(300_000).await.unwrap());
+    let before = m.chain.deployer.get_block_number().await.unwrap();
+    let cap = m.chain.deployer.estimate_eip1559_fees().await.unwrap().max_fee_per_gas;
+    let opened = m.open_pipelined(m.offer_id, 120, 600, 1).await;
+    assert_eq!(opened.len(), 120);
+    let head = m.chain.deployer.get_block_number().await.unwrap();
+    let last = m
+        .chain
+        .deployer
+        .get_block_by_number(head.into())
+        .await
+        .unwrap()
+        .unwrap();
+    let base_fee = u128::from(last.header.base_fee_per_gas.unwrap());
+    assert!(
+        base_fee > cap,
+        "the base fee rose above the estimate's cap over {} blocks: {base_fee} ≤ {cap}",
+        head - before
+    );
+}
