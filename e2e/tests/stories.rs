@@ -13,7 +13,10 @@ mod common;
 
 use std::time::Duration;
 
-use alloy::primitives::{B256, U256};
+use alloy::{
+    primitives::{B256, U256},
+    sol_types::SolEvent,
+};
 use common::{Attester, Market, BOND, DISPUTE_BOND, FEE_BPS, HOUR, PRICE_PER_HOUR};
 use protocol::{
     billing,
@@ -94,13 +97,7 @@ async fn check_settlement(
         deposit,
         "nothing lost, nothing created"
     );
-    let state = m
-        .escrow_as(&m.renter)
-        .rentalState(rental_id(terms))
-        .call()
-        .await
-        .unwrap();
-    assert_eq!(state.status, 0, "rental closed, its slot deleted");
+    assert_eq!(m.rental_state(terms).await.status, 0, "rental closed, its slot deleted");
     split
 }
 
@@ -310,6 +307,16 @@ async fn check_access_ended(m: &Market, id: B256, status: RentalStatus) {
     );
 }
 
+/// The keeper's proof `P` of rental `id` was accepted, once: the provider's bond was slashed (returned).
+async fn proven_by_keeper<P: SolEvent>(m: &Market, id: B256) -> DisputeModule::Slashed {
+    let (slashed, receipt) = m
+        .event::<DisputeModule::Slashed>(m.dispute_module, id, Duration::from_secs(30))
+        .await;
+    assert_eq!(receipt.from, m.address(KEEPER), "proven by the keeper");
+    assert_eq!(m.logs::<P>(m.dispute_module, id).await.len(), 1, "one proof");
+    slashed
+}
+
 /// The hook granted the renter's key and the oracle answers its access request while the rental runs.
 async fn check_access_granted(m: &Market, id: B256) {
     m.wait_for_access(id, true).await;
@@ -344,16 +351,7 @@ async fn keeper_proves_a_wrong_gpu_instead_of_settling() {
 
     // When the rental is due, the keeper proves the wrong GPU instead of settling with that attestation.
     m.chain.advance(HOUR + u64::from(terms.challengeWindow) + 1).await;
-    let (slashed, receipt) = m
-        .event::<DisputeModule::Slashed>(m.dispute_module, id, Duration::from_secs(30))
-        .await;
-    assert_eq!(receipt.from, m.address(KEEPER), "proven by the keeper");
-    assert_eq!(
-        m.logs::<DisputeModule::WrongGpuProven>(m.dispute_module, id)
-            .await
-            .len(),
-        1
-    );
+    let slashed = proven_by_keeper::<DisputeModule::WrongGpuProven>(&m, id).await;
     assert_eq!(
         m.logs::<GpuEscrow::RentalSettled>(m.escrow, id).await.len(),
         0,
@@ -410,16 +408,7 @@ async fn keeper_proves_equivocation_and_the_whole_bond_is_slashed() {
     m.start_keeper(&["--checkpoint-interval-secs", "1800"]);
     m.chain.advance(HOUR).await;
 
-    let (slashed, receipt) = m
-        .event::<DisputeModule::Slashed>(m.dispute_module, id, Duration::from_secs(30))
-        .await;
-    assert_eq!(receipt.from, m.address(KEEPER), "proven by the keeper");
-    assert_eq!(
-        m.logs::<DisputeModule::EquivocationProven>(m.dispute_module, id)
-            .await
-            .len(),
-        1
-    );
+    let slashed = proven_by_keeper::<DisputeModule::EquivocationProven>(&m, id).await;
     assert_eq!(
         m.logs::<GpuEscrow::Checkpointed>(m.escrow, id).await.len(),
         0,

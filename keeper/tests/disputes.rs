@@ -100,12 +100,7 @@ async fn an_attestation_of_another_gpu_model_is_proven_instead_of_settled() {
 
 /// When the dispute opened on `terms` froze it: the freeze stops a running rental's clock.
 async fn frozen_at(m: &Market, terms: &protocol::RentalTerms) -> u64 {
-    let state = m
-        .escrow_as(&m.renter)
-        .rentalState(rental_id(terms))
-        .call()
-        .await
-        .unwrap();
+    let state = m.rental_state(terms).await;
     assert_eq!(state.status, 2, "frozen");
     state.stoppedAt.to()
 }

@@ -458,6 +458,15 @@ impl Market {
         GpuEscrow::new(self.escrow, self.chain.connect(signer))
     }
 
+    /// The escrow's state of the rental with `terms` (`status` 0 once closed, 2 while frozen).
+    pub async fn rental_state(&self, terms: &RentalTerms) -> GpuEscrow::RentalState {
+        self.escrow_as(&self.renter)
+            .rentalState(rental_id(terms))
+            .call()
+            .await
+            .expect("rentalState")
+    }
+
     /// The dispute module, signing as `signer`.
     pub fn disputes_as(&self, signer: &PrivateKeySigner) -> DisputeModuleInstance<DynProvider> {
         DisputeModule::new(self.dispute_module, self.chain.connect(signer))
