@@ -317,6 +317,29 @@ async fn proven_by_keeper<P: SolEvent>(m: &Market, id: B256) -> DisputeModule::S
     slashed
 }
 
+/// `amount` was slashed from the provider's bond on the keeper's proof: half of it to the renter besides its whole
+/// `deposit` back, 10 % to the keeper, the rest to the treasury; the provider earned nothing.
+async fn check_slash(m: &Market, before: &Wallets, deposit: U256, amount: U256, slashed: &DisputeModule::Slashed) {
+    let (to_renter, bounty) = (bps(amount, 5_000), bps(amount, 1_000));
+    assert_eq!(
+        (slashed.amount, slashed.toRenter, slashed.bounty, slashed.submitter),
+        (amount, to_renter, bounty, m.address(KEEPER))
+    );
+    let after = wallets(m).await;
+    assert_eq!(
+        after.renter - before.renter,
+        deposit + to_renter,
+        "deposit back plus half the slash"
+    );
+    assert_eq!(after.keeper - before.keeper, bounty, "the keeper's bounty");
+    assert_eq!(
+        after.treasury - before.treasury,
+        amount - to_renter - bounty,
+        "the treasury's rest"
+    );
+    assert_eq!(after.provider, before.provider, "the provider earns nothing");
+}
+
 /// The hook granted the renter's key and the oracle answers its access request while the rental runs.
 async fn check_access_granted(m: &Market, id: B256) {
     m.wait_for_access(id, true).await;
@@ -361,24 +384,7 @@ async fn keeper_proves_a_wrong_gpu_instead_of_settling() {
     // 20 % of the bond is slashed: half of it to the renter, 10 % to the keeper, the rest to the treasury; the
     // renter gets the whole unpaid deposit back.
     let amount = bps(U256::from(BOND), 2_000);
-    let (to_renter, bounty) = (bps(amount, 5_000), bps(amount, 1_000));
-    assert_eq!(
-        (slashed.amount, slashed.toRenter, slashed.bounty, slashed.submitter),
-        (amount, to_renter, bounty, m.address(KEEPER))
-    );
-    let after = wallets(&m).await;
-    assert_eq!(
-        after.renter - before.renter,
-        deposit + to_renter,
-        "deposit back plus half the slash"
-    );
-    assert_eq!(after.keeper - before.keeper, bounty, "the keeper's bounty");
-    assert_eq!(
-        after.treasury - before.treasury,
-        amount - to_renter - bounty,
-        "the treasury's rest"
-    );
-    assert_eq!(after.provider, before.provider, "the provider earns nothing");
+    check_slash(&m, &before, deposit, amount, &slashed).await;
     assert_eq!(m.bond().await.0, U256::from(BOND) - amount, "what is left of the bond");
     let reputation = m
         .disputes_as(&m.renter)
@@ -417,24 +423,7 @@ async fn keeper_proves_equivocation_and_the_whole_bond_is_slashed() {
 
     // The whole bond: half to the renter, 10 % to the keeper, the rest to the treasury; the deposit back in full.
     let amount = U256::from(BOND);
-    let (to_renter, bounty) = (bps(amount, 5_000), bps(amount, 1_000));
-    assert_eq!(
-        (slashed.amount, slashed.toRenter, slashed.bounty),
-        (amount, to_renter, bounty)
-    );
-    let after = wallets(&m).await;
-    assert_eq!(
-        after.renter - before.renter,
-        deposit + to_renter,
-        "deposit back plus half the bond"
-    );
-    assert_eq!(after.keeper - before.keeper, bounty, "the keeper's bounty");
-    assert_eq!(
-        after.treasury - before.treasury,
-        amount - to_renter - bounty,
-        "the treasury's rest"
-    );
-    assert_eq!(after.provider, before.provider, "the provider earns nothing");
+    check_slash(&m, &before, deposit, amount, &slashed).await;
     assert_eq!(m.bond().await.0, U256::ZERO, "no bond left");
     check_closed(&m, id).await;
     metric_shows(
