@@ -340,6 +340,17 @@ async fn check_slash(m: &Market, before: &Wallets, deposit: U256, amount: U256, 
     assert_eq!(after.provider, before.provider, "the provider earns nothing");
 }
 
+/// The provider's slashes, disputes opened against it and disputes it lost (its reputation in the module).
+async fn provider_reputation(m: &Market) -> (u64, u64, u64) {
+    let r = m
+        .disputes_as(&m.renter)
+        .reputation(m.address(PROVIDER))
+        .call()
+        .await
+        .unwrap();
+    (r.slashes.into(), r.disputesOpened.into(), r.disputesLost.into())
+}
+
 /// The hook granted the renter's key and the oracle answers its access request while the rental runs.
 async fn check_access_granted(m: &Market, id: B256) {
     m.wait_for_access(id, true).await;
@@ -386,13 +397,7 @@ async fn keeper_proves_a_wrong_gpu_instead_of_settling() {
     let amount = bps(U256::from(BOND), 2_000);
     check_slash(&m, &before, deposit, amount, &slashed).await;
     assert_eq!(m.bond().await.0, U256::from(BOND) - amount, "what is left of the bond");
-    let reputation = m
-        .disputes_as(&m.renter)
-        .reputation(m.address(PROVIDER))
-        .call()
-        .await
-        .unwrap();
-    assert_eq!(reputation.slashes, 1);
+    assert_eq!(provider_reputation(&m).await.0, 1, "one slash");
     check_closed(&m, id).await;
     metric_shows(&m, "gpu_keeper_disputes_total{kind=\"wrong_gpu\",outcome=\"proven\"} 1").await;
 }
@@ -537,13 +542,8 @@ async fn committee_ruling_on_a_cli_dispute_is_executed_by_the_keeper() {
         "only the seconds before the freeze were at stake"
     );
     check_outcome(&before, &wallets(&m).await, deposit, at_stake, 3_000, PROVIDER);
-    let reputation = m
-        .disputes_as(&m.renter)
-        .reputation(m.address(PROVIDER))
-        .call()
-        .await
-        .unwrap();
-    assert_eq!((reputation.disputesOpened, reputation.disputesLost), (1, 0));
+    let (_, opened, lost) = provider_reputation(&m).await;
+    assert_eq!((opened, lost), (1, 0), "one dispute, not lost");
     check_closed(&m, id).await;
     check_access_ended(&m, id, RentalStatus::Resolved).await;
     metric_shows(&m, "gpu_keeper_disputes_total{kind=\"ruling\",outcome=\"executed\"} 1").await;
