@@ -21,7 +21,11 @@ use common::{Attester, Market, BOND, DISPUTE_BOND, FEE_BPS, HOUR, PRICE_PER_HOUR
 use protocol::{
     billing,
     bindings::{DisputeModule, GpuEscrow},
-    gpu_model_hash, rental_id, RentalStatus, RentalTerms, UsageAttestation,
+    gpu_model_hash,
+    oracle_api::OracleEndpoint,
+    rental_id,
+    revert::RENTAL_FROZEN,
+    RentalStatus, RentalTerms, UsageAttestation,
 };
 use testkit::{mined, ARBITER, KEEPER, PROVIDER, RENTER, TREASURY};
 
@@ -30,8 +34,6 @@ const OTHER_MODEL: &str = "NVIDIA A100-SXM4-40GB";
 /// `DisputeModule.DisputeStatus`.
 const DISPUTE_NONE: u8 = 0;
 const DISPUTE_OPEN: u8 = 1;
-/// `RentalStatus.Frozen`: under a subjective dispute.
-const RENTAL_FROZEN: u8 = 2;
 
 /// What each party holds, to compare before and after.
 struct Books {
@@ -107,7 +109,7 @@ async fn check_cors(m: &Market, id: alloy::primitives::B256) {
     let preflight = client
         .request(
             reqwest::Method::OPTIONS,
-            format!("{}/v1/rentals/{id}/access", m.endpoint),
+            OracleEndpoint::parse(&m.endpoint).unwrap().access_url(id),
         )
         .header("Origin", "https://dapp.example")
         .header("Access-Control-Request-Method", "GET")
@@ -134,7 +136,7 @@ async fn check_cors(m: &Market, id: alloy::primitives::B256) {
         "{allowed}"
     );
     let usage = client
-        .get(format!("{}/v1/rentals/{id}/usage", m.endpoint))
+        .get(OracleEndpoint::parse(&m.endpoint).unwrap().usage_url(id))
         .header("Origin", "https://dapp.example")
         .send()
         .await

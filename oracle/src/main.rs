@@ -308,7 +308,7 @@ fn keygen(args: &KeygenArgs) -> eyre::Result<()> {
 #[allow(clippy::print_stdout)]
 fn attest(args: &AttestArgs) -> eyre::Result<()> {
     let method = if args.fresh { "POST" } else { "GET" };
-    let path = format!("/v1/rentals/{:#x}/attestation", args.rental);
+    let path = protocol::oracle_api::rental_path(protocol::oracle_api::ATTESTATION_ROUTE, args.rental);
     let (status, body) = oracle::client::request(&args.url, method, &path)
         .wrap_err_with(|| format!("cannot reach the oracle at {}", args.url))?;
     if status != 200 {

@@ -61,23 +61,26 @@ impl EnvNames<'_> {
             if self.skip.contains(&name) {
                 continue;
             }
-            let section = self.sections.iter().find(|s| {
-                !self.top_level.contains(&name)
-                    && name.len() > s.len()
-                    && name[..s.len()].eq_ignore_ascii_case(s)
-                    && name.as_bytes()[s.len()] == b'_'
-            });
-            match section {
-                Some(section) => {
+            let key = name.to_ascii_lowercase();
+            let in_section = (!self.top_level.contains(&name))
+                .then(|| {
+                    self.sections.iter().find_map(|section| {
+                        let field = key.strip_prefix(section)?.strip_prefix('_')?;
+                        (!field.is_empty()).then(|| (*section, field.to_owned()))
+                    })
+                })
+                .flatten();
+            match in_section {
+                Some((section, field)) => {
                     let entry = table
-                        .entry((*section).to_owned())
+                        .entry(section.to_owned())
                         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
                     if let toml::Value::Table(t) = entry {
-                        t.insert(name[section.len() + 1..].to_ascii_lowercase(), guess_value(&value));
+                        t.insert(field, guess_value(&value));
                     }
                 }
                 None => {
-                    table.insert(name.to_ascii_lowercase(), guess_value(&value));
+                    table.insert(key, guess_value(&value));
                 }
             }
         }
@@ -203,6 +206,7 @@ mod tests {
             ("APP_PASSWORD", "secret"),
             ("OTHER_PORT", "1"),
             ("APP_NAME", "true"),
+            ("APP_LIMITSé", "1"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned()));
         let table = names.table(vars);
@@ -210,7 +214,12 @@ mod tests {
         assert_eq!(table["limits"]["max"], toml::Value::Integer(9));
         assert_eq!(table["limits_file"], toml::Value::String("/x".into()));
         assert_eq!(table["name"], toml::Value::Boolean(true));
-        assert!(!table.contains_key("password") && table.len() == 4, "{table:?}");
+        assert_eq!(
+            table["limitsé"],
+            toml::Value::Integer(1),
+            "a name that is no section key stays top-level"
+        );
+        assert!(!table.contains_key("password") && table.len() == 5, "{table:?}");
     }
 
     #[test]

@@ -33,6 +33,11 @@ pub fn access_message(chain_id: u64, escrow: Address, rental: B256, timestamp: u
     )
 }
 
+/// `route` (one of the `/v1/rentals/{id}/…` routes) for `rental`.
+pub fn rental_path(route: &str, rental: B256) -> String {
+    route.replace("{id}", &format!("{rental:#x}"))
+}
+
 /// A provider's oracle, at the endpoint it registered on-chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OracleEndpoint {
@@ -56,7 +61,7 @@ impl OracleEndpoint {
     }
 
     fn url(&self, route: &str, rental: B256) -> String {
-        format!("{}{}", self.base, route.replace("{id}", &format!("{rental:#x}")))
+        format!("{}{}", self.base, rental_path(route, rental))
     }
 
     /// [`ATTESTATION_ROUTE`] of `rental`.

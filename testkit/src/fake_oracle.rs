@@ -533,9 +533,13 @@ mod tests {
         let fake = FakeOracle::start().await;
         let id = B256::repeat_byte(4);
         fake.reply(id, Reply::Hang);
-        let url = OracleEndpoint::parse(fake.url()).unwrap().attestation_url(id);
-        assert_eq!(get(url).await, (0, String::new()), "no answer within a second");
-        let health = format!("{}/v1/rentals/{id:#x}/usage", fake.url());
+        let oracle = OracleEndpoint::parse(fake.url()).unwrap();
+        assert_eq!(
+            get(oracle.attestation_url(id)).await,
+            (0, String::new()),
+            "no answer within a second"
+        );
+        let health = oracle.usage_url(id);
         drop(fake);
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(

@@ -5,7 +5,7 @@ use std::{io::IsTerminal, time::Duration};
 
 use alloy::primitives::U256;
 use eyre::Result;
-use protocol::{billing, oracle_api::UsageView, rental::Closure};
+use protocol::{billing, oracle_api::UsageView, rental::Closure, revert::RENTAL_FROZEN};
 use serde_json::{json as j, Value};
 
 use crate::{
@@ -18,9 +18,6 @@ use crate::{
     token::Token,
     units::{format_bps, format_duration, format_time},
 };
-
-/// `RentalStatus.Frozen` (0 None, 1 Active, 2 Frozen): under a dispute.
-const FROZEN: u8 = 2;
 
 pub(crate) async fn status(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     let rental = events::rental(ctx, args.rental).await?;
@@ -110,7 +107,7 @@ async fn snapshot(ctx: &Ctx, rental: &Rental, token: &Token, oracle: Option<&Ora
         None => {}
     }
     let (quote, state) = events::quote(ctx, rental, (block, now)).await?;
-    if state.status == FROZEN {
+    if state.status == RENTAL_FROZEN {
         // A frozen rental has no quote: its money waits for the dispute's outcome.
         view["status"] = "frozen".into();
         view["deposit"] = U256::from(state.deposit).to_string().into();
